@@ -1,0 +1,1 @@
+"""Subcommands of the govcrawl console script that belong to no larger module."""
