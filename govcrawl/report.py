@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+#: a report page with fewer visible characters than this that links attachments is a stub pointing at them
+STUB_PAGE_MAX_CHARS = 300
+SOURCE_WARC_FIELDS = ("warc_filename", "warc_offset", "warc_record_id", "payload_digest", "fetched_at")
+_YEAR = re.compile(r"(20\d{2})\s*年")
 
 
 @dataclass
@@ -17,3 +23,131 @@ class Capture:
     discovery: dict[str, Any] = field(default_factory=dict)
     warc: dict[str, Any] | None = None
     attachments: list[Capture] = field(default_factory=list)
+
+
+def parser_version() -> str:
+    """The parser's version string (``govcrawl.parser.PARSER_VERSION`` when defined, else the package's)."""
+    import govcrawl
+    import govcrawl.parser as parser
+
+    return str(getattr(parser, "PARSER_VERSION", None) or getattr(parser, "__version__", None)
+               or govcrawl.__version__)
+
+
+def source_of(capture: Capture) -> dict[str, Any]:
+    """The item's ``source``: where the bytes are archived and why the page was taken as a report."""
+    warc = capture.warc or {}
+    source: dict[str, Any] = {"url": capture.url}
+    for key in SOURCE_WARC_FIELDS:
+        source[key] = warc.get(key)
+    source["list_url"] = capture.discovery.get("list_url")
+    source["link_text"] = capture.discovery.get("link_text")
+    return source
+
+
+def title_hint(capture: Capture) -> str | None:
+    """The title the list page gave the link (its ``title`` attribute first: link texts are often cut)."""
+    for key in ("link_title", "link_text"):
+        value = capture.discovery.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def flagged_item(capture: Capture, flags: list[str], *, title: str | None = None, text: str = "",
+                 attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A schema-valid item for a capture that could not be parsed as a report, saying why in ``flags``."""
+    title = title or title_hint(capture)
+    year = _YEAR.search(title or "")
+    return {
+        "url": capture.url, "title": title, "agency": None, "admin_level": "unknown",
+        "report_year": int(year.group(1)) if year else None, "published": None, "index_no": None,
+        "script": "simplified", "format": "2021" if year and int(year.group(1)) >= 2021 else
+        ("2019" if year and int(year.group(1)) >= 2019 else "pre2019"),
+        "text": text, "sections": [], "tables": {}, "figures": {}, "figure_notes": {}, "checks": [],
+        "flags": list(dict.fromkeys(flags)), "attachments": attachments or [], "source": source_of(capture),
+        "parser_version": parser_version(),
+    }
+
+
+def _visible_chars(text: str) -> int:
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def _attachment_summary(capture: Capture, document: Any, error: str | None) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "url": capture.url,
+        "kind": document.kind if document is not None else "unknown",
+        "text_chars": _visible_chars(document.text) if document is not None else 0,
+        "image_only": bool(document.image_only) if document is not None else False,
+        "warc_record_id": (capture.warc or {}).get("warc_record_id"),
+        "status": capture.status,
+    }
+    if error:
+        summary["error"] = error
+    return summary
+
+
+def build_item(capture: Capture) -> dict[str, Any]:
+    """Extract and parse one capture into a report item; never raises (problems become ``flags``)."""
+    try:
+        return _build_item(capture)
+    except Exception as exc:  # a bad page must never kill a crawl or a rebuild
+        return flagged_item(capture, [f"extract_error: {type(exc).__name__}: {exc}"[:300]])
+
+
+def _build_item(capture: Capture) -> dict[str, Any]:
+    from govcrawl.extract import ExtractedDocument, extract_document
+    from govcrawl.parser import parse_report
+
+    if capture.status is not None and capture.status >= 400:
+        return flagged_item(capture, [f"http_status_{capture.status}"])
+    try:
+        page = extract_document(capture.body, capture.content_type, capture.url)
+    except ValueError as exc:
+        return flagged_item(capture, [f"extract_error: {exc}"[:300]])
+
+    attachments: list[dict[str, Any]] = []
+    readable: list[ExtractedDocument] = []
+    for attachment in capture.attachments:
+        document: ExtractedDocument | None = None
+        error = None
+        if attachment.status is not None and attachment.status >= 400:
+            error = f"http_status_{attachment.status}"
+        else:
+            try:
+                document = extract_document(attachment.body, attachment.content_type, attachment.url)
+            except ValueError as exc:
+                error = f"extract_error: {exc}"[:300]
+        attachments.append(_attachment_summary(attachment, document, error))
+        if document is not None and document.text.strip():
+            readable.append(document)
+
+    flags = list(page.flags)
+    chosen = page
+    page_chars = _visible_chars(page.text)
+    if readable:
+        best = max(readable, key=lambda doc: _visible_chars(doc.text))
+        if page_chars < STUB_PAGE_MAX_CHARS and _visible_chars(best.text) > page_chars and not page.grids:
+            chosen = best
+            flags.append("text_from_attachment")
+    page_meta = dict(chosen.page_meta)
+    page_meta.update({k: v for k, v in page.page_meta.items() if v})  # the HTML page's 要素表 wins
+
+    hint = title_hint(capture)
+    if not chosen.text.strip():
+        images = page.image_only or any(a.get("image_only") for a in attachments)
+        if images:
+            return flagged_item(capture, ["image_only", *flags], title=page_meta.get("title"),
+                                attachments=attachments)
+        if "unsupported_format" in flags or any(a.get("kind") in ("doc", "wps") for a in attachments):
+            return flagged_item(capture, ["unsupported_format", *flags], title=page_meta.get("title"),
+                                attachments=attachments)
+        return flagged_item(capture, ["empty", *flags], title=page_meta.get("title"), attachments=attachments)
+
+    item = parse_report(chosen.text, url=capture.url, grids=chosen.grids, page_meta=page_meta, title_hint=hint)
+    item["flags"] = list(dict.fromkeys([*item.get("flags", []), *flags]))
+    item["attachments"] = attachments
+    item["source"] = source_of(capture)
+    item.setdefault("parser_version", parser_version())
+    return item

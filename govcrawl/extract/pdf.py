@@ -1,0 +1,57 @@
+"""PDF -> text and table grids with pdfplumber; scanned (image-only) PDFs are detected, not returned empty."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+#: a page with fewer non-space characters than this but with images counts as a scanned page
+IMAGE_PAGE_MAX_CHARS = 10
+
+
+@dataclass
+class PdfExtract:
+    """Text (pages joined by newlines), table grids, page count and whether the PDF is a scan."""
+
+    text: str
+    grids: list[list[list[str]]] = field(default_factory=list)
+    pages: int = 0
+    image_only: bool = False
+    title: str | None = None
+
+
+def _cell(value: object) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def extract_pdf(body: bytes) -> PdfExtract:
+    """Extract a PDF. Raises ``ValueError`` for bytes pdfplumber cannot open."""
+    import pdfplumber
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(body))
+    except (PDFSyntaxError, Exception) as exc:  # pdfminer raises assorted types on garbage
+        raise ValueError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
+    texts: list[str] = []
+    grids: list[list[list[str]]] = []
+    text_pages = image_pages = 0
+    with pdf:
+        title = (pdf.metadata or {}).get("Title")
+        for page in pdf.pages:
+            page_text = page.extract_text() or ""
+            chars = sum(1 for ch in page_text if not ch.isspace())
+            if chars >= IMAGE_PAGE_MAX_CHARS:
+                text_pages += 1
+            elif page.images:
+                image_pages += 1
+            if page_text.strip():
+                texts.append(page_text.strip())
+            for table in page.extract_tables():
+                grid = [[_cell(value) for value in row] for row in table if row]
+                if any(any(cell for cell in row) for row in grid):
+                    grids.append(grid)
+        pages = len(pdf.pages)
+    return PdfExtract(text="\n".join(texts), grids=grids, pages=pages,
+                      image_only=image_pages > 0 and text_pages == 0,
+                      title=_cell(title) if isinstance(title, str) and title.strip() else None)
