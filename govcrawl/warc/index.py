@@ -1,0 +1,60 @@
+"""``govcrawl index PATH… [-o index.cdxj]``: a sorted CDXJ index of WARC files (cdxj-indexer).
+
+cdxj-indexer pairs a response with its request only through ``WARC-Concurrent-To``, which govcrawl writes;
+with ``--post-append`` the request's method is added to the index lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from cdxj_indexer.main import CDXJIndexer
+
+WARC_SUFFIXES = (".warc.gz", ".warc")
+
+
+def warc_files(paths: list[str]) -> list[str]:
+    """Closed WARC files among paths (directories searched recursively), sorted. ``.open`` files skipped."""
+    found: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, _dirs, files in os.walk(path):
+                found += [os.path.join(root, name) for name in files if name.endswith(WARC_SUFFIXES)]
+        elif os.path.exists(path):
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"no such WARC file or directory: {path}")
+    return sorted(found)
+
+
+def write_index(paths: list[str], output: str | None = None, *, dir_root: str | None = None,
+                post_append: bool = False) -> int:
+    """Write a sorted CDXJ index of the WARC files under paths to output (stdout if None).
+
+    ``filename`` fields are relative to ``dir_root`` when given (else the base name, which is what pywb
+    expects for a collection's archive/ directory). Returns the number of files indexed.
+    """
+    files = warc_files(paths)
+    indexer = CDXJIndexer(output or "-", files, sort=True, dir_root=dir_root, post_append=post_append)
+    indexer.process_all()
+    return len(files)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="WARC files or directories")
+    parser.add_argument("-o", "--output", help="index file to write (default: stdout)")
+    parser.add_argument("--dir-root", help="write file names relative to this directory")
+    parser.add_argument("--post-append", action="store_true", help="append request fields (method) to lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        count = write_index(list(args.paths), args.output, dir_root=args.dir_root, post_append=args.post_append)
+    except FileNotFoundError as exc:
+        print(f"govcrawl index: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        print(f"indexed {count} WARC files -> {args.output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,218 @@
+"""``WarcArchiveMiddleware``: a Scrapy downloader middleware that archives every HTTP exchange as WARC.
+
+Enable it at priority 950 (closest to the downloader, before HttpCompressionMiddleware at 590 and
+RedirectMiddleware at 600) so it sees the request as sent and the response as received::
+
+    DOWNLOADER_MIDDLEWARES = {"govcrawl.warc.middleware.WarcArchiveMiddleware": 950}
+
+Settings: ``GOVCRAWL_WARC_ENABLED`` (default True), ``GOVCRAWL_ARCHIVE_DIR`` (``archive``),
+``GOVCRAWL_WARC_MAX_SIZE`` (1 GB), ``GOVCRAWL_WARC_PREFIX`` (``govcrawl``), ``GOVCRAWL_OPERATOR`` /
+``GOVCRAWL_CONTACT`` (warcinfo), ``GOVCRAWL_WARC_REPAIR_ON_START`` (default True: repair ``.open`` files
+left by a crashed crawl of this host before writing).
+
+Per response it writes ``response`` (or ``revisit``) + ``request`` (+ ``metadata`` for report/attachment
+captures), adjacent and linked by ``WARC-Concurrent-To``; download errors write nothing (nothing was
+received) and are counted as ``warc/download_errors``. Stats: ``warc/records``, ``warc/bytes``,
+``warc/files``, ``warc/revisits``.
+
+**warc_ref.** ``request.meta["warc_ref"]`` (hence ``response.meta["warc_ref"]``) is a
+:class:`govcrawl.warc.writer.WarcRef`. ``warc_record_id``, ``payload_digest`` and ``fetched_at`` are set at
+once; ``warc_filename`` and ``warc_offset`` are filled by the writer thread a moment later. A pipeline must
+wait before reading them: ``ref = await item["warc_ref"].wait()`` in an ``async def process_item``, or
+return ``ref.deferred()`` from Twisted-style code, or ``ref.result(timeout)`` outside the reactor.
+
+**Accept-Encoding.** Only encodings warcio can decode on replay are advertised: ``gzip, deflate`` and
+``br`` when the ``brotli`` module is importable, never ``zstd``. This middleware filters the header of
+every request; the equivalent settings-level fix is
+``DEFAULT_REQUEST_HEADERS["Accept-Encoding"] = govcrawl.warc.middleware.ACCEPT_ENCODING``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from govcrawl.warc.records import (
+    PROFILE_IDENTICAL_PAYLOAD,
+    PROFILE_SERVER_NOT_MODIFIED,
+    build_metadata_record,
+    build_request_record,
+    build_response_record,
+    build_revisit_record,
+    new_record_id,
+    payload_digest,
+    response_http_headers,
+    warc_date,
+)
+from govcrawl.warc.repair import repair_directory
+from govcrawl.warc.writer import BackgroundWarcWriter, RecordLocation, WarcRef, WarcWriter
+
+logger = logging.getLogger(__name__)
+
+
+def _brotli_available() -> bool:
+    try:
+        import brotli  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+DECODABLE_ENCODINGS: tuple[str, ...] = ("gzip", "deflate", "br") if _brotli_available() else ("gzip", "deflate")
+ACCEPT_ENCODING = ", ".join(DECODABLE_ENCODINGS)
+METADATA_ROLES = frozenset({"report", "attachment"})
+
+
+def filter_accept_encoding(value: bytes | str) -> str:
+    """Keep only the codings warcio can decode (and ``identity``), preserving order and q-values."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    kept = []
+    for token in text.split(","):
+        coding = token.split(";", 1)[0].strip().lower()
+        if coding in DECODABLE_ENCODINGS or coding == "identity":
+            kept.append(token.strip())
+    return ", ".join(kept) or "identity"
+
+
+class WarcArchiveMiddleware:
+    """Archive every response the downloader returns (see the module docstring)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("GOVCRAWL_WARC_ENABLED", True):
+            raise NotConfigured("GOVCRAWL_WARC_ENABLED is off")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.archive_dir = settings.get("GOVCRAWL_ARCHIVE_DIR", "archive")
+        if settings.getbool("GOVCRAWL_WARC_REPAIR_ON_START", True):
+            for report in repair_directory(self.archive_dir):
+                logger.warning("repaired WARC file left by a crash: %s", report)
+        operator = settings.get("GOVCRAWL_OPERATOR", "")
+        contact = settings.get("GOVCRAWL_CONTACT", "")
+        info = {
+            "operator": f"{operator} <{contact}>" if operator and contact else (operator or contact),
+            "http-header-user-agent": settings.get("USER_AGENT", ""),
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+        }
+        writer = WarcWriter(
+            self.archive_dir,
+            prefix=settings.get("GOVCRAWL_WARC_PREFIX", "govcrawl"),
+            max_size=settings.getint("GOVCRAWL_WARC_MAX_SIZE", 1_000_000_000),
+            info=info,
+            on_file_opened=self._file_opened,
+        )
+        self.writer = BackgroundWarcWriter(writer, on_written=self._records_written)
+        self._closed = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcArchiveMiddleware:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.close, signal=signals.engine_stopped)
+        return middleware
+
+    # stats callbacks run on the writer thread; only that thread touches these keys
+    def _file_opened(self, name: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value("warc/files")
+
+    def _records_written(self, locations: list[RecordLocation]) -> None:
+        if self.stats is not None:
+            self.stats.inc_value("warc/records", len(locations))
+            self.stats.inc_value("warc/bytes", sum(location.length for location in locations))
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        accept = request.headers.get(b"Accept-Encoding")
+        if accept is not None:
+            request.headers[b"Accept-Encoding"] = filter_accept_encoding(accept)
+        return None
+
+    def process_exception(self, request: Request, exception: BaseException, spider: Spider | None = None) -> None:
+        if self.stats is not None:
+            self.stats.inc_value("warc/download_errors")
+        return None
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if self._closed:
+            logger.error("WARC writer already closed; not archiving %s", response.url)
+            return response
+        try:
+            request.meta["warc_ref"] = self._archive(request, response)
+        except Exception:  # a bad response must never kill the crawl
+            logger.exception("could not archive %s", response.url)
+            if self.stats is not None:
+                self.stats.inc_value("warc/archive_errors")
+        return response
+
+    def _archive(self, request: Request, response: Response) -> WarcRef:
+        now = warc_date(datetime.now(UTC))
+        body = response.body
+        digest = payload_digest(body)
+        protocol = response.protocol or "HTTP/1.1"
+        ip_address = str(response.ip_address) if response.ip_address else None
+        method = request.method.upper()
+        http_headers = response_http_headers(
+            status=response.status, protocol=protocol, headers=response.headers.items(), body=body, method=method
+        )
+        record_id = new_record_id()
+        prior = request.meta.get("govcrawl_prior") or {}
+        conditional = b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers
+        ref = WarcRef(warc_record_id=record_id, payload_digest=digest, fetched_at=now, url=response.url)
+        if response.status == 304 and conditional:
+            ref.record_type = "revisit"
+            ref.payload_digest = prior.get("payload_digest") or digest
+            ref.refers_to_uri, ref.refers_to_date = prior.get("uri"), prior.get("date")
+            main = build_revisit_record(
+                url=response.url, http_headers=http_headers, date=now, record_id=record_id,
+                digest=prior.get("payload_digest"), refers_to_uri=ref.refers_to_uri,
+                refers_to_date=ref.refers_to_date, profile=PROFILE_SERVER_NOT_MODIFIED, ip_address=ip_address,
+            )
+        elif prior.get("payload_digest") == digest and 200 <= response.status < 300 and body:
+            ref.record_type = "revisit"
+            ref.refers_to_uri, ref.refers_to_date = prior.get("uri") or response.url, prior.get("date")
+            main = build_revisit_record(
+                url=response.url, http_headers=http_headers, date=now, record_id=record_id, digest=digest,
+                refers_to_uri=ref.refers_to_uri, refers_to_date=ref.refers_to_date,
+                profile=PROFILE_IDENTICAL_PAYLOAD, ip_address=ip_address,
+            )
+        else:
+            flags = response.flags or []
+            truncated = "length" if "download_stopped" in flags or "partial" in flags else None
+            if "dataloss" in flags:
+                truncated = "disconnect"
+            main = build_response_record(
+                url=response.url, http_headers=http_headers, body=body, date=now, digest=digest,
+                record_id=record_id, ip_address=ip_address, truncated=truncated,
+            )
+        if ref.record_type == "revisit" and self.stats is not None:
+            self.stats.inc_value("warc/revisits")
+        records = [
+            main,
+            build_request_record(
+                url=request.url, method=method, headers=request.headers.items(), body=request.body or b"",
+                protocol=protocol, date=now, concurrent_to=record_id,
+            ),
+        ]
+        role = request.meta.get("govcrawl_role")
+        if role in METADATA_ROLES and (200 <= response.status < 300 or ref.record_type == "revisit"):
+            fields: dict[str, Any] = dict(request.meta.get("govcrawl_discovery") or {})
+            fields["role"] = role
+            parent_url = request.meta.get("govcrawl_parent_url") or fields.get("parent_url")
+            if parent_url:
+                fields["parent_url"] = parent_url
+            records.append(build_metadata_record(url=response.url, date=now, concurrent_to=record_id, fields=fields))
+        self.writer.submit(records, {0: ref})
+        return ref
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        """Write what is queued and close the current file (spider_closed / engine_stopped)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.writer.close()

@@ -1,0 +1,230 @@
+"""Builders for the WARC records govcrawl writes: request, response, revisit, metadata, warcinfo.
+
+Builders do the cheap work (headers, payload digest) so they can run on the crawl thread; the expensive part
+(block digest over the headers + gzip) happens when :class:`govcrawl.warc.writer.WarcWriter` writes them.
+
+HTTP header bytes are kept as received: names and values are decoded as latin-1 (a lossless byte <-> str
+mapping) and :class:`RawStatusAndHeaders` encodes them back as latin-1, so a GBK ``Content-Disposition``
+filename is stored byte for byte instead of being %-encoded or crashing the writer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import platform
+import socket
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from typing import Any
+from urllib.parse import urlsplit
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import BufferWARCWriter
+
+import govcrawl
+
+WARC_VERSION = "WARC/1.1"
+WARC_FORMAT = "WARC File Format 1.1"
+PROFILE_IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+#: HTTP statuses (and HEAD) whose response never carries a body, so Content-Length is left as sent.
+NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
+
+# One record builder shared by all builders; only its id/date helpers and create_* methods are used.
+_BUILDER = BufferWARCWriter(gzip=False, warc_version=WARC_VERSION)
+
+
+class RawStatusAndHeaders(StatusAndHeaders):
+    """StatusAndHeaders whose header block is serialised as latin-1, i.e. the original bytes."""
+
+    def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
+
+
+def latin1(value: bytes | str) -> str:
+    """Bytes -> str without loss (latin-1 maps every byte to one code point)."""
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def payload_digest(body: bytes) -> str:
+    """``sha1:BASE32`` digest, the form warcio and pywb use for WARC-Payload-Digest."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def warc_date(moment: datetime) -> str:
+    """WARC 1.1 date with microseconds, e.g. ``2026-11-22T19:47:14.123456Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def new_record_id() -> str:
+    return _BUILDER._make_warc_id()
+
+
+def _header_pairs(headers: Iterable[tuple[bytes | str, Iterable[bytes | str]]]) -> list[tuple[str, str]]:
+    """Flatten ``name -> [values]`` (Scrapy Headers ``.items()``) keeping every repeated value."""
+    return [(latin1(name), latin1(value)) for name, values in headers for value in values]
+
+
+def request_target(url: str) -> str:
+    """The request-target of the request line: path AND query string."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return target
+
+
+def build_request_record(
+    *,
+    url: str,
+    method: str,
+    headers: Iterable[tuple[bytes | str, Iterable[bytes | str]]],
+    body: bytes,
+    protocol: str,
+    date: str,
+    concurrent_to: str,
+    record_id: str | None = None,
+) -> ArcWarcRecord:
+    """A ``request`` record: ``METHOD /path?query HTTP/1.1`` + the headers sent (Host added if missing)."""
+    pairs = _header_pairs(headers)
+    names = {name.lower() for name, _ in pairs}
+    if "host" not in names:
+        pairs.insert(0, ("Host", urlsplit(url).netloc))
+    if body and "content-length" not in names:
+        pairs.append(("Content-Length", str(len(body))))
+    http_headers = RawStatusAndHeaders(
+        f"{method} {request_target(url)} {protocol}", pairs, protocol=protocol, is_http_request=True
+    )
+    warc_headers = {
+        "WARC-Record-ID": record_id or new_record_id(),
+        "WARC-Date": date,
+        "WARC-Concurrent-To": concurrent_to,
+    }
+    return _BUILDER.create_warc_record(
+        url, "request", payload=BytesIO(body), length=len(body), http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+    )
+
+
+def response_http_headers(
+    *,
+    status: int,
+    protocol: str,
+    headers: Iterable[tuple[bytes | str, Iterable[bytes | str]]],
+    body: bytes,
+    method: str = "GET",
+) -> RawStatusAndHeaders:
+    """HTTP status line + headers for a stored response whose headers agree with the stored payload.
+
+    Twisted removes the framing headers (Content-Length, Transfer-Encoding, Connection) and Scrapy puts a
+    Content-Length back only when the server sent one. The stored body is the de-chunked one, so:
+    no Content-Length on an HTTP/1.1 body -> the server framed it with ``Transfer-Encoding: chunked`` (or
+    by closing the connection, which Twisted does not let us tell apart): we keep
+    ``X-Orig-Transfer-Encoding: chunked`` and set Content-Length to the stored length. A Content-Length
+    that disagrees with the stored body (e.g. a truncated download) is kept as ``X-Orig-Content-Length``.
+    """
+    pairs = _header_pairs(headers)
+    has_body = method != "HEAD" and status not in NO_BODY_STATUSES
+    if has_body:
+        lengths = [value for name, value in pairs if name.lower() == "content-length"]
+        if not lengths:
+            if protocol.upper() == "HTTP/1.1":
+                pairs.append(("X-Orig-Transfer-Encoding", "chunked"))
+            pairs.append(("Content-Length", str(len(body))))
+        elif lengths[0].strip() != str(len(body)):
+            pairs = [
+                (("X-Orig-Content-Length", value) if name.lower() == "content-length" else (name, value))
+                for name, value in pairs
+            ]
+            pairs.append(("Content-Length", str(len(body))))
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    return RawStatusAndHeaders(f"{protocol} {status} {reason}", pairs, protocol=protocol)
+
+
+def build_response_record(
+    *,
+    url: str,
+    http_headers: StatusAndHeaders,
+    body: bytes,
+    date: str,
+    digest: str,
+    record_id: str,
+    ip_address: str | None = None,
+    truncated: str | None = None,
+) -> ArcWarcRecord:
+    """A ``response`` record holding the HTTP response as the server sent it (de-chunked)."""
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Payload-Digest": digest}
+    if ip_address:
+        warc_headers["WARC-IP-Address"] = ip_address
+    if truncated:
+        warc_headers["WARC-Truncated"] = truncated
+    return _BUILDER.create_warc_record(
+        url, "response", payload=BytesIO(body), length=len(body), http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+    )
+
+
+def build_revisit_record(
+    *,
+    url: str,
+    http_headers: StatusAndHeaders,
+    date: str,
+    record_id: str,
+    digest: str | None,
+    refers_to_uri: str | None,
+    refers_to_date: str | None,
+    profile: str = PROFILE_IDENTICAL_PAYLOAD,
+    ip_address: str | None = None,
+) -> ArcWarcRecord:
+    """A ``revisit`` record (HTTP headers only, no payload) pointing at an earlier capture.
+
+    ``profile`` is :data:`PROFILE_IDENTICAL_PAYLOAD` (same payload digest as the earlier capture) or
+    :data:`PROFILE_SERVER_NOT_MODIFIED` (a 304 answer to a conditional request).
+    """
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Profile": profile}
+    if refers_to_uri:
+        warc_headers["WARC-Refers-To-Target-URI"] = refers_to_uri
+    if refers_to_date:
+        warc_headers["WARC-Refers-To-Date"] = refers_to_date
+    if digest:
+        warc_headers["WARC-Payload-Digest"] = digest
+    if ip_address:
+        warc_headers["WARC-IP-Address"] = ip_address
+    return _BUILDER.create_warc_record(
+        url, "revisit", payload=BytesIO(b""), length=0, http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+    )
+
+
+def build_metadata_record(*, url: str, date: str, concurrent_to: str, fields: dict[str, Any]) -> ArcWarcRecord:
+    """A ``metadata`` record (JSON body) explaining why a capture was taken, linked to its response."""
+    body = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    warc_headers = {"WARC-Record-ID": new_record_id(), "WARC-Date": date, "WARC-Concurrent-To": concurrent_to}
+    return _BUILDER.create_warc_record(
+        url, "metadata", payload=BytesIO(body), length=len(body), warc_content_type="application/json",
+        warc_headers_dict=warc_headers,
+    )
+
+
+def build_warcinfo_record(filename: str, info: dict[str, str]) -> ArcWarcRecord:
+    """The ``warcinfo`` record that opens every file."""
+    fields = {
+        "software": f"govcrawl/{govcrawl.__version__} (warcio, Scrapy)",
+        "format": WARC_FORMAT,
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "hostname": socket.gethostname(),
+        "python": platform.python_version(),
+        "robots": "obey",
+        "isPartOf": "govcrawl",
+        "description": "Chinese government information-disclosure annual reports (政府信息公开工作年度报告)",
+    }
+    fields.update({key: value for key, value in info.items() if value})
+    return _BUILDER.create_warcinfo_record(filename, fields)

@@ -1,0 +1,318 @@
+"""WARC file writing: :class:`WarcWriter` (rotation, ``.open`` -> rename, warcinfo) and
+:class:`BackgroundWarcWriter` (a writer thread, so gzip runs off the crawl thread) with :class:`WarcRef`.
+
+Files are named ``{prefix}-{UTC timestamp}-{serial:05d}-{hostname}-{pid}.warc.gz``, written as
+``NAME.warc.gz.open`` and renamed when closed. Every record is its own gzip member and is flushed to the OS
+as soon as it is written, so a crash (even SIGKILL) loses at most the record group in progress;
+:func:`govcrawl.warc.repair.repair_open_file` cuts such a file back to its last complete record.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.warcwriter import WARCWriter
+
+from govcrawl.warc.records import WARC_VERSION, build_warcinfo_record
+
+OPEN_SUFFIX = ".open"
+DEFAULT_MAX_SIZE = 1_000_000_000
+_SERIAL = itertools.count(1)
+_SERIAL_LOCK = threading.Lock()
+#: absolute paths of the .open files writers of this process hold (repair leaves them alone)
+OPEN_PATHS: set[str] = set()
+
+
+def _safe_hostname() -> str:
+    return socket.gethostname().replace("-", "_").replace("/", "_") or "localhost"
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    """Where one record was written: file name (closed name, no directory), offset and length in bytes."""
+
+    filename: str
+    offset: int
+    length: int
+
+
+class WarcWriter:
+    """Writes record groups to rotating, per-record-gzipped WARC files. Thread-safe.
+
+    ``write_group(records)`` writes the records contiguously in one file (a response, its request and its
+    metadata stay adjacent) and returns their locations. A file is closed (and a new one started on the next
+    write) once it passes ``max_size`` bytes.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str = "govcrawl",
+        max_size: int = DEFAULT_MAX_SIZE,
+        info: dict[str, str] | None = None,
+        fsync_interval: float = 1.0,
+        on_file_opened: Callable[[str], None] | None = None,
+    ) -> None:
+        self.directory = os.fspath(directory)
+        self.prefix = prefix
+        self.max_size = int(max_size)
+        self.info = dict(info or {})
+        self.fsync_interval = fsync_interval
+        self.on_file_opened = on_file_opened
+        self.closed_files: list[str] = []
+        self.records_written = 0
+        self.bytes_written = 0
+        self._lock = threading.Lock()
+        self._file: Any = None
+        self._warc: WARCWriter | None = None
+        self._name: str | None = None
+        self._last_fsync = 0.0
+        os.makedirs(self.directory, exist_ok=True)
+
+    @property
+    def current_path(self) -> str | None:
+        """Path of the ``.open`` file being written, if any."""
+        return os.path.join(self.directory, self._name + OPEN_SUFFIX) if self._name else None
+
+    def _new_name(self) -> str:
+        with _SERIAL_LOCK:
+            serial = next(_SERIAL)
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+        return f"{self.prefix}-{stamp}-{serial:05d}-{_safe_hostname()}-{os.getpid()}.warc.gz"
+
+    def _open(self) -> None:
+        self._name = self._new_name()
+        path = os.path.abspath(os.path.join(self.directory, self._name + OPEN_SUFFIX))
+        self._file = open(path, "xb")  # noqa: SIM115
+        OPEN_PATHS.add(path)
+        self._warc = WARCWriter(self._file, gzip=True, warc_version=WARC_VERSION)
+        self._write_now([build_warcinfo_record(self._name, self.info)])
+        if self.on_file_opened:
+            self.on_file_opened(self._name)
+
+    def _write_now(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
+        assert self._warc is not None and self._name is not None
+        locations = []
+        for record in records:
+            start = self._file.tell()
+            self._warc.write_record(record)
+            end = self._file.tell()
+            locations.append(RecordLocation(self._name, start, end - start))
+            self.records_written += 1
+            self.bytes_written += end - start
+        self._file.flush()
+        now = time.monotonic()
+        if self.fsync_interval >= 0 and now - self._last_fsync >= self.fsync_interval:
+            os.fsync(self._file.fileno())
+            self._last_fsync = now
+        return locations
+
+    def write_group(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
+        """Write records adjacently (opening a file if needed); rotate afterwards if the file is full."""
+        with self._lock:
+            if self._file is None:
+                self._open()
+            locations = self._write_now(records)
+            if self._file.tell() >= self.max_size:
+                self._close_current()
+            return locations
+
+    def _close_current(self) -> None:
+        if self._file is None:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        closed = os.path.join(self.directory, self._name)
+        os.replace(closed + OPEN_SUFFIX, closed)
+        OPEN_PATHS.discard(os.path.abspath(closed + OPEN_SUFFIX))
+        self.closed_files.append(closed)
+        self._file = self._warc = self._name = None
+
+    def close(self) -> None:
+        """Close the current file (renaming it from ``.open``). Safe to call twice."""
+        with self._lock:
+            self._close_current()
+
+    def __enter__(self) -> WarcWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class WarcRef:
+    """Where a capture went in the archive. Known at once: ``warc_record_id``, ``payload_digest``,
+    ``fetched_at``; filled by the writer thread: ``warc_filename``, ``warc_offset``.
+
+    With :class:`BackgroundWarcWriter` the location is filled asynchronously. Before reading
+    ``warc_filename``/``warc_offset``:
+
+    - in an ``async def`` Scrapy pipeline/callback: ``await ref.wait()``;
+    - in Twisted code returning Deferreds: ``ref.deferred()`` (fires on the reactor thread);
+    - in plain threads / tests: ``ref.result(timeout)`` (blocks).
+
+    All three raise the write error if writing failed.
+    """
+
+    warc_record_id: str
+    payload_digest: str
+    fetched_at: str
+    url: str = ""
+    record_type: str = "response"
+    refers_to_uri: str | None = None
+    refers_to_date: str | None = None
+    warc_filename: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    error: BaseException | None = None
+    _event: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+    _callbacks: list[Callable[[WarcRef], None]] = field(default_factory=list, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def done(self) -> bool:
+        return self._event.is_set()
+
+    def _resolve(self, location: RecordLocation | None, error: BaseException | None = None) -> None:
+        with self._lock:
+            if location is not None:
+                self.warc_filename, self.warc_offset, self.warc_length = location
+            self.error = error
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(self)
+
+    def _add_callback(self, callback: Callable[[WarcRef], None]) -> None:
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return
+        callback(self)
+
+    def result(self, timeout: float | None = None) -> WarcRef:
+        """Block until written; return self. Raises TimeoutError or the write error."""
+        if not self._event.wait(timeout):
+            raise TimeoutError(f"WARC record {self.warc_record_id} not written after {timeout}s")
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def deferred(self) -> Any:
+        """A Twisted Deferred firing with self (on the reactor thread) once written."""
+        from twisted.internet import defer, reactor
+
+        if self.done():
+            return defer.fail(self.error) if self.error else defer.succeed(self)
+        d: defer.Deferred[WarcRef] = defer.Deferred()
+
+        def fire(ref: WarcRef) -> None:
+            if ref.error is not None:
+                reactor.callFromThread(d.errback, ref.error)  # type: ignore[attr-defined]
+            else:
+                reactor.callFromThread(d.callback, ref)  # type: ignore[attr-defined]
+
+        self._add_callback(fire)
+        return d
+
+    async def wait(self) -> WarcRef:
+        """Await the write from Scrapy coroutine code (asyncio or plain Twisted reactor)."""
+        if self.done():
+            return self.result()
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        return await maybe_deferred_to_future(self.deferred())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``Capture.warc`` / item ``source`` fields."""
+        return {
+            "warc_filename": self.warc_filename,
+            "warc_offset": self.warc_offset,
+            "warc_record_id": self.warc_record_id,
+            "payload_digest": self.payload_digest,
+            "fetched_at": self.fetched_at,
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        """``ref["warc_offset"]`` works like ``ref.warc_offset`` (for code treating it as a dict)."""
+        return getattr(self, key)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WarcRef:  # Scrapy may deep-copy items/meta
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:  # pickling (JOBDIR, multiprocessing) keeps data only
+        if not self.done():
+            self._event.wait(30)
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_event", "_callbacks", "_lock")}
+        state["error"] = None if self.error is None else repr(self.error)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._event, self._callbacks, self._lock = threading.Event(), [], threading.Lock()
+        self._event.set()
+
+
+_STOP = object()
+
+
+class BackgroundWarcWriter:
+    """Runs a :class:`WarcWriter` on its own thread. ``submit(records, refs)`` returns at once; the writer
+    thread gzips and writes the group, then resolves each ref with the location of its record.
+
+    ``refs`` maps the index of a record in the group to the :class:`WarcRef` to resolve. The queue is bounded
+    (``max_pending`` groups), so a writer that falls behind slows the crawl instead of eating memory.
+    """
+
+    def __init__(self, writer: WarcWriter, *, max_pending: int = 2000,
+                 on_written: Callable[[list[RecordLocation]], None] | None = None) -> None:
+        self.writer = writer
+        self.on_written = on_written
+        self.errors = 0
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+        self._thread = threading.Thread(target=self._run, name="govcrawl-warc-writer", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+    def submit(self, records: Sequence[ArcWarcRecord], refs: dict[int, WarcRef] | None = None) -> None:
+        if self._closed:
+            raise RuntimeError("BackgroundWarcWriter is closed")
+        self._queue.put((records, refs or {}))
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is _STOP:
+                return
+            records, refs = job
+            try:
+                locations = self.writer.write_group(records)
+            except BaseException as exc:  # noqa: BLE001 - reported through the refs, the crawl goes on
+                self.errors += 1
+                for ref in refs.values():
+                    ref._resolve(None, exc)
+                continue
+            for index, ref in refs.items():
+                ref._resolve(locations[index])
+            if self.on_written:
+                self.on_written(locations)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write everything queued, stop the thread, close the current file."""
+        if not self._closed:
+            self._closed = True
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+        self.writer.close()
