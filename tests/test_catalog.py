@@ -1,0 +1,223 @@
+"""Catalog: schema, idempotent report upserts and versions, priors for the incremental crawl, rebuild from WARC."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import jsonschema
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from govcrawl.catalog import (
+    SCHEMA_VERSION,
+    Catalog,
+    CatalogError,
+    catalog_from_items,
+    content_hash,
+    iter_warc_captures,
+    region_of,
+)
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "govcrawl/schema/report.schema.json").read_text("utf-8"))
+
+
+def make_item(url: str, *, year: int = 2023, agency: str = "上海市黄浦区人民政府", granted: int = 12,
+              fetched_at: str = "2026-11-01T00:00:00Z", record_id: str | None = None) -> dict:
+    """A schema-valid report item as the report pipeline emits it."""
+    item = {
+        "url": url, "title": f"{agency}{year}年政府信息公开工作年度报告", "agency": agency,
+        "admin_level": "district", "report_year": year, "published": f"{year + 1}-01-20",
+        "index_no": "000014349/2024-00001", "script": "simplified", "format": "2021",
+        "text": f"一、总体情况\n{agency}认真贯彻落实……共受理申请{granted}件。",
+        "sections": [{"heading": "一、总体情况", "text": "认真贯彻落实……"}],
+        "tables": {"t3_applications": {"template": "gbf_2021",
+                                        "values": {"r1_new": {"natural": granted, "total": granted}}}},
+        "figures": {"applications_new_total": granted, "granted_total": granted - 2},
+        "figure_notes": {},
+        "checks": [{"rule": "t3_total", "ok": True, "detail": ""}, {"rule": "carry", "ok": False, "detail": "x"}],
+        "flags": [], "attachments": [],
+        "source": {"url": url, "warc_filename": "a.warc.gz", "warc_offset": 0,
+                   "warc_record_id": record_id or f"<urn:uuid:{abs(hash((url, fetched_at)))}>",
+                   "payload_digest": f"sha1:{granted:032d}", "fetched_at": fetched_at},
+        "parser_version": "1",
+    }
+    jsonschema.validate(item, SCHEMA)
+    return item
+
+
+def test_schema_is_versioned_and_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    Catalog(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sites", "captures", "reports", "runs"} <= tables
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(CatalogError, match="newer"):
+        Catalog(path)
+
+
+def test_not_a_catalog_gives_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.sqlite"
+    bogus.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(CatalogError, match="not a usable govcrawl catalog"):
+        Catalog(bogus)
+
+
+def test_upsert_is_idempotent_and_versions_changes(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        run1 = cat.start_run({"n": 1})
+        item = make_item("http://gov.example/xxgk/2024/t1.html")
+        first = cat.upsert_report(item, run_id=run1)
+        again = cat.upsert_report(copy.deepcopy(item), run_id=run1)
+        assert (first.outcome, first.version) == ("new", 1)
+        assert (again.outcome, again.report_id) == ("unchanged", first.report_id)
+        # the same content fetched again later (other WARC record, other time) is still the same version
+        later = make_item("https://gov.example/xxgk/2024/t1.html?utm_source=x", fetched_at="2026-11-02T00:00:00Z")
+        run2 = cat.start_run({"n": 2})
+        assert cat.upsert_report(later, run_id=run2).outcome == "unchanged"
+        edited = make_item("http://gov.example/xxgk/2024/t1.html", granted=40, fetched_at="2026-11-03T00:00:00Z")
+        changed = cat.upsert_report(edited, run_id=run2)
+        assert (changed.outcome, changed.version) == ("version", 2)
+        cat.commit()
+        assert cat.count_reports(latest_only=False) == 2
+        latest = list(cat.items())
+        assert len(latest) == 1 and latest[0]["figures"]["applications_new_total"] == 40
+        row = next(cat.reports())
+        assert (row["first_seen_run"], row["last_seen_run"], row["version"]) == (run2, run2, 2)
+        old = [r for r in cat.reports(latest_only=False) if r["version"] == 1][0]
+        assert (old["first_seen_run"], old["last_seen_run"]) == (run1, run2)
+        assert old["checks_ok"] == 1 and old["checks_failed"] == 1 and old["granted_total"] == 10
+        assert old["province"] == "上海市" and old["county"] == "黄浦区"
+        summary = cat.run_summary(run2)
+        assert summary["gov.example"]["changed"] == 1 and summary["gov.example"]["new"] == 0
+
+
+def test_content_hash_ignores_time_of_run_fields() -> None:
+    a = make_item("http://g.example/a.html", fetched_at="2026-01-01T00:00:00Z")
+    b = make_item("http://g.example/a.html", fetched_at="2027-01-01T00:00:00Z")
+    b["parser_version"] = "2"
+    assert content_hash(a) == content_hash(b)
+    b["figures"]["granted_total"] = 11
+    assert content_hash(a) != content_hash(b)
+
+
+def test_prior_only_offers_validators_for_catalogued_reports(tmp_path: Path) -> None:
+    url = "http://gov.example/t2.html"
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        run = cat.start_run()
+        assert cat.prior_for(url) is None
+        cat.add_capture(url=url, status=200, run_id=run, record_type="response", payload_digest="sha1:AAA",
+                        warc_record_id="<urn:uuid:1>", fetched_at="2026-11-01T00:00:00Z", etag='"v1"',
+                        last_modified="Sun, 01 Nov 2026 00:00:00 GMT")
+        prior = cat.prior_for(url)
+        assert prior is not None and prior.as_meta() == {
+            "payload_digest": "sha1:AAA", "uri": url, "date": "2026-11-01T00:00:00Z"}
+        assert not prior.has_report  # a crash before the report row: never revalidate (the item would be lost)
+        item = make_item(url, record_id="<urn:uuid:1>")
+        item["source"]["payload_digest"] = "sha1:AAA"
+        cat.upsert_report(item, run_id=run, etag='"v1"', last_modified="Sun, 01 Nov 2026 00:00:00 GMT")
+        prior = cat.prior_for("https://gov.example/t2.html#top")
+        assert prior is not None and prior.has_report and prior.etag == '"v1"'
+        # a newer full capture with another payload whose report row is missing: no validators any more
+        cat.add_capture(url=url, status=200, run_id=run, record_type="response", payload_digest="sha1:BBB",
+                        warc_record_id="<urn:uuid:2>", fetched_at="2026-11-02T00:00:00Z", etag='"v2"')
+        prior = cat.prior_for(url)
+        assert prior is not None and prior.payload_digest == "sha1:BBB" and not prior.has_report
+
+
+def test_filters_and_region() -> None:
+    assert region_of("上海市黄浦区人民政府") == region_of("上海黄浦区人民政府")
+    r = region_of("广东省深圳市南山区人民政府")
+    assert (r.province, r.city, r.county) == ("广东省", "深圳市", "南山区")
+    r = region_of("宿州市人民政府")
+    assert (r.province, r.city) == (None, "宿州市")
+    assert region_of("国务院办公厅") == region_of(None)
+
+
+def test_catalog_filters(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        run = cat.start_run()
+        cat.upsert_report(make_item("http://a.example/1.html", year=2022, agency="广东省深圳市南山区人民政府"), run_id=run)
+        cat.upsert_report(make_item("http://a.example/2.html", year=2023, agency="广东省深圳市南山区人民政府"), run_id=run)
+        cat.upsert_report(make_item("http://b.example/3.html", year=2023, agency="宿州市人民政府"), run_id=run)
+        cat.commit()
+        assert cat.count_reports(year=2023) == 2
+        assert cat.count_reports(agency="宿州") == 1
+        assert cat.count_reports(region="深圳") == 2
+        assert cat.count_reports(region="南山区", year=2022) == 1
+        assert cat.count_reports(region="北京") == 0
+
+
+def test_runs_lifecycle(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        run = cat.start_run({"start_urls": ["http://x"]})
+        assert [r["id"] for r in cat.unfinished_runs()] == [run]
+        cat.finish_run(run, "finished", {"sites": {"x": {"ok_responses": 3}}})
+        assert cat.unfinished_runs() == []
+        assert cat.run(run)["counts"]["sites"]["x"]["ok_responses"] == 3
+
+
+def test_readers_are_not_blocked_by_the_writer(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    writer = Catalog(path)
+    run = writer.start_run()
+    writer.upsert_report(make_item("http://a.example/1.html"), run_id=run)
+    writer.commit()
+    writer.upsert_report(make_item("http://a.example/2.html"), run_id=run)  # open write transaction
+    seen: list[int] = []
+    thread = threading.Thread(target=lambda: seen.append(Catalog(path, timeout=2).count_reports()))
+    thread.start()
+    thread.join(10)
+    assert seen == [1]
+    writer.close()
+    assert Catalog(path).count_reports() == 2
+
+
+def _http_record(writer: WARCWriter, url: str, body: bytes, *, etag: str, date: str):
+    http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("ETag", etag)],
+                            protocol="HTTP/1.1")
+    record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
+                                       warc_headers_dict={"WARC-Date": date})
+    writer.write_record(record)
+    return record
+
+
+def test_catalog_from_items_rebuilds_captures_and_versions(tmp_path: Path) -> None:
+    warc_path = tmp_path / "t.warc.gz"
+    url = "http://gov.example/r.html"
+    with open(warc_path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        first = _http_record(writer, url, b"<html>v1</html>", etag='"1"', date="2026-11-01T00:00:00Z")
+        meta = writer.create_warc_record(url, "metadata", payload=io.BytesIO(json.dumps({"role": "report"}).encode()),
+                                         warc_content_type="application/json",
+                                         warc_headers_dict={"WARC-Concurrent-To": first.rec_headers.get_header("WARC-Record-ID")})
+        writer.write_record(meta)
+        second = _http_record(writer, url, b"<html>v2</html>", etag='"2"', date="2026-11-02T00:00:00Z")
+        _http_record(writer, "http://gov.example/list.html", b"<html>list</html>", etag='"l"',
+                     date="2026-11-02T00:00:00Z")
+    rows = list(iter_warc_captures([tmp_path]))
+    assert [r["role"] for r in rows] == ["report", None, None]
+    assert rows[0]["warc_offset"] == 0 and rows[1]["warc_offset"] > 0
+    items = [
+        make_item(url, granted=30, fetched_at="2026-11-02T00:00:00Z",
+                  record_id=second.rec_headers.get_header("WARC-Record-ID")),
+        make_item(url, granted=20, fetched_at="2026-11-01T00:00:00Z",
+                  record_id=first.rec_headers.get_header("WARC-Record-ID")),
+    ]
+    counts = catalog_from_items(items, tmp_path / "rebuilt.sqlite", [warc_path])
+    assert counts == {"captures": 3, "new": 1, "version": 1, "unchanged": 0}
+    with Catalog(tmp_path / "rebuilt.sqlite") as cat:
+        versions = {r["version"]: r for r in cat.reports(latest_only=False)}
+        assert versions[1]["applications_new_total"] == 20 and versions[1]["etag"] == '"1"'
+        assert versions[2]["applications_new_total"] == 30 and versions[2]["etag"] == '"2"'
+        assert cat.prior_for(url).payload_digest == second.rec_headers.get_header("WARC-Payload-Digest")
