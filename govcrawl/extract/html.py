@@ -251,8 +251,8 @@ def metadata_table(root: lxml.html.HtmlElement) -> dict[str, str]:
                 if value and META_LABELS.get(_compact(value)) is None:
                     found[key] = value
             continue
-        # "索引号：014416330/2018-04736" within one element (leaf-ish elements only)
-        if len(element) > 2:
+        # "索引号：014416330/2018-04736" within one element without inner blocks
+        if len(element) > 2 or any(child.tag in BLOCK_TAGS for child in element.iterdescendants()):
             continue
         match = re.match(r"^\s*([^:：\s][^:：]{0,8}?)\s*[:：]\s*(.+)$", raw.replace("\xa0", " "), re.S)
         if match:
