@@ -13,10 +13,10 @@ TITLE = "某某县2023年政府信息公开工作年度报告"
 
 def make_pdf(lines: list[str], table: list[list[str]] | None = None) -> bytes:
     from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
-    from reportlab.lib.styles import ParagraphStyle
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     style = ParagraphStyle("zh", fontName="STSong-Light", fontSize=11, leading=16)
@@ -32,12 +32,13 @@ def make_pdf(lines: list[str], table: list[list[str]] | None = None) -> bytes:
 
 
 def make_image_pdf() -> bytes:
+    import struct
+    import zlib
+
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
     # a small grey bitmap standing in for a scanned page
-    import zlib, struct  # noqa: E401
-
     width = height = 40
     raw = b"".join(b"\x00" + bytes([120]) * width for _ in range(height))
 
