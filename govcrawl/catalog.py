@@ -361,9 +361,21 @@ class Catalog:
                     warc_filename: str | None = None, warc_offset: int | None = None,
                     warc_record_id: str | None = None, fetched_at: str | None = None, etag: str | None = None,
                     last_modified: str | None = None, content_type: str | None = None,
-                    revisit_of: str | None = None, batch: int = 200, max_age: float = 2.0) -> None:
-        """Record one archived exchange (idempotent on the WARC record id)."""
+                    revisit_of: str | None = None, refers_to_uri: str | None = None, batch: int = 200,
+                    max_age: float = 2.0) -> None:
+        """Record one archived exchange (idempotent on the WARC record id).
+
+        A ``revisit`` without ``revisit_of`` is linked to the record id of the full capture it refers to
+        (same payload digest, ``refers_to_uri`` or ``url``) when the catalog holds it.
+        """
         self._begin()
+        if record_type == "revisit" and not revisit_of and payload_digest:
+            original = self.conn.execute(
+                "SELECT warc_record_id FROM captures WHERE canonical_url=? AND payload_digest=? "
+                "AND record_type='response' ORDER BY id DESC LIMIT 1",
+                (canonical_url(refers_to_uri or url), payload_digest),
+            ).fetchone()
+            revisit_of = original["warc_record_id"] if original else None
         self.conn.execute(
             "INSERT OR IGNORE INTO captures (run_id, site, url, canonical_url, status, role, record_type,"
             " payload_digest, warc_filename, warc_offset, warc_record_id, fetched_at, etag, last_modified,"
@@ -573,6 +585,12 @@ def host_of(url: str) -> str:
         return urlsplit(url).netloc.lower()
 
 
+def _ref_written(ref: Any) -> bool:
+    if hasattr(ref, "done"):
+        return bool(ref.done())
+    return warc_fields(ref) is not None
+
+
 def warc_fields(ref: Any) -> dict[str, Any] | None:
     """The archive location of a ``warc_ref`` (object or dict) once written, else None."""
     if ref is None:
@@ -582,7 +600,7 @@ def warc_fields(ref: Any) -> dict[str, Any] | None:
     if not record_id:
         return None
     fields = {name: get(name) for name in ("warc_filename", "warc_offset", "warc_record_id", "payload_digest",
-                                             "fetched_at", "record_type", "revisit_of")}
+                                             "fetched_at")}
     if fields["warc_filename"]:
         fields["warc_filename"] = os.path.basename(str(fields["warc_filename"]))
     return fields
@@ -635,40 +653,33 @@ class CrawlSession:
         if isinstance(discovery, dict) and discovery.get("site"):
             self.catalog.touch_site(str(discovery["site"]), host=host, agency=discovery.get("agency_hint"),
                                     run_id=self.run_id)
-        prior = request.meta.get("govcrawl_prior") or {}
         row = {
             "url": response.url, "status": response.status, "run_id": self.run_id, "site": host,
             "role": request.meta.get("govcrawl_role"), "etag": etag, "last_modified": last_modified,
             "content_type": _header(headers, b"Content-Type"),
-            "revisit_of": prior.get("payload_digest") if response.status == 304 else None,
         }
         self._pending.append((response.meta.get("warc_ref"), row))
         self.flush_captures()
 
-    def flush_captures(self, *, final: bool = False) -> None:
-        """Write queued capture rows whose WARC record is known (all of them when ``final``)."""
+    def flush_captures(self, *, final: bool = False, timeout: float = 60.0) -> None:
+        """Write queued capture rows whose WARC record is written (wait for all of them when ``final``)."""
         still: list[tuple[Any, dict[str, Any]]] = []
         for ref, row in self._pending:
-            if final and ref is not None and hasattr(ref, "wait"):
+            if ref is not None and not _ref_written(ref):
+                if not final:
+                    still.append((ref, row))
+                    continue
                 try:
-                    ref.wait()
+                    ref.result(timeout)
                 except Exception:  # noqa: BLE001 - a failed write leaves the capture without WARC fields
                     pass
-            fields = warc_fields(ref)
-            if fields is None and ref is not None and not final:
-                still.append((ref, row))
-                continue
-            fields = fields or {}
-            record_type = fields.get("record_type")
-            if record_type is None and fields:
-                record_type = "revisit" if row["status"] == 304 or (
-                    row["revisit_of"] is None and fields.get("payload_digest") and fields.get("revisit_of")
-                ) else "response"
-            if record_type == "revisit" and not row["revisit_of"]:
-                row["revisit_of"] = fields.get("revisit_of")
-            self.catalog.add_capture(**row, record_type=record_type,
-                                     **{k: fields.get(k) for k in ("payload_digest", "warc_filename",
-                                                                   "warc_offset", "warc_record_id", "fetched_at")})
+            fields = warc_fields(ref) or {}
+            record_type = (getattr(ref, "record_type", None) or "response") if fields else None
+            self.catalog.add_capture(
+                **row, record_type=record_type, refers_to_uri=getattr(ref, "refers_to_uri", None),
+                **{k: fields.get(k) for k in ("payload_digest", "warc_filename", "warc_offset", "warc_record_id",
+                                              "fetched_at")},
+            )
         self._pending = still
 
     def record_error(self, host: str, kind: str) -> None:
@@ -763,6 +774,7 @@ class CatalogPipeline:
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if not isinstance(item, dict) or "checks" not in item:
             return item  # not a report item (e.g. a CaptureItem when the report pipeline is off)
+        self.session.flush_captures()  # the report pipeline waited for this item's WARC records
         url = item.get("url") or (item.get("source") or {}).get("url") or ""
         etag, last_modified = self.session.validators_for(url)
         capture = self.session.catalog.capture_by_record((item.get("source") or {}).get("warc_record_id"))
@@ -847,8 +859,8 @@ def iter_warc_captures(warc_paths: Iterable[str | os.PathLike[str]]) -> Iterator
                     "etag": http.get_header("ETag") if http else None,
                     "last_modified": http.get_header("Last-Modified") if http else None,
                     "content_type": http.get_header("Content-Type") if http else None,
-                    "revisit_of": headers.get_header("WARC-Refers-To") or (
-                        headers.get_header("WARC-Payload-Digest") if rec_type == "revisit" else None),
+                    "revisit_of": headers.get_header("WARC-Refers-To"),
+                    "refers_to_uri": headers.get_header("WARC-Refers-To-Target-URI"),
                 })
         for row in rows:
             row["role"] = roles.get(row["warc_record_id"])
