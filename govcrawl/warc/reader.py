@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
 OPEN_SUFFIX = ".open"
+#: the status code in a status line, whether or not the line repeats the protocol ("HTTP/1.1 200 OK")
+_STATUS = re.compile(r"(?:^|\s)([1-5]\d\d)(?:\s|$)")
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,8 @@ def _status_and_type(record: Any) -> tuple[int | None, str | None]:
     headers = record.http_headers
     if headers is None:
         return None, None
-    try:
-        status = int(headers.get_statuscode())
-    except (TypeError, ValueError):
-        status = None
-    return status, headers.get_header("Content-Type")
+    match = _STATUS.search(headers.statusline or "")
+    return (int(match.group(1)) if match else None), headers.get_header("Content-Type")
 
 
 def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any] | None]]:
@@ -101,6 +101,8 @@ def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any]
             for record in iterator:
                 kind = record.rec_type
                 headers = record.rec_headers
+                if not kind:
+                    raise ValueError(f"unparseable record at offset {iterator.get_record_offset()}")
                 if kind in ("response", "revisit"):
                     status, content_type = _status_and_type(record)
                     yield kind, RecordRef(
