@@ -1,1 +1,265 @@
-"""govcrawl.parser"""
+"""govcrawl.parser: report text (+ table grids + page metadata) -> report item. Pure: no Scrapy, no I/O.
+
+``parse_report`` is the one entry point; the live pipeline and the offline rebuild both reach it through
+``govcrawl.report.build_item``. The item it returns is the schema's report item minus ``source`` (the caller adds
+capture provenance). See docs/schema.md for every field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from govcrawl.parser.chrome import is_chrome_line, remove_inline_widgets
+from govcrawl.parser.figures import narrative_figures
+from govcrawl.parser.metadata import (
+    admin_level,
+    find_agency,
+    find_index_no,
+    find_report_year,
+    find_title,
+    looks_like_report_title,
+    published_date,
+    read_header_fields,
+)
+from govcrawl.parser.normalise import clean_whitespace, detect_script, fold_width, normalise, to_simplified
+from govcrawl.parser.sections import (
+    break_inline_headings,
+    find_headings,
+    has_official_layout,
+    has_table_sections,
+    split_sections,
+)
+
+#: Bumped whenever the items parse_report returns for the same input change.
+PARSER_VERSION = "1.0.0"
+
+__all__ = ["PARSER_VERSION", "ParseError", "parse_report"]
+
+_HEADER_ZONE_MAX = 30
+_BODY_LINE = re.compile(r"[。,].*[。,]")
+_REPORT_WORDS = re.compile(r"信息公开.{0,40}?(?:年度报告|年报)|(?:年度报告|年报).{0,40}?信息公开", re.S)
+_BINARY_SHARE = 0.02
+
+
+class ParseError(ValueError):
+    """The input is not text at all (bytes, binary garbage) or is empty."""
+
+
+def _check_input(text: Any) -> None:
+    if not isinstance(text, str):
+        raise ParseError(f"parse_report needs decoded text (str), got {type(text).__name__}")
+    if not text.strip():
+        raise ParseError("empty text: nothing to parse")
+    sample = text[:20000]
+    odd = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t\f\v"))
+    if odd / len(sample) > _BINARY_SHARE:
+        raise ParseError(f"text looks binary ({odd} control/replacement characters in the first {len(sample)})")
+
+
+def _normalise_meta(page_meta: dict | None, traditional: bool) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for key, value in (page_meta or {}).items():
+        if value is None:
+            continue
+        value = fold_width(str(value)).strip()
+        if traditional or detect_script(value) == "traditional":
+            value = to_simplified(value)
+        result[key] = value
+    return result
+
+
+def _header_zone(lines: list[str]) -> int:
+    """Index of the first body line (a sentence-like line); the page header lies before it."""
+    for index, line in enumerate(lines[:_HEADER_ZONE_MAX]):
+        if len(line) >= 40 and _BODY_LINE.search(line):
+            return index
+    return min(len(lines), _HEADER_ZONE_MAX)
+
+
+class _NoTables:  # TEMPORARY until govcrawl.parser.tables lands
+    tables: dict = {}
+    template = None
+    issues = ["govcrawl.parser.tables is not importable"]
+
+
+def _read_tables(grids: list | None, text: str) -> Any:
+    try:
+        from govcrawl.parser.tables import read_standard_tables
+    except ImportError:
+        return _NoTables()
+    return read_standard_tables(grids or None, text)
+
+
+def _table_checks(tables: dict, template: str | None) -> list[dict]:
+    from govcrawl.parser.tables import check_tables
+
+    return check_tables(tables, template)
+
+
+def _table_figures(tables: dict) -> dict[str, Any]:
+    from govcrawl.parser.tables import figures_from_tables
+
+    return figures_from_tables(tables)
+
+
+def _drop_text_table_rows(lines: list[str]) -> list[str]:
+    """Lines without the flattened table rows (2+ pipes) that follow the first top-level heading."""
+    text = "\n".join(lines)
+    headings = find_headings(text)
+    if not headings:
+        return lines
+    first_heading_line = text.count("\n", 0, headings[0].start)
+    return [line for index, line in enumerate(lines) if index < first_heading_line or line.count("|") < 2]
+
+
+def _dedupe_header(lines: list[str], body_start: int) -> list[str]:
+    """Drop header lines repeating an earlier line (titles printed twice above the body)."""
+    seen: set[str] = set()
+    kept = []
+    for index, line in enumerate(lines):
+        if index < body_start and line and line in seen:
+            continue
+        seen.add(line)
+        kept.append(line)
+    return kept
+
+
+def parse_report(
+    text: str,
+    *,
+    url: str | None = None,
+    grids: list | None = None,
+    page_meta: dict | None = None,
+    title_hint: str | None = None,
+) -> dict[str, Any]:
+    """Parse one report's text into the report item (without ``source``).
+
+    ``grids`` are HTML table grids (rows of cell strings), ``page_meta`` the page's metadata (title, published,
+    index_no, agency ... as raw strings), ``title_hint`` the link text that led to the page. Never raises on odd
+    text: problems end up in ``checks`` and ``flags``. Raises :class:`ParseError` for non-text or empty input.
+    """
+    _check_input(text)
+    normalised, script = normalise(text)
+    meta = _normalise_meta(page_meta, script == "traditional")
+    if title_hint:
+        title_hint = _normalise_meta({"hint": title_hint}, script == "traditional").get("hint")
+
+    raw_lines = normalised.split("\n")
+    header = read_header_fields(raw_lines, _header_zone(raw_lines))
+    body_lines = [remove_inline_widgets(line) for index, line in enumerate(raw_lines)
+                  if index not in header.line_numbers and not is_chrome_line(line)]
+    body_lines = _dedupe_header(body_lines, _header_zone(body_lines))
+    table_text = "\n".join(body_lines)
+
+    title = find_title(body_lines, meta, title_hint, header)
+    published, _published_from = published_date(meta, header, body_lines)
+    report_year, year_from = find_report_year(title, table_text, published)
+    agency = find_agency(title, meta, header, table_text, body_lines)
+
+    tables_result = _read_tables(grids, table_text)
+    tables: dict = tables_result.tables or {}
+    template = tables_result.template if tables else None
+    if any(table.get("source") == "text" for table in tables.values()):
+        body_lines = _drop_text_table_rows(body_lines)
+    clean_text = break_inline_headings(clean_whitespace("\n".join(line.strip(" |") for line in body_lines)))
+    sections = split_sections(clean_text)
+
+    if template == "gbf_2021":
+        report_format = "2021"
+    elif template == "gbf_2019":
+        report_format = "2019"
+    elif has_official_layout(sections):
+        report_format = "2021" if report_year and report_year >= 2021 else "2019"
+    else:
+        report_format = "pre2019"
+
+    figures: dict[str, int] = {}
+    figure_notes: dict[str, dict] = {}
+    for key, figure in narrative_figures(clean_text).items():
+        figures[key] = figure.value
+        figure_notes[key] = {"approximate": figure.approximate, "evidence": figure.evidence, "origin": "text"}
+    narrative_applications = figures.get("applications_received")
+    if tables:
+        for key, value in _table_figures(tables).items():
+            if value is None or (isinstance(value, float) and not value.is_integer()):
+                continue
+            figures[key] = int(value)
+            figure_notes[key] = {"approximate": False, "evidence": f"standard table ({key})", "origin": "table"}
+
+    checks: list[dict] = []
+    flags: list[str] = []
+    if tables:
+        checks.extend(_table_checks(tables, template))
+    if tables_result.issues:
+        checks.append({"rule": "tables_read", "ok": False, "detail": "; ".join(tables_result.issues)})
+    if report_format in ("2019", "2021"):
+        table_sections = has_table_sections(sections)
+        ok = bool(tables) or not table_sections
+        detail = (f"{len(tables)} standard tables read" if tables else
+                  "sections 二/三/四 are present but hold no table content" if table_sections else
+                  "no table sections found")
+        checks.append({"rule": "tables_present", "ok": ok, "detail": detail})
+        if not ok:
+            flags.append("tables_missing")
+    checks.append(_year_check(report_year, year_from, published))
+    checks.append(_format_year_check(report_format, report_year))
+    if narrative_applications is not None and "applications_new_total" in figures:
+        table_value = figures["applications_new_total"]
+        checks.append({
+            "rule": "narrative_matches_tables",
+            "ok": narrative_applications == table_value,
+            "detail": f"text says {narrative_applications} applications received; table 本年新收 总计 {table_value}",
+        })
+
+    is_report = looks_like_report_title(title) or has_official_layout(sections) or bool(
+        _REPORT_WORDS.search(clean_text[:5000]))
+    if not is_report:
+        flags.append("not_a_report")
+    if not clean_text:
+        flags.append("empty")
+    if title is None:
+        flags.append("title_missing")
+    if report_year is None:
+        flags.append("year_missing")
+
+    return {
+        "url": url,
+        "title": title,
+        "agency": agency,
+        "admin_level": admin_level(agency),
+        "report_year": report_year,
+        "published": published,
+        "index_no": find_index_no(meta, header),
+        "script": script,
+        "format": report_format,
+        "text": clean_text,
+        "sections": sections,
+        "tables": tables,
+        "figures": figures,
+        "figure_notes": figure_notes,
+        "checks": checks,
+        "flags": flags,
+        "attachments": [],
+        "parser_version": PARSER_VERSION,
+    }
+
+
+def _year_check(report_year: int | None, year_from: str, published: str | None) -> dict:
+    if report_year is None:
+        return {"rule": "report_year_plausible", "ok": False, "detail": "no report year found"}
+    if published is None:
+        return {"rule": "report_year_plausible", "ok": True,
+                "detail": f"report year {report_year} (from {year_from}); no publication date to compare"}
+    lag = int(published[:4]) - report_year
+    return {"rule": "report_year_plausible", "ok": 0 <= lag <= 2,
+            "detail": f"report year {report_year} (from {year_from}), published {published}"}
+
+
+def _format_year_check(report_format: str, report_year: int | None) -> dict:
+    if report_year is None:
+        return {"rule": "format_matches_year", "ok": True, "detail": "no report year to compare"}
+    expected = "2021" if report_year >= 2021 else "2019" if report_year >= 2019 else "pre2019"
+    ok = report_format == expected
+    detail = f"{report_format} layout for a {report_year} report" + ("" if ok else f" (expected {expected})")
+    return {"rule": "format_matches_year", "ok": ok, "detail": detail}

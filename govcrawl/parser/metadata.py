@@ -1,0 +1,284 @@
+"""Report metadata from normalised text (+ page metadata): title, agency, admin level, year, dates, 索引号.
+
+All functions take normalised text (simplified, half-width brackets and colons, one block per line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from govcrawl.parser.numbers import chinese_to_int
+
+# --- header fields (the 要素表 flattened into text: 索引号 ... 发布日期 ... 来源 ...) -------------------------------
+
+#: label -> canonical field name. Longer labels first so 发布日期 wins over 日期.
+HEADER_LABELS: dict[str, str] = {
+    "索引号": "index_no", "发布日期": "published", "发文日期": "issued", "发布时间": "published_time",
+    "成文日期": "written", "生成日期": "generated", "日期": "date", "时间": "time", "信息来源": "source_name",
+    "来源": "source_name", "内容概述": "summary", "主题分类": "topic", "组配分类": "category", "体裁分类": "genre",
+    "发布机构": "agency", "发文机关": "agency", "所属机构": "agency", "发文字号": "doc_no", "发布文号": "doc_no",
+    "文件编号": "doc_no", "文号": "doc_no", "信息名称": "title", "名称": "title", "标题": "title",
+    "关键词": "keywords", "分类": "category", "有效性": "validity", "公开方式": "disclosure", "公开范围": "disclosure",
+}
+_LABEL_ALTERNATIVES = "|".join(
+    r"\s?".join(map(re.escape, label)) for label in sorted(HEADER_LABELS, key=len, reverse=True)
+)
+_LABEL_RE = re.compile(r"(?:^|(?<=[\s|]))(" + _LABEL_ALTERNATIVES + r")\s*(?::|\s|$)")
+_LABEL_AT_START = re.compile(r"^\|?\s*(?:" + _LABEL_ALTERNATIVES + r")\s*(?::|\s|$)")
+_SPACE = re.compile(r"\s+")
+
+# --- dates ---------------------------------------------------------------------------------------------------------
+_CN_DIGIT = "〇零一二三四五六七八九"
+_DATE_NUMERIC = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)\s*日?")
+_DATE_CHINESE = re.compile(
+    r"([" + _CN_DIGIT + r"○]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十]{1,3})\s*日"
+)
+_DATE_ONLY_LINE = re.compile(
+    r"^(?:[^\s。,]{2,40}\s+)?((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[" + _CN_DIGIT
+    + r"○]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月\s*[一二三四五六七八九十]{1,3}\s*日"
+    + r"|(?:19|20)\d{2}-\d{1,2}-\d{1,2})$"
+)
+
+# --- titles --------------------------------------------------------------------------------------------------------
+_TITLE_RE = re.compile(
+    r"(?:(?:信息公开|政务公开)[^。;!?]{0,30}?(?:年度报告|年报|工作报告)|(?:19|20)\d{2}\s*年度?年报)"
+    r"(?:\s*\([^()]{1,15}\))?$"
+)
+_NOT_A_REPORT_TITLE = re.compile(r"通知|函$|制度|统计表|报表|解读|工作要点|法治政府|工作总结|工作计划|^关于|《|》")
+_TITLE_SUFFIX = re.compile(r"\s*\([^()]{1,15}\)$")
+_TITLE_SPLIT = re.compile(r"\s*(?:_|\||--|—|-)\s*")
+
+# --- years and agencies ------------------------------------------------------------------------------------------
+_YEAR = r"((?:19|20)\d{2}|[" + _CN_DIGIT + r"○]{4})"
+_YEAR_IN_TITLE = re.compile(_YEAR + r"\s*年")
+_LEADING_YEAR = re.compile(r"^" + _YEAR + r"\s*年度?")
+_AGENCY_STOP = re.compile(_YEAR + r"\s*年|政府信息公开|政务信息公开|政务公开|信息公开")
+_PERIOD = re.compile(
+    r"((?:19|20)\d{2})\s*年\s*0?1\s*月\s*0?1\s*日\s*(?:起)?\s*(?:至|到|—+|-+|~)\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日"
+)
+_STAT_YEAR = re.compile(r"统计(?:期限|时限|时间|区间|周期|范围)[^。]{0,12}?((?:19|20)\d{2})\s*年")
+_YEAR_DU = re.compile(r"((?:19|20)\d{2})\s*年度")
+_ANY_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_COMPILED_BY = re.compile(r"由([^\s,。、()《》]{3,30}?)(?:负责)?编制|([^\s,。、()《》]{3,30}?)编制了")
+
+_TOWNSHIP = re.compile(r"(?:街道办事处|街道|镇|乡)(?:人民政府|政府)?$")
+_DEPARTMENT = re.compile(
+    r"(?:局|委员会|委|办公室|办公厅|厅|中心|办|署|处|所|院|站|馆|队|部|公司|管委会|管理委员会|分局|事务所)$"
+)
+_GOVERNMENT_SUFFIX = re.compile(r"(?:人民政府|政府)$")
+_MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
+
+
+@dataclass
+class HeaderFields:
+    """Label -> value pairs found in the page header, and which lines held them."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    line_numbers: set[int] = field(default_factory=set)
+
+
+def read_header_fields(lines: list[str], limit: int) -> HeaderFields:
+    """Read ``索引号 …  发布日期 …``-style label/value pairs from the first ``limit`` lines."""
+    found = HeaderFields()
+    for number, line in enumerate(lines[:limit]):
+        if not _LABEL_AT_START.search(line):
+            continue
+        matches = list(_LABEL_RE.finditer(line))
+        if not matches:
+            continue
+        found.line_numbers.add(number)
+        for index, match in enumerate(matches):
+            end = matches[index + 1].start() if index + 1 < len(matches) else len(line)
+            value = line[match.end():end].split("|")[0].strip(" :|")
+            label = _SPACE.sub("", match.group(1))
+            name = HEADER_LABELS[label]
+            if value and name not in found.values:
+                found.values[name] = value
+    return found
+
+
+def parse_date(value: str | None) -> str | None:
+    """First date in ``value`` as ISO ``YYYY-MM-DD`` (``2018-03-08 10:14``, ``2018年3月8日``, ``二〇一八年三月八日``)."""
+    if not value:
+        return None
+    match = _DATE_NUMERIC.search(value)
+    try:
+        if match:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3))).isoformat()
+        match = _DATE_CHINESE.search(value)
+        if match:
+            year = chinese_to_int(match.group(1).replace("○", "〇"))
+            return date(year, chinese_to_int(match.group(2)), chinese_to_int(match.group(3))).isoformat()
+    except ValueError:
+        return None
+    return None
+
+
+def signature_date(lines: list[str], window: int = 8) -> str | None:
+    """The date under the signature: a date-only line (maybe after the agency) among the last non-empty lines."""
+    seen = 0
+    for line in reversed(lines):
+        line = line.strip()
+        if not line:
+            continue
+        seen += 1
+        if seen > window:
+            break
+        match = _DATE_ONLY_LINE.match(line)
+        if match:
+            return parse_date(match.group(1))
+    return None
+
+
+def published_date(page_meta: dict, header: HeaderFields, lines: list[str]) -> tuple[str | None, str]:
+    """Publication date and where it came from: page metadata, header labels, else the signature date."""
+    for key in ("published", "pubdate", "date"):
+        iso = parse_date(str(page_meta.get(key) or ""))
+        if iso:
+            return iso, f"page_meta.{key}"
+    for name in ("published", "issued", "published_time", "date", "written", "generated", "time"):
+        iso = parse_date(header.values.get(name))
+        if iso:
+            return iso, f"header.{name}"
+    iso = signature_date(lines)
+    return (iso, "signature") if iso else (None, "none")
+
+
+def clean_title(candidate: str) -> str:
+    """Strip label prefixes (名称:) and pipes from a title line."""
+    candidate = candidate.strip().strip("|").strip()
+    candidate = _LABEL_AT_START.sub("", candidate, count=1) if _LABEL_AT_START.search(candidate) else candidate
+    return _SPACE.sub("", candidate.strip("| "))
+
+
+def looks_like_report_title(candidate: str | None) -> bool:
+    """True for 'XX2017年政府信息公开工作年度报告'-like strings (and not notices, letters, statistics tables)."""
+    if not candidate or len(candidate) > 100 or "。" in candidate:
+        return False
+    return bool(_TITLE_RE.search(candidate)) and not _NOT_A_REPORT_TITLE.search(_TITLE_SUFFIX.sub("", candidate))
+
+
+def find_title(lines: list[str], page_meta: dict, title_hint: str | None, header: HeaderFields) -> str | None:
+    """The report's own title: page metadata title if it is one, else the first title-like line among ``lines``
+    (chrome and header lines already removed), else the header's 名称/内容概述, else the hint."""
+    meta_title = str(page_meta.get("title") or "")
+    for part in [meta_title, *_TITLE_SPLIT.split(meta_title)]:
+        part = clean_title(part)
+        if looks_like_report_title(part):
+            return part
+    for line in lines[:60]:
+        candidate = clean_title(line)
+        if looks_like_report_title(candidate):
+            return candidate
+    for candidate in (header.values.get("title"), header.values.get("summary"), title_hint):
+        candidate = clean_title(candidate or "")
+        if looks_like_report_title(candidate):
+            return candidate
+    return clean_title(meta_title) or (clean_title(title_hint) if title_hint else None) or None
+
+
+def agency_from_title(title: str | None) -> str | None:
+    """The unit a title names before its year / 政府信息公开 (``汉阴县人民政府信息公开…`` -> ``汉阴县人民政府``)."""
+    if not title:
+        return None
+    rest = _LEADING_YEAR.sub("", _TITLE_SUFFIX.sub("", title))
+    stop = _AGENCY_STOP.search(rest)
+    if not stop:
+        return None
+    prefix = rest[: stop.start()].strip(" :,、的")
+    if prefix.endswith("人民") and rest[stop.start():].startswith("政府"):
+        prefix += "政府"
+    return prefix if len(prefix) >= 2 else None
+
+
+def _looks_like_agency(value: str | None) -> bool:
+    return bool(value) and 2 <= len(value) <= 40 and bool(
+        _GOVERNMENT_SUFFIX.search(value) or _DEPARTMENT.search(value) or _TOWNSHIP.search(value)
+    )
+
+
+def find_agency(title: str | None, page_meta: dict, header: HeaderFields, text: str, lines: list[str]) -> str | None:
+    """Issuing agency: from the title, else page metadata, header 发布机构/来源, 由…编制, or the signature line."""
+    agency = agency_from_title(title)
+    if agency:
+        return agency
+    for value in (page_meta.get("agency"), header.values.get("agency"), header.values.get("source_name")):
+        if _looks_like_agency(str(value or "").strip()):
+            return str(value).strip()
+    match = _COMPILED_BY.search(text[:3000])
+    if match:
+        candidate = match.group(1) or match.group(2)
+        if _looks_like_agency(candidate):
+            return candidate
+    tail = [line.strip() for line in lines if line.strip()][-4:]
+    for index, line in enumerate(tail[:-1]):
+        if _DATE_ONLY_LINE.match(tail[index + 1]) and _looks_like_agency(line):
+            return line
+    return None
+
+
+def admin_level(agency: str | None) -> str:
+    """province / city / county / district / township / department / unknown, from the agency's name."""
+    if not agency:
+        return "unknown"
+    if _TOWNSHIP.search(agency):
+        return "township"
+    place = _GOVERNMENT_SUFFIX.sub("", agency)
+    if place != agency or not _DEPARTMENT.search(agency):
+        if place.endswith(("省", "自治区")) or place in _MUNICIPALITIES:
+            return "province"
+        if place.endswith(("市", "州", "盟", "地区")):
+            return "city"
+        if place.endswith(("县", "旗")):
+            return "county"
+        if place.endswith("区"):
+            return "district"
+        return "unknown"
+    return "department"
+
+
+def _plausible_year(year: int, published: str | None) -> bool:
+    latest = int(published[:4]) if published else 2100
+    return 2007 <= year <= latest
+
+
+def _year_value(token: str) -> int | None:
+    try:
+        return int(token) if token.isdigit() else chinese_to_int(token.replace("○", "〇"))
+    except ValueError:
+        return None
+
+
+def find_report_year(title: str | None, text: str, published: str | None) -> tuple[int | None, str]:
+    """The year the report is ABOUT and how it was found (title, statistics period, 'YYYY年度', most cited)."""
+    for match in _YEAR_IN_TITLE.finditer(title or ""):
+        year = _year_value(match.group(1))
+        if year and _plausible_year(year, published):
+            return year, "title"
+    head = text[:6000]
+    for pattern, how in ((_PERIOD, "statistics period"), (_STAT_YEAR, "statistics period")):
+        match = pattern.search(head)
+        if match:
+            year = int(match.group(match.lastindex or 1))
+            if _plausible_year(year, published):
+                return year, how
+    match = _YEAR_DU.search(head)
+    if match and _plausible_year(int(match.group(1)), published):
+        return int(match.group(1)), "'YYYY年度' in the text"
+    counts = Counter(int(y) for y in _ANY_YEAR.findall(text) if _plausible_year(int(y), published))
+    if counts:
+        year, _ = counts.most_common(1)[0]
+        return year, "most cited year in the text"
+    return None, "none"
+
+
+def find_index_no(page_meta: dict, header: HeaderFields) -> str | None:
+    """索引号 from page metadata or the header (first whitespace-free token)."""
+    for value in (page_meta.get("index_no"), header.values.get("index_no")):
+        token = str(value or "").strip().split()
+        if token and token[0] not in {"-", "/", "无"}:
+            return token[0]
+    return None

@@ -1,0 +1,77 @@
+"""Text normalisation: script detection, traditional -> simplified conversion, width folding, whitespace.
+
+Conversion uses the ``opencc`` C++ binding (PyPI ``opencc``), about 40x faster than the pure-Python
+``opencc-python-reimplemented`` (see performance-notes.md). Both install a top-level module named ``opencc`` and
+both expose ``opencc.OpenCC("t2s").convert(text)``, so swapping is a package swap only:
+``pip uninstall opencc && pip install opencc-python-reimplemented``. Nothing else in govcrawl touches OpenCC;
+:func:`to_simplified` is the one place that does.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any, Literal
+
+Script = Literal["simplified", "traditional"]
+
+# Frequent characters that exist only in traditional script, and their simplified forms (same order).
+_TRADITIONAL_ONLY = "開與國會為發關們這個說時對經報務書實際當區縣鄉鎮條項據處門網頁點擊覽檔歲幾進還從體應數產過動問題讓認識將無見長東車馬風電話語記議讀課選達運邊審稱單裡獲辦規範請隨們總應當級導"
+_SIMPLIFIED_ONLY = "开与国会为发关们这个说时对经报务书实际当区县乡镇条项据处门网页点击览档岁几进还从体应数产过动问题让认识将无见长东车马风电话语记议读课选达运边审称单里获办规范请随们总应当级导"
+_TRAD_RE = re.compile("[" + "".join(sorted(set(_TRADITIONAL_ONLY) - set(_SIMPLIFIED_ONLY))) + "]")
+_SIMP_RE = re.compile("[" + "".join(sorted(set(_SIMPLIFIED_ONLY) - set(_TRADITIONAL_ONLY))) + "]")
+
+# Full-width -> half-width where it is safe for Chinese text: digits, latin letters, brackets, colon, percent.
+_WIDTH_TABLE = {ord("０") + i: ord("0") + i for i in range(10)}
+_WIDTH_TABLE.update({ord("Ａ") + i: ord("A") + i for i in range(26)})
+_WIDTH_TABLE.update({ord("ａ") + i: ord("a") + i for i in range(26)})
+_WIDTH_TABLE.update({ord(a): ord(b) for a, b in zip("（）：％［］｜＞＜／－＋＝", "():%[]|></-+=", strict=True)})
+# Every kind of horizontal space (ideographic, em, nbsp, zero-width ...) becomes a plain space.
+_WIDTH_TABLE.update({cp: ord(" ") for cp in (0x3000, 0x00A0, 0x2002, 0x2003, 0x2004, 0x2005, 0x2009, 0x202F, 0x205F)})
+_WIDTH_TABLE.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0xFEFF, 0x00AD)})
+_WIDTH_TABLE.update({ord("\t"): ord(" "), ord("\r"): None, ord("\f"): ord("\n"), ord("\v"): ord("\n")})
+
+_FULLWIDTH_POINT = re.compile(r"(?<=\d)．(?=\d)")
+_SPACES = re.compile(r" {2,}")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def detect_script(text: str) -> Script:
+    """``"traditional"`` when traditional-only characters outnumber their simplified counterparts."""
+    traditional = len(_TRAD_RE.findall(text))
+    simplified = len(_SIMP_RE.findall(text))
+    return "traditional" if traditional >= 2 and traditional > simplified else "simplified"
+
+
+@cache
+def _t2s_converter() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified Chinese with OpenCC's ``t2s`` config (the one place govcrawl uses OpenCC)."""
+    return _t2s_converter().convert(text)
+
+
+def fold_width(text: str) -> str:
+    """Full-width digits/letters/brackets/colon/percent to half-width; odd spaces to plain spaces."""
+    text = text.translate(_WIDTH_TABLE)
+    return _FULLWIDTH_POINT.sub(".", text)
+
+
+def clean_whitespace(text: str) -> str:
+    """Strip every line, collapse runs of spaces, keep at most one blank line in a row."""
+    text = _CONTROL.sub("", text)
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def normalise(text: str) -> tuple[str, Script]:
+    """Fold widths and whitespace, convert to simplified when the text is traditional; return (text, script)."""
+    script = detect_script(text)
+    if script == "traditional":
+        text = to_simplified(text)
+    return clean_whitespace(fold_width(text)), script
