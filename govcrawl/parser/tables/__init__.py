@@ -1,0 +1,109 @@
+"""The standard tables of 2019/2021-format reports: read grids or text onto the official templates, check them.
+
+Pure: standard library + ``govcrawl.formats`` only. Public API:
+
+* ``read_standard_tables(grids, text) -> TablesResult`` - tables from HTML/PDF grids, else from the text
+  (flattened pipe rows, Markdown tables);
+* ``check_tables(tables, template) -> list[{rule, ok, detail}]``;
+* ``figures_from_tables(tables) -> dict[str, int]``;
+* ``carryover_check(prev_item, next_item) -> dict`` (cross-report);
+* ``grids_from_pdf_tables(pdfplumber_tables) -> list[grid]`` and ``text_grids(text) -> list[grid]``.
+
+Cell policy (values.py): blank -> 0 and listed in ``blank_cells``; ``—`` ``-`` ``/`` -> null; ``无`` -> 0
+(kept in ``raw_cells``); ``0.00`` -> 0; amounts with 元/万元/亿元 -> 万元 with the original unit in ``units``;
+Chinese numerals read (a lone ``一`` is 1). Any cell that is not a plain integer keeps its text in ``raw_cells``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from govcrawl.parser.tables.checks import carryover_check, check_tables, figures_from_tables
+from govcrawl.parser.tables.reader import Block, map_block, segment
+from govcrawl.parser.tables.textgrids import grids_from_pdf_tables, text_grids
+
+__all__ = [
+    "TablesResult", "read_standard_tables", "read_tables_from_grids", "check_tables", "figures_from_tables",
+    "carryover_check", "grids_from_pdf_tables", "text_grids",
+]
+
+_TEMPLATE_TABLES = {
+    "gbf_2019": ("t2_art20_1", "t2_art20_5", "t2_art20_6", "t2_art20_8", "t2_art20_9", "t3_applications",
+                 "t4_review_litigation"),
+    "gbf_2021": ("t2_art20_1", "t2_art20_5", "t2_art20_6", "t2_art20_8", "t3_applications", "t4_review_litigation"),
+}
+
+
+@dataclass
+class TablesResult:
+    """Standard tables found (schema shape ``tables.<key>``), the template they follow, and reading issues."""
+
+    tables: dict[str, Any] = field(default_factory=dict)
+    template: str | None = None
+    issues: list[str] = field(default_factory=list)
+
+
+def _read_blocks(blocks: list[Block], source: str, template_hint: str | None) -> TablesResult:
+    per_template: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
+    for template_id in ("gbf_2021", "gbf_2019"):
+        tables: dict[str, Any] = {}
+        scores: dict[str, float] = {}
+        issues: list[str] = []
+        for block in blocks:
+            mapped = map_block(block, template_id, source)
+            if mapped is None:
+                continue
+            if mapped.key in tables:
+                if mapped.score <= scores[mapped.key]:
+                    issues.append(f"{mapped.key}: a second copy of the table was ignored")
+                    continue
+                issues.append(f"{mapped.key}: a second, better-matching copy replaced the first")
+            tables[mapped.key] = mapped.table
+            scores[mapped.key] = mapped.score
+            issues.extend(mapped.issues)
+        per_template[template_id] = (sum(scores.values()), tables, issues)
+    (s21, t21, i21), (s19, t19, i19) = per_template["gbf_2021"], per_template["gbf_2019"]
+    if not t21 and not t19:
+        return TablesResult({}, None, [])
+    if s21 > s19:
+        chosen, template = (t21, i21), "gbf_2021"
+    elif s19 > s21:
+        chosen, template = (t19, i19), "gbf_2019"
+    else:
+        template = template_hint if template_hint in per_template else None
+        chosen = (t19, i19) if template == "gbf_2019" else (t21, i21)
+        if template is None:
+            chosen[1].append("template ambiguous: tables read as gbf_2021 (identical in both templates)")
+    tables, issues = chosen
+    expected = _TEMPLATE_TABLES[template or "gbf_2021"]
+    issues.extend(f"{key}: table not found" for key in expected if key not in tables)
+    for key, table in tables.items():
+        if table["missing_rows"]:
+            issues.append(f"{key}: missing rows {', '.join(table['missing_rows'])}")
+        if table["missing_columns"]:
+            issues.append(f"{key}: missing columns {', '.join(table['missing_columns'])}")
+    ordered = {key: tables[key] for key in _TEMPLATE_TABLES["gbf_2019"] if key in tables}
+    return TablesResult(ordered, template, issues)
+
+
+def read_tables_from_grids(grids: list[list[list[str]]], *, source: str = "html",
+                           template_hint: str | None = None) -> TablesResult:
+    """Read the standard tables from grids only (``source``: html | pdf | docx | text)."""
+    return _read_blocks(segment(grids), source, template_hint)
+
+
+def read_standard_tables(grids: list[list[list[str]]] | None, text: str, *, source: str | None = None,
+                         template_hint: str | None = None) -> TablesResult:
+    """Read the standard tables from ``grids`` when they hold any, else from tables found in ``text``.
+
+    ``source`` labels where grids came from (default "html"); ``template_hint`` ("gbf_2019"/"gbf_2021", e.g.
+    from the report year) only breaks ties when the labels do not tell the templates apart.
+    """
+    if grids:
+        result = read_tables_from_grids(grids, source=source or "html", template_hint=template_hint)
+        if result.tables:
+            return result
+    if text and "|" in text:
+        return read_tables_from_grids(text_grids(text), source="text", template_hint=template_hint)
+    return TablesResult({}, None, [])

@@ -1,0 +1,428 @@
+"""Grid -> template mapping: find the standard tables in grids by their labels and read their values.
+
+Steps: (1) ``segment`` cuts the stream of grid rows into blocks, one per standard table, at anchor rows
+(第二十条第（X）项 subtitles, 申请人情况 / 勾稽关系 for table 三, 行政复议+行政诉讼 for table 四); a block may
+continue into the next grid (a table split over several ``<table>`` elements or PDF pages). (2) ``map_block``
+finds data rows by their row labels (rightmost label cell first, enumeration and brackets ignored), the header
+rows above them, and the data columns through the header labels, aligned in order to the template columns
+(a truncated header such as 结果 still matches 结果纠正 in its place). Rectangular grids (HTML, PDF, Markdown)
+are read by column position; flattened pipe text (spans dropped, columns shifted) is read through the header
+tree: each group label (法人或其他组织, 行政诉讼, ...) is replaced by the labels of the next header row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from govcrawl.parser.tables.labels import EXACT, LABEL_COLUMN_HEADERS, PARTIAL, best_score, core, fold
+from govcrawl.parser.tables.spec import AMOUNT_COLUMNS, TableSpec, table_specs
+from govcrawl.parser.tables.values import parse_cell, to_10k_yuan
+
+Grid = list[list[str]]
+
+_T2_SUBTITLE = re.compile(r"第二十条第\(?([一二三四五六七八九十])\)?项")
+_T2_KEYS = {"一": "t2_art20_1", "五": "t2_art20_5", "六": "t2_art20_6", "八": "t2_art20_8", "九": "t2_art20_9"}
+_END_WORDS = ("主动公开政府信息情况", "存在的主要问题", "其他需要报告的事项", "总体情况")
+_HEADER_UNIT = re.compile(r"单位(亿元|万元|元)|(亿元|万元|元)$")
+_PLAIN_INT = re.compile(r"^\d+$")
+
+
+@dataclass
+class Block:
+    """Rows believed to belong to one standard table."""
+
+    kind: str  # "t2" | "t3" | "t4"
+    key: str | None
+    rows: list[list[str]] = field(default_factory=list)
+    grids: set[int] = field(default_factory=set)
+
+
+@dataclass
+class Mapped:
+    """One block read against one template."""
+
+    key: str
+    table: dict[str, Any]
+    score: float
+    issues: list[str]
+
+
+# ----------------------------------------------------------------------------------------------- segmenting
+def _anchor(cells: list[str]) -> tuple[str, str | None] | str | None:
+    joined = fold("".join(cells))
+    if not joined:
+        return None
+    match = _T2_SUBTITLE.search(joined)
+    if match and len(joined) <= 40:
+        return ("t2", _T2_KEYS.get(match[1]))
+    if "申请人情况" in joined or "勾稽关系" in joined or "收到和处理政府信息公开申请" in joined:
+        return ("t3", None)
+    if "行政复议" in joined and ("行政诉讼" in joined or "结果维持" in joined):
+        return ("t4", None)
+    if any(word in joined for word in _END_WORDS):
+        return "end"
+    return None
+
+
+def row_labels(cells: list[str]) -> tuple[list[str], int]:
+    """Label cells of a row (non-empty text cells before the first non-empty value) and where values start."""
+    labels: list[str] = []
+    end = 0
+    for i, cell in enumerate(cells):
+        if not cell.strip():
+            continue
+        if parse_cell(cell).is_value:
+            break
+        if not labels or core(labels[-1]) != core(cell):
+            labels.append(cell)
+        end = i + 1
+    return labels, end
+
+
+def _row_kind(cells: list[str]) -> str | None:
+    """Which table family a data row's label belongs to (exact label match in either template)."""
+    labels, _ = row_labels(cells)
+    if not labels:
+        return None
+    for label in reversed(labels):
+        c = core(label)
+        for template_id in ("gbf_2021", "gbf_2019"):
+            for key, spec in table_specs(template_id).items():
+                if any(best_score(c, r.cores) == EXACT for r in spec.rows if r.label):
+                    return key
+    return None
+
+
+def _is_header_row(cells: list[str], spec: TableSpec) -> bool:
+    hits = set()
+    for cell in cells:
+        c = core(cell)
+        if not c or c in hits:
+            continue
+        if c in LABEL_COLUMN_HEADERS:
+            return True
+        if any(best_score(c, col.cores) for col in spec.columns) or any(
+            best_score(c, (g,)) for g in spec.group_cores
+        ):
+            hits.add(c)
+    return len(hits) >= 2
+
+
+def segment(grids: list[Grid]) -> list[Block]:
+    """Cut the rows of all grids into blocks, one per standard table occurrence."""
+    blocks: list[Block] = []
+    current: Block | None = None
+
+    def start(kind: str, key: str | None) -> Block:
+        block = Block(kind, key)
+        blocks.append(block)
+        return block
+
+    for gi, grid in enumerate(grids):
+        first = True
+        for cells in grid:
+            if not any(c.strip() for c in cells):
+                continue
+            anchor = _anchor(cells)
+            if anchor == "end":
+                current, first = None, False
+                continue
+            if isinstance(anchor, tuple):
+                kind, key = anchor
+                data_seen = current is not None and _has_data(current)
+                if current is None or current.kind != kind or data_seen or (key and current.key not in (None, key)):
+                    current = start(kind, key)
+                elif key:
+                    current.key = key
+                if kind != "t2":
+                    current.rows.append(cells)
+                current.grids.add(gi)
+                first = False
+                continue
+            if current is not None and first and gi not in current.grids and not _continues(current, cells):
+                current = None
+            first = False
+            row_key = _row_kind(cells)
+            if current is None or (current.kind == "t2" and row_key and row_key.startswith("t2")
+                                   and current.key and row_key != current.key and _has_data(current)):
+                if row_key is None and not any(fold(c) in LABEL_COLUMN_HEADERS for c in cells):
+                    continue
+                kind = "t2" if (row_key is None or row_key.startswith("t2")) else row_key[:2]
+                current = start(kind, None)
+            current.rows.append(cells)
+            current.grids.add(gi)
+    return [b for b in blocks if b.rows]
+
+
+def _has_data(block: Block) -> bool:
+    return any(_row_kind(r) for r in block.rows) or (block.kind == "t4" and any(_t4_data_like(r) for r in block.rows))
+
+
+def _t4_data_like(cells: list[str]) -> bool:
+    values = [c for c in cells if c.strip() and parse_cell(c).is_value]
+    return len(values) >= 5
+
+
+def _continues(block: Block, cells: list[str]) -> bool:
+    """Does the first row of a new grid continue ``block`` (split table, next PDF page)?"""
+    row_key = _row_kind(cells)
+    if row_key is not None:
+        return row_key[:2] == block.kind and (block.kind != "t2" or block.key in (None, row_key))
+    spec = table_specs("gbf_2021")["t3_applications" if block.kind == "t3" else "t4_review_litigation"]
+    if block.kind in ("t3", "t4") and _is_header_row(cells, spec):
+        return True
+    return block.kind == "t4" and not _has_data(block) and _t4_data_like(cells)
+
+
+# ----------------------------------------------------------------------------------------------- mapping
+def _match_row(labels: list[str], spec: TableSpec) -> tuple[str, int] | None:
+    cores = [core(label) for label in labels]
+    for i in range(len(cores) - 1, -1, -1):
+        scored = [(best_score(cores[i], r.cores), r) for r in spec.rows if r.label]
+        top = max((s for s, _ in scored), default=0)
+        if not top:
+            continue
+        tied = [r for s, r in scored if s == top]
+        if len(tied) > 1:
+            others = cores[:i]
+            tied.sort(key=lambda r: -sum(1 for p in r.parents for o in others if best_score(o, (p,))))
+        return tied[0].key, top
+    return None
+
+
+def _column_match(leaf: str, groups: tuple[str, ...], col, spec: TableSpec) -> float:
+    score = best_score(leaf, col.cores)
+    if not score:
+        return 0.0
+    for group in groups:
+        if group in spec.group_cores:
+            score += 0.5 if group in col.groups else -1.5
+    return max(score, 0.1)
+
+
+def _align(leaves: list[tuple[int, str, tuple[str, ...]]], spec: TableSpec) -> dict[str, tuple[int, float]]:
+    """Order-preserving best alignment of header leaves to template columns: col key -> (position, score)."""
+    n, m = len(leaves), len(spec.columns)
+    scores = [[_column_match(leaf, groups, col, spec) for col in spec.columns] for _, leaf, groups in leaves]
+    dp = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            best = max(dp[i - 1][j], dp[i][j - 1])
+            s = scores[i - 1][j - 1]
+            if s > 0:
+                best = max(best, dp[i - 1][j - 1] + s)
+            dp[i][j] = best
+    out: dict[str, tuple[int, float]] = {}
+    i, j = n, m
+    while i > 0 and j > 0:
+        s = scores[i - 1][j - 1]
+        if s > 0 and dp[i][j] == dp[i - 1][j - 1] + s:
+            out[spec.columns[j - 1].key] = (leaves[i - 1][0], s)
+            i, j = i - 1, j - 1
+        elif dp[i][j] == dp[i - 1][j]:
+            i -= 1
+        else:
+            j -= 1
+    return out
+
+
+def _relevant(c: str, spec: TableSpec) -> bool:
+    if not c or c in LABEL_COLUMN_HEADERS:
+        return False
+    return any(best_score(c, col.cores) for col in spec.columns) or any(best_score(c, (g,)) for g in spec.group_cores)
+
+
+def _group_of(c: str, spec: TableSpec) -> str | None:
+    for g in spec.group_cores:
+        if c == g:
+            return g
+    if any(best_score(c, col.cores) == EXACT for col in spec.columns):
+        return None
+    for g in spec.group_cores:
+        if best_score(c, (g,)) >= PARTIAL:
+            return g
+    return None
+
+
+def _aligned_leaves(header_rows: list[list[str]], spec: TableSpec, width: int) -> list[tuple[int, str, tuple]]:
+    leaves = []
+    for j in range(width):
+        path: list[str] = []
+        for row in header_rows:
+            c = core(row[j]) if j < len(row) else ""
+            if c and (not path or path[-1] != c):
+                path.append(c)
+        for k in range(len(path) - 1, -1, -1):
+            if path[k] not in LABEL_COLUMN_HEADERS and any(best_score(path[k], col.cores) for col in spec.columns):
+                leaves.append((j, path[k], tuple(path[:k])))
+                break
+    return leaves
+
+
+def _flattened_leaves(header_rows: list[list[str]], spec: TableSpec) -> list[tuple[int, str, tuple]]:
+    seq: list[tuple[str, tuple[str, ...]]] | None = None
+    for row in header_rows:
+        labels = []
+        for cell in row:
+            c = core(cell)
+            if _relevant(c, spec):
+                labels.append(c)
+        if not labels:
+            continue
+        if seq is None:
+            seq = [(c, ()) for c in labels]
+            continue
+        if not any(_group_of(c, spec) for c, _ in seq):
+            break  # nothing left to expand: a repeated header
+        pending = iter(labels)
+        new: list[tuple[str, tuple[str, ...]]] = []
+        for c, groups in seq:
+            group = _group_of(c, spec)
+            if group is None:
+                new.append((c, groups))
+                continue
+            for _ in range(spec.children.get(group, 0)):
+                nxt = next(pending, None)
+                if nxt is None:
+                    break
+                new.append((nxt, (*groups, group)))
+        new.extend((c, ()) for c in pending)
+        seq = new
+    return [(i, c, groups) for i, (c, groups) in enumerate(seq or [])]
+
+
+def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[dict[str, Any], float, list[str]]:
+    """Read the block's values through ``spec`` in one mode; returns (table, quality, issues)."""
+    header_rows: list[list[str]] = []
+    data_rows: list[tuple[str, list[str], int]] = []
+    row_score = 0.0
+    is_t4 = spec.key == "t4_review_litigation"
+    seen_rows: set[str] = set()
+    issues: list[str] = []
+    for cells in block.rows:
+        if is_t4:
+            if not data_rows and _t4_data_like(cells) and not _is_header_row(cells, spec):
+                labels, end = row_labels(cells)
+                data_rows.append(("counts", cells, end))
+                row_score += EXACT
+            elif not data_rows:
+                header_rows.append(cells)
+            continue
+        labels, end = row_labels(cells)
+        match = _match_row(labels, spec) if labels and not _is_header_row(cells, spec) else None
+        if match is None:
+            if not data_rows:
+                header_rows.append(cells)
+            continue
+        key, score = match
+        if key in seen_rows:
+            issues.append(f"{spec.key}: row {key} appears twice; first kept")
+            continue
+        seen_rows.add(key)
+        data_rows.append((key, cells, end))
+        row_score += score
+    if is_t4 and not data_rows:  # all-blank data row (blank zeros): the first empty row after the header
+        for cells in block.rows[len(header_rows):]:
+            if len(cells) >= 5 and not any(c.strip() for c in cells):
+                data_rows.append(("counts", cells, 0))
+                break
+    width = max((len(r) for r in header_rows), default=0)
+    if aligned:
+        leaves = _aligned_leaves(header_rows, spec, width)
+    else:
+        leaves = _flattened_leaves(header_rows, spec)
+    mapping = _align(leaves, spec)
+    by_position = not mapping and data_rows
+    if by_position:
+        issues.append(f"{spec.key}: no readable header; columns taken by position")
+        leaves = [(i, col.cores[0], col.groups) for i, col in enumerate(spec.columns)]
+        mapping = {col.key: (i, 1.0) for i, col in enumerate(spec.columns)}
+        aligned = False
+    ordinal = {pos: n for n, (pos, _, _) in enumerate(leaves)}
+    header_units = {key: _header_unit(leaves, pos) for key, (pos, _) in mapping.items() if key in AMOUNT_COLUMNS}
+
+    values: dict[str, dict[str, Any]] = {}
+    blank: list[list[str]] = []
+    raw: dict[str, dict[str, str]] = {}
+    units: dict[str, dict[str, str]] = {}
+    good = bad = 0
+    for row_key, cells, end in data_rows:
+        row_values: dict[str, Any] = {}
+        same_shape = aligned and len(cells) == width
+        tail = cells[end:]
+        for col_key, (pos, _) in mapping.items():
+            if same_shape:
+                text = cells[pos] if pos < len(cells) else ""
+            else:
+                n = ordinal[pos] if not by_position else pos
+                if n >= len(tail):
+                    issues.append(f"{spec.key}: row {row_key} has no cell for column {col_key}")
+                    continue
+                text = tail[n]
+            cell = parse_cell(text)
+            value = cell.value
+            if cell.kind == "blank":
+                blank.append([row_key, col_key])
+            elif cell.kind == "text":
+                bad += 1
+                issues.append(f"{spec.key}: cell {row_key}/{col_key} {text!r} is not a number")
+                raw.setdefault(row_key, {})[col_key] = text
+            elif cell.kind != "number" or not _PLAIN_INT.match(text.strip()):
+                raw.setdefault(row_key, {})[col_key] = text
+            if cell.kind != "text":
+                good += 1
+            if col_key in AMOUNT_COLUMNS and value is not None and cell.kind == "number":
+                unit = cell.unit or header_units.get(col_key) or ("万元" if spec.unit == "万元" else None)
+                if unit:
+                    value = to_10k_yuan(value, unit)
+                units.setdefault(row_key, {})[col_key] = unit or "unspecified (taken as 万元)"
+            row_values[col_key] = value
+        values[row_key] = row_values
+    table: dict[str, Any] = {
+        "template": spec.template_id,
+        "values": values,
+        "blank_cells": blank,
+        "units": units,
+        "missing_rows": [r.key for r in spec.rows if r.key not in values and (r.label or is_t4)],
+        "missing_columns": [c.key for c in spec.columns if c.key not in mapping],
+        "source": source,
+    }
+    if raw:
+        table["raw_cells"] = raw
+    col_score = sum(s for _, s in mapping.values()) if not by_position else 0.0
+    quality = row_score + col_score + good * 0.01 - bad * 3
+    return table, quality, issues
+
+
+def _header_unit(leaves: list[tuple[int, str, tuple]], pos: int) -> str | None:
+    for p, leaf, _ in leaves:
+        if p == pos:
+            m = _HEADER_UNIT.search(leaf)
+            return (m[1] or m[2]) if m else None
+    return None
+
+
+def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
+    """Read one block against one template (choosing the t2 table and the reading mode that fit best)."""
+    specs = table_specs(template_id)
+    if block.kind == "t2":
+        keys = [block.key] if block.key else [k for k in specs if k.startswith("t2")]
+        keys = [k for k in keys if k in specs]
+    else:
+        keys = ["t3_applications" if block.kind == "t3" else "t4_review_litigation"]
+    best: Mapped | None = None
+    rectangular = len({len(r) for r in block.rows}) == 1
+    for key in keys:
+        spec = specs[key]
+        modes = [True, False] if rectangular else [False, True]
+        for aligned in modes:
+            table, quality, issues = _read(block, spec, aligned, source)
+            if not table["values"]:
+                continue
+            if best is None or quality > best.score:
+                best = Mapped(key, table, quality, issues)
+            if aligned and not issues and not table["missing_columns"]:
+                break  # a clean positional read: no need to try the flattened reading
+    return best

@@ -1,0 +1,60 @@
+"""Tables found in plain text: flattened pipe rows (seed 003) and Markdown tables; pdfplumber grids.
+
+Flattened pipe rows come from HTML tables whose cells were joined with ``|`` after spanned cells were dropped,
+so their columns do not line up; the reader maps them through the header tree (see reader.py). Markdown
+tables are rectangular and read like HTML grids.
+"""
+
+from __future__ import annotations
+
+import re
+
+Grid = list[list[str]]
+
+_MD_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
+
+
+def _split_pipe_row(line: str) -> list[str]:
+    stripped = line.strip()
+    if stripped.startswith("|"):
+        stripped = stripped[1:]
+    if stripped.endswith("|"):
+        stripped = stripped[:-1]
+    return [cell.strip() for cell in stripped.split("|")]
+
+
+def text_grids(text: str) -> list[Grid]:
+    """Every run of consecutive pipe-separated lines in ``text`` as one grid (Markdown separators dropped)."""
+    grids: list[Grid] = []
+    current: Grid = []
+    for line in text.splitlines():
+        if "|" in line and line.strip().strip("|").strip():
+            if _MD_SEPARATOR.match(line.strip()):
+                continue
+            current.append(_split_pipe_row(line))
+            continue
+        if line.strip() and _MD_SEPARATOR.match(line.strip()):
+            continue
+        if current:
+            grids.append(current)
+            current = []
+    if current:
+        grids.append(current)
+    return grids
+
+
+def grids_from_pdf_tables(tables: list[list[list[str | None]]]) -> list[Grid]:
+    """Normalise pdfplumber ``page.extract_tables()`` output (cells may be None or hold line breaks).
+
+    ``None`` marks a cell covered by a merged cell: it becomes ``""`` (the reader takes column headers from the
+    non-empty cells above a column and row labels from the rightmost label cell, so merged areas need no fill).
+    Rows shorter than the widest row are padded so the grid is rectangular.
+    """
+    grids: list[Grid] = []
+    for table in tables:
+        rows = [[" ".join((cell or "").split()) for cell in row] for row in table if row]
+        if not rows:
+            continue
+        width = max(len(r) for r in rows)
+        grids.append([r + [""] * (width - len(r)) for r in rows])
+    return grids
