@@ -10,6 +10,7 @@ from typing import Any
 STUB_PAGE_MAX_CHARS = 300
 SOURCE_WARC_FIELDS = ("warc_filename", "warc_offset", "warc_record_id", "payload_digest", "fetched_at")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 
 @dataclass
@@ -54,14 +55,27 @@ def title_hint(capture: Capture) -> str | None:
     return None
 
 
+def _iso_date(value: Any) -> str | None:
+    match = _DATE.search(str(value or ""))
+    if not match:
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else None
+
+
 def flagged_item(capture: Capture, flags: list[str], *, title: str | None = None, text: str = "",
-                 attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A schema-valid item for a capture that could not be parsed as a report, saying why in ``flags``."""
-    title = title or title_hint(capture)
+                 attachments: list[dict[str, Any]] | None = None,
+                 page_meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A schema-valid item for a capture that could not be parsed as a report, saying why in ``flags``.
+
+    What the page's metadata says (title, 发布日期, 索引号, 发布机构) is kept, as raw as the schema allows."""
+    meta = page_meta or {}
+    title = title or meta.get("title") or title_hint(capture)
     year = _YEAR.search(title or "")
     return {
-        "url": capture.url, "title": title, "agency": None, "admin_level": "unknown",
-        "report_year": int(year.group(1)) if year else None, "published": None, "index_no": None,
+        "url": capture.url, "title": title, "agency": meta.get("agency"), "admin_level": "unknown",
+        "report_year": int(year.group(1)) if year else None, "published": _iso_date(meta.get("published")),
+        "index_no": meta.get("index_no"),
         "script": "simplified", "format": "2021" if year and int(year.group(1)) >= 2021 else
         ("2019" if year and int(year.group(1)) >= 2019 else "pre2019"),
         "text": text, "sections": [], "tables": {}, "figures": {}, "figure_notes": {}, "checks": [],
@@ -135,17 +149,25 @@ def _build_item(capture: Capture) -> dict[str, Any]:
     page_meta.update({k: v for k, v in page.page_meta.items() if v})  # the HTML page's 要素表 wins
 
     hint = title_hint(capture)
+    scanned_attachments = any(a.get("image_only") for a in attachments)
+    if chosen is page and page_chars < STUB_PAGE_MAX_CHARS and scanned_attachments and not page.grids:
+        # a stub page whose report is a scan (图片版): say so rather than parsing the link text
+        return flagged_item(capture, ["image_only", *flags], attachments=attachments, page_meta=page_meta)
     if not chosen.text.strip():
-        images = page.image_only or any(a.get("image_only") for a in attachments)
+        images = page.image_only or scanned_attachments
         if images:
-            return flagged_item(capture, ["image_only", *flags], title=page_meta.get("title"),
-                                attachments=attachments)
+            return flagged_item(capture, ["image_only", *flags], attachments=attachments, page_meta=page_meta)
         if "unsupported_format" in flags or any(a.get("kind") in ("doc", "wps") for a in attachments):
-            return flagged_item(capture, ["unsupported_format", *flags], title=page_meta.get("title"),
-                                attachments=attachments)
-        return flagged_item(capture, ["empty", *flags], title=page_meta.get("title"), attachments=attachments)
+            return flagged_item(capture, ["unsupported_format", *flags], attachments=attachments,
+                                page_meta=page_meta)
+        return flagged_item(capture, ["empty", *flags], attachments=attachments, page_meta=page_meta)
 
-    item = parse_report(chosen.text, url=capture.url, grids=chosen.grids, page_meta=page_meta, title_hint=hint)
+    try:
+        item = parse_report(chosen.text, url=capture.url, grids=chosen.grids, page_meta=page_meta,
+                            title_hint=hint)
+    except Exception as exc:  # ParseError (binary/empty text) or a parser bug: keep what the page says
+        return flagged_item(capture, [f"extract_error: {type(exc).__name__}: {exc}"[:300], *flags],
+                            attachments=attachments, page_meta=page_meta)
     item["flags"] = list(dict.fromkeys([*item.get("flags", []), *flags]))
     item["attachments"] = attachments
     item["source"] = source_of(capture)

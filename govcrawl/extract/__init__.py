@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
@@ -19,6 +20,8 @@ __all__ = ["ExtractedDocument", "extract_document", "detect_kind", "decode_body"
 
 #: an HTML content area with images and fewer visible characters than this is a picture-only report (图片版)
 IMAGE_PAGE_MAX_TEXT = 60
+#: the most a gzip-in-gzip body may inflate to
+MAX_INFLATED_BYTES = 64 * 1024 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MARKUP_HINTS = (b"<html", b"<!doctype", b"<head", b"<body", b"<div", b"<meta", b"<table", b"<p>", b"<p ")
 
@@ -93,8 +96,24 @@ def _decode_flags(decoded: DecodedText) -> list[str]:
     return flags
 
 
+def _gunzip(body: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes | None:
+    """A gzip body's content (servers that gzip twice, or without Content-Encoding), or None."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit)
+    except zlib.error:
+        return None
+    return data if not inflater.unconsumed_tail else None
+
+
 def extract_document(body: bytes, content_type: str | None, url: str) -> ExtractedDocument:
     """Extract text, grids and metadata from a fetched body. Raises ``ValueError`` for unreadable PDF/DOCX."""
+    if body[:2] == b"\x1f\x8b":
+        inflated = _gunzip(body)
+        if inflated is not None:
+            document = extract_document(inflated, content_type, url)
+            document.flags.append("gzip_body")
+            return document
     kind = detect_kind(body, content_type, url)
     if kind == "html":
         from govcrawl.extract.html import extract_html

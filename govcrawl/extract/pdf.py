@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 #: a page with fewer non-space characters than this but with images counts as a scanned page
 IMAGE_PAGE_MAX_CHARS = 10
+_SENTENCE_END = ("。", "：", ":", "；", "！", "？", "”", "）", ")")
+_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+)")
 
 
 @dataclass
@@ -22,6 +25,22 @@ class PdfExtract:
 
 def _cell(value: object) -> str:
     return " ".join(str(value).split()) if value is not None else ""
+
+
+def join_wrapped_lines(text: str) -> str:
+    """Undo the PDF's line wrapping inside paragraphs: a line that fills the page width and does not end a
+    sentence continues on the next line, unless that line starts a heading or list item (CJK: no space)."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    width = max((len(line) for line in lines), default=0)
+    joined: list[str] = []
+    for line in lines:
+        previous = joined[-1] if joined else None
+        if (previous is not None and len(previous) >= 0.8 * width and width >= 20
+                and not previous.endswith(_SENTENCE_END) and not _HEADING.match(line)):
+            joined[-1] = previous + line.lstrip()
+        else:
+            joined.append(line)
+    return "\n".join(joined)
 
 
 def extract_pdf(body: bytes) -> PdfExtract:
@@ -46,7 +65,7 @@ def extract_pdf(body: bytes) -> PdfExtract:
             elif page.images:
                 image_pages += 1
             if page_text.strip():
-                texts.append(page_text.strip())
+                texts.append(join_wrapped_lines(page_text.strip()))
             for table in page.extract_tables():
                 grid = [[_cell(value) for value in row] for row in table if row]
                 if any(any(cell for cell in row) for row in grid):

@@ -1,0 +1,111 @@
+"""build_item: extract -> parse -> item with source, attachment merge, flagged items; never raises."""
+
+from __future__ import annotations
+
+import gzip
+import urllib.request
+
+import pytest
+
+from govcrawl.report import Capture, build_item
+from govcrawl.schema import schema_errors, validate_item
+from tests.test_extract_documents import TITLE, make_docx, make_image_pdf, make_pdf
+
+WARC = {"warc_filename": "govcrawl-1.warc.gz", "warc_offset": 1234, "warc_record_id": "<urn:uuid:1>",
+        "payload_digest": "sha1:ABC", "fetched_at": "2026-11-22T10:00:00.000000Z"}
+DISCOVERY = {"list_url": "http://127.0.0.1/zfxxgknb/index.html", "link_text": "某某县2023年政府信息…", "link_title": TITLE}
+STUB = f"""<html><head><meta name="ArticleTitle" content="{TITLE}"><meta name="PubDate" content="2024-03-08 15:34"></head>
+<body><div class="TRS_Editor"><p>附件：<a href="./P020240308.pdf">{TITLE}.pdf</a></p></div></body></html>""".encode()
+REPORT_LINES = [TITLE, "一、总体情况", "2023年，本县认真贯彻落实《中华人民共和国政府信息公开条例》，主动公开政府信息1234条。",
+                "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况",
+                "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+
+
+def test_county_portal_pages_build_valid_items_matching_ground_truth() -> None:
+    from govcrawl.demo.portal import Portal
+
+    with Portal(sites=["county"]).start() as portal:
+        truths = portal.reports("county")
+        assert len(truths) >= 10
+        for url, truth in sorted(truths.items()):
+            with urllib.request.urlopen(url, timeout=10) as response:
+                body = response.read()
+                if response.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                content_type = response.headers.get("Content-Type")
+            item = build_item(Capture(url=url, body=body, content_type=content_type, discovery=DISCOVERY,
+                                      warc=WARC))
+            assert schema_errors(item) == [], url
+            assert not [f for f in item["flags"] if f.startswith("extract_error")], (url, item["flags"])
+            assert (item["title"], item["report_year"], item["published"]) == (truth.title, truth.year, truth.published)
+            assert item["index_no"] == (truth.index_no or None) and item["agency"] == truth.agency
+            if truth.phrase:
+                assert truth.phrase in item["text"].replace("\n", ""), url
+            assert item["source"] == {"url": url, **WARC, "list_url": DISCOVERY["list_url"],
+                                      "link_text": DISCOVERY["link_text"]}
+
+
+def test_stub_page_takes_text_from_its_pdf_attachment() -> None:
+    pdf = Capture(url="http://127.0.0.1/zfxxgknb/P020240308.pdf", body=make_pdf(REPORT_LINES),
+                  content_type="application/pdf", warc={**WARC, "warc_record_id": "<urn:uuid:2>"})
+    item = build_item(Capture(url="http://127.0.0.1/zfxxgknb/t1.html", body=STUB, content_type="text/html",
+                              discovery=DISCOVERY, warc=WARC, attachments=[pdf]))
+    validate_item(item)
+    assert "text_from_attachment" in item["flags"]
+    assert "主动公开政府信息1234条" in item["text"] and item["report_year"] == 2023
+    assert item["published"] == "2024-03-08"  # from the HTML page's PubDate, not the PDF
+    (attachment,) = item["attachments"]
+    assert attachment["url"] == pdf.url and attachment["kind"] == "pdf" and attachment["text_chars"] > 50
+    assert attachment["warc_record_id"] == "<urn:uuid:2>" and attachment["image_only"] is False
+
+
+def test_attachment_only_docx_report() -> None:
+    item = build_item(Capture(url="http://127.0.0.1/zfxxgknb/report.docx", body=make_docx(),
+                              content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                              discovery=DISCOVERY, warc=WARC))
+    validate_item(item)
+    assert item["title"] == TITLE and "六、其他需要报告的事项" in item["text"]
+
+
+def test_image_only_report_is_flagged_not_emitted_empty() -> None:
+    scan = Capture(url="http://127.0.0.1/zfxxgknb/scan.pdf", body=make_image_pdf(), content_type="application/pdf")
+    item = build_item(Capture(url="http://127.0.0.1/zfxxgknb/t2.html", body=STUB, content_type="text/html",
+                              discovery=DISCOVERY, warc=WARC, attachments=[scan]))
+    validate_item(item)
+    assert item["flags"][0] == "image_only" and item["title"] == TITLE and item["report_year"] == 2023
+    assert item["attachments"][0]["image_only"] is True
+    direct = build_item(Capture(url=scan.url, body=scan.body, content_type="application/pdf", discovery=DISCOVERY))
+    validate_item(direct)
+    assert "image_only" in direct["flags"] and direct["text"] == ""
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00\x01\x02\x03" * 100, b"%PDF-1.4 broken", "乱码".encode("utf-16-le") * 50])
+def test_bad_bodies_become_flagged_valid_items(body: bytes) -> None:
+    item = build_item(Capture(url="http://127.0.0.1/x.html", body=body, content_type="text/html",
+                              discovery=DISCOVERY, warc=WARC))
+    validate_item(item)
+    assert item["flags"] and item["source"]["warc_record_id"] == WARC["warc_record_id"]
+
+
+def test_http_error_status_and_a_parser_crash_are_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = build_item(Capture(url="http://127.0.0.1/gone.html", body=b"<html>404</html>", status=404))
+    validate_item(item)
+    assert item["flags"] == ["http_status_404"]
+    import govcrawl.parser
+
+    def broken(*args: object, **kwargs: object) -> dict:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(govcrawl.parser, "parse_report", broken)
+    item = build_item(Capture(url="http://127.0.0.1/t1.html", body=STUB, content_type="text/html"))
+    validate_item(item)
+    assert item["flags"][0] == "extract_error: RuntimeError: parser bug"
+    assert item["title"] == TITLE and item["published"] == "2024-03-08"
+
+
+def test_gzip_body_without_content_encoding_is_inflated() -> None:
+    page = f"<html><body><div class='TRS_Editor'><p>{'。'.join(REPORT_LINES)}</p></div></body></html>"
+    item = build_item(Capture(url="http://127.0.0.1/t3.html", body=gzip.compress(page.encode("gbk")),
+                              content_type="text/html"))
+    validate_item(item)
+    assert "gzip_body" in item["flags"] and "主动公开政府信息1234条" in item["text"]
