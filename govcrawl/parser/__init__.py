@@ -77,17 +77,9 @@ def _header_zone(lines: list[str]) -> int:
     return min(len(lines), _HEADER_ZONE_MAX)
 
 
-class _NoTables:  # TEMPORARY until govcrawl.parser.tables lands
-    tables: dict = {}
-    template = None
-    issues = ["govcrawl.parser.tables is not importable"]
-
-
 def _read_tables(grids: list | None, text: str) -> Any:
-    try:
-        from govcrawl.parser.tables import read_standard_tables
-    except ImportError:
-        return _NoTables()
+    from govcrawl.parser.tables import read_standard_tables
+
     return read_standard_tables(grids or None, text)
 
 

@@ -21,11 +21,12 @@ _SIMPLIFIED_ONLY = "开与国会为发关们这个说时对经报务书实际当
 _TRAD_RE = re.compile("[" + "".join(sorted(set(_TRADITIONAL_ONLY) - set(_SIMPLIFIED_ONLY))) + "]")
 _SIMP_RE = re.compile("[" + "".join(sorted(set(_SIMPLIFIED_ONLY) - set(_TRADITIONAL_ONLY))) + "]")
 
-# Full-width -> half-width where it is safe for Chinese text: digits, latin letters, brackets, colon, percent.
+# Full-width -> half-width where it is safe for Chinese text: digits, latin letters, brackets, colon, comma,
+# semicolon, !, ?, percent (the parser's patterns are written against the half-width forms).
 _WIDTH_TABLE = {ord("０") + i: ord("0") + i for i in range(10)}
 _WIDTH_TABLE.update({ord("Ａ") + i: ord("A") + i for i in range(26)})
 _WIDTH_TABLE.update({ord("ａ") + i: ord("a") + i for i in range(26)})
-_WIDTH_TABLE.update({ord(a): ord(b) for a, b in zip("（）：％［］｜＞＜／－＋＝", "():%[]|></-+=", strict=True)})
+_WIDTH_TABLE.update({ord(a): ord(b) for a, b in zip("（）：％［］｜＞＜／－＋＝，；！？", "():%[]|></-+=,;!?", strict=True)})
 # Every kind of horizontal space (ideographic, em, nbsp, zero-width ...) becomes a plain space.
 _WIDTH_TABLE.update({cp: ord(" ") for cp in (0x3000, 0x00A0, 0x2002, 0x2003, 0x2004, 0x2005, 0x2009, 0x202F, 0x205F)})
 _WIDTH_TABLE.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0xFEFF, 0x00AD)})
@@ -57,7 +58,8 @@ def to_simplified(text: str) -> str:
 
 
 def fold_width(text: str) -> str:
-    """Full-width digits/letters/brackets/colon/percent to half-width; odd spaces to plain spaces."""
+    """Full-width digits, letters, brackets, colon, comma, semicolon, !, ?, % to half-width; odd spaces to plain
+    spaces. 。、《》“” stay: they have no half-width twin in Chinese text."""
     text = text.translate(_WIDTH_TABLE)
     return _FULLWIDTH_POINT.sub(".", text)
 
