@@ -95,7 +95,10 @@ def trs_script_pages(text: str, list_url: str, max_pages: int = DEFAULT_MAX_PAGE
     """
     total_pages: int | None = None
     prefix, ext, style = "index", "html", "createPageHTML"
-    match = _CREATE_PAGE_RE.search(text)
+    match = next(
+        (m for m in _CREATE_PAGE_RE.finditer(text) if any(isinstance(a, int) for a in _script_args(m.group(2)))),
+        None,
+    )  # skips the ``function createPageHTML(_nPageCount, …)`` definition itself
     if match:
         style = match.group(1)
         args = _script_args(match.group(2))

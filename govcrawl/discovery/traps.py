@@ -64,6 +64,7 @@ class ColumnState:
     """Pagination bookkeeping for one column (one start URL)."""
 
     pages_scheduled: int = 1
+    page_keys: set[str] = field(default_factory=set)
     fingerprints: set[str] = field(default_factory=set)
     stopped: str | None = None
 
@@ -94,9 +95,16 @@ class TrapTracker:
                 self.stats.inc_value(key)
         self.record("js_challenge", site)
 
-    def may_schedule_page(self, column: str, site: str | None, max_pages: int) -> bool:
-        """Reserve one more list page for ``column``; False (and a ``page_limit`` trap) past ``max_pages``."""
+    def mark_page(self, column: str, key: str) -> None:
+        """Remember a list page as already fetched for ``column`` (not counted again)."""
+        self.columns[column].page_keys.add(key)
+
+    def may_schedule_page(self, column: str, site: str | None, key: str, max_pages: int) -> bool:
+        """Reserve list page ``key`` for ``column``: False if already scheduled, or (with a ``page_limit``
+        trap) once ``max_pages`` pages were scheduled or pagination was stopped."""
         state = self.columns[column]
+        if key in state.page_keys:
+            return False
         if state.stopped:
             return False
         if state.pages_scheduled >= max_pages:
@@ -104,6 +112,7 @@ class TrapTracker:
             self.record("page_limit", site)
             return False
         state.pages_scheduled += 1
+        state.page_keys.add(key)
         return True
 
     def page_seen(self, column: str, site: str | None, item_urls: list[str]) -> bool:

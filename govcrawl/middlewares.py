@@ -1,0 +1,144 @@
+"""Downloader middlewares and the on-demand browser download handler of the gov_reports crawl.
+
+* :class:`HostPortOffsiteMiddleware` drops requests leaving their site's allowed ``host`` / ``host:port``
+  (Scrapy's OffsiteMiddleware ignores ports).
+* :class:`ChallengeMiddleware` recognises JS cookie challenges (412/521 with a script), reports the site
+  as ``govcrawl/blocked/<site>`` in the stats, and retries through the browser when the site allows it.
+* :class:`OnDemandPlaywrightHandler` is an http/https download handler that behaves like Scrapy's default
+  one and only starts scrapy-playwright (and Chromium) for the first request with ``meta["playwright"]``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+
+from govcrawl.discovery.traps import challenge_kind
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class HostPortOffsiteMiddleware:
+    """Ignore requests whose URL is not on the allowed hosts of the site that scheduled them.
+
+    The spider sets ``meta["govcrawl_site"]``; the site object must offer ``allows(url)`` (see
+    :class:`govcrawl.sites.Site`). Requests without a site (robots.txt) pass. Redirects keep the meta, so
+    a redirect off-site is dropped too. Counted as ``offsite/filtered`` and ``offsite/domains``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self._reported: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HostPortOffsiteMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        site_name = request.meta.get("govcrawl_site")
+        sites = getattr(self.crawler.spider, "sites_by_name", None)
+        if not site_name or not sites or site_name not in sites or request.meta.get("govcrawl_offsite_ok"):
+            return None
+        if sites[site_name].allows(request.url):
+            return None
+        self.stats.inc_value("offsite/filtered")
+        host = request.url.split("/")[2] if "://" in request.url else request.url
+        if host not in self._reported:
+            self._reported.add(host)
+            self.stats.inc_value("offsite/domains")
+            logger.debug("Filtered offsite request to %s (site %s)", host, site_name)
+        raise IgnoreRequest(f"offsite for site {site_name}: {request.url}")
+
+
+class ChallengeMiddleware:
+    """Detect JS cookie challenges and report them by site name; retry through the browser if allowed.
+
+    A challenge is a 412/521 answer carrying a script (瑞数, 加速乐) or a tiny cookie-setting page
+    (:func:`govcrawl.discovery.traps.challenge_kind`). Stats: ``govcrawl/blocked/<site>`` and
+    ``govcrawl/blocked/<site>/<kind>``. When the site's registry entry has ``browser_on_challenge = true``
+    the request is re-issued once with ``meta["playwright"] = True``; otherwise the response goes on (and
+    the spider logs it as blocked). Sits below the retry middleware so 5xx retries are not spent on it.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.browser_enabled = crawler.settings.get("GOVCRAWL_BROWSER", "auto") != "off"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ChallengeMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        kind = challenge_kind(response.status, response.body)
+        if kind is None:
+            return response
+        spider = self.crawler.spider
+        site_name = request.meta.get("govcrawl_site") or "unknown"
+        tracker = getattr(spider, "traps", None)
+        if tracker is not None:
+            tracker.blocked(site_name, kind)
+        else:
+            self.stats.inc_value(f"govcrawl/blocked/{site_name}")
+        logger.warning("Site %s answered %s with a JS challenge (%s)", site_name, request.url, kind)
+        sites = getattr(spider, "sites_by_name", {}) or {}
+        site = sites.get(site_name)
+        if (
+            site is not None
+            and site.browser_on_challenge
+            and self.browser_enabled
+            and not request.meta.get("playwright")
+        ):
+            self.stats.inc_value("govcrawl/browser/challenge_retry")
+            meta = {**request.meta, "playwright": True, "govcrawl_challenge": kind}
+            meta.update(getattr(spider, "browser_meta", lambda r: {})(request))
+            return request.replace(meta=meta, dont_filter=True)
+        request.meta["govcrawl_challenge"] = kind
+        return response
+
+
+class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler that hands ``meta["playwright"]`` requests to scrapy-playwright.
+
+    The Playwright driver and Chromium start on the first such request only, so crawls that never need
+    a browser pay nothing and work without Chromium installed. Launch options come from the usual
+    ``PLAYWRIGHT_*`` settings.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._crawler_ref = crawler
+        self._playwright: Any = None
+
+    async def _browser_handler(self) -> Any:
+        if self._playwright is None:
+            try:
+                from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+            except ImportError as exc:  # pragma: no cover - dependency declared in pyproject
+                raise NotConfigured("scrapy-playwright is not installed") from exc
+            handler = ScrapyPlaywrightDownloadHandler.from_crawler(self._crawler_ref)
+            await handler._maybe_launch_in_thread()  # the engine_started signal has already fired
+            self._crawler_ref.stats.inc_value("govcrawl/browser/started")
+            self._playwright = handler
+        return self._playwright
+
+    async def download_request(self, request: Request) -> Response:  # type: ignore[override]
+        if request.meta.get("playwright"):
+            handler = await self._browser_handler()
+            return await handler.download_request(request)
+        return await super().download_request(request)
+
+    async def close(self) -> None:
+        if self._playwright is not None:
+            await self._playwright.close()
+        await super().close()
+

@@ -1,0 +1,537 @@
+"""``gov_reports``: discovery of 政府信息公开工作年度报告 on government sites. Discovery only.
+
+Usage::
+
+    scrapy crawl gov_reports -a start_urls=URL[,URL…]      # ad-hoc columns, each its own site
+    scrapy crawl gov_reports -a sites=sites.toml            # a registry (docs/sites.md)
+    scrapy crawl gov_reports                                # the default registry in govcrawl/data/sites.toml
+
+For each column: follow its pagination (govcrawl.discovery.pagination), pick report links with the title
+classifier, fetch each report page, fetch its attachments (PDF/DOC/DOCX/WPS/OFD) and yield ONE
+:class:`govcrawl.items.CaptureItem` per report. Detail pages are not mined for links beyond attachments.
+Never imports ``govcrawl.parser``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from importlib import import_module
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.http import FormRequest, Request, Response
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from govcrawl.discovery.links import (
+    AttachmentLink,
+    Link,
+    LinkStats,
+    attachment_links,
+    decode_html,
+    is_attachment_url,
+    list_links,
+    parse_html,
+)
+from govcrawl.discovery.pagination import (
+    PageRequest,
+    jpage_requests,
+    json_api_requests,
+    json_entries,
+    json_next_requests,
+    json_page_count,
+    listmodel_requests,
+    looks_like_list_url,
+    pager_links,
+    parse_datastore,
+    records_links,
+    trs_script_pages,
+)
+from govcrawl.discovery.traps import TrapTracker
+from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
+from govcrawl.items import CaptureItem
+from govcrawl.sites import RegistryError, Site, load_registry, site_from_url
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CLASSIFIER = "govcrawl.discovery.classifier.is_report_title"
+_HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
+
+
+def _load_callable(path: str) -> Callable[[str], bool]:
+    module_name, _, attr = path.replace(":", ".").rpartition(".")
+    return getattr(import_module(module_name), attr)
+
+
+class GovReportsSpider(scrapy.Spider):
+    """Crawl 信息公开年报 columns and yield one CaptureItem per annual report (with attachments)."""
+
+    name = "gov_reports"
+
+    def __init__(self, start_urls: str | None = None, sites: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.registry: list[Site] = self._build_registry(start_urls, sites)
+        self.sites_by_name: dict[str, Site] = {site.name: site for site in self.registry}
+        self.traps = TrapTracker()
+        self.report_keys: dict[str, str] = {}
+        self.rendered_urls: set[str] = set()
+        self._classifier: Callable[[str], bool] | None = None
+
+    # ----------------------------------------------------------------------------------------- setup
+    @staticmethod
+    def _build_registry(start_urls: str | None, sites: str | None) -> list[Site]:
+        registry: list[Site] = []
+        if sites:
+            registry.extend(load_registry(sites))
+        if start_urls:
+            urls = [u.strip() for u in start_urls.split(",") if u.strip()]
+            by_host: dict[str, Site] = {}
+            for url in urls:
+                site = site_from_url(url)
+                if site.name in by_host:
+                    by_host[site.name].start_urls.append(url)
+                else:
+                    by_host[site.name] = site
+            registry.extend(by_host.values())
+        if not registry:
+            registry = load_registry(None)
+        names = [s.name for s in registry]
+        if len(set(names)) != len(names):
+            raise RegistryError(f"duplicate site names across -a sites and -a start_urls: {names}")
+        return registry
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if settings.getbool("GOVCRAWL_FAST_LOCAL"):
+            overrides = settings.getdict("FAST_LOCAL_OVERRIDES") or {
+                "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "DOWNLOAD_DELAY_JITTER": 0,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_TIMEOUT": 20, "RETRY_TIMES": 1,
+            }
+            for name, value in overrides.items():
+                settings.set(name, value, priority="spider")
+        contact = settings.get("GOVCRAWL_CONTACT")
+        if contact and settings.getpriority("USER_AGENT") < 40:  # not given on the command line
+            from govcrawl import __version__
+
+            settings.set("USER_AGENT", f"govcrawl/{__version__} (+{contact})", priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> GovReportsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        spider.browser_mode = crawler.settings.get("GOVCRAWL_BROWSER", "auto")
+        spider.classifier_path = crawler.settings.get("GOVCRAWL_TITLE_CLASSIFIER") or DEFAULT_CLASSIFIER
+        return spider
+
+    def _opened(self) -> None:
+        self.traps.stats = self.crawler.stats
+
+    def is_report(self, title: str) -> bool:
+        """The title classifier (``govcrawl.discovery.classifier.is_report_title``), imported lazily."""
+        if self._classifier is None:
+            self._classifier = _load_callable(getattr(self, "classifier_path", DEFAULT_CLASSIFIER))
+        return bool(self._classifier(title))
+
+    # ----------------------------------------------------------------------------------------- start
+    async def start(self) -> AsyncIterator[Request]:
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self) -> Iterator[Request]:
+        for site in self.registry:
+            for url in site.start_urls:
+                yield self._list_request(
+                    PageRequest(url=url, style=site.list_style), site, column=url,
+                    render=site.render_js or site.list_style == "js",
+                )
+
+    # ----------------------------------------------------------------------------------------- requests
+    def browser_meta(self, request: Request | None = None) -> dict[str, Any]:
+        """Meta for a request rendered through scrapy-playwright; browser exchanges are collected for WARC."""
+        from scrapy_playwright.page import PageMethod
+
+        exchanges: list[dict[str, Any]] = []
+
+        async def on_response(pw_response: Any) -> None:
+            try:
+                body = await pw_response.body()
+            except Exception:  # noqa: BLE001 - redirects and aborted fetches have no body
+                body = b""
+            try:
+                headers = [(h["name"], h["value"]) for h in await pw_response.headers_array()]
+                request_headers = [(h["name"], h["value"]) for h in await pw_response.request.headers_array()]
+            except Exception:  # noqa: BLE001
+                headers, request_headers = list(pw_response.headers.items()), []
+            exchanges.append({
+                "url": pw_response.url, "status": pw_response.status, "headers": headers, "body": body,
+                "method": pw_response.request.method, "request_headers": request_headers,
+                "request_body": pw_response.request.post_data_buffer or b"",
+                "resource_type": pw_response.request.resource_type,
+            })
+
+        return {
+            "playwright": True,
+            "playwright_page_event_handlers": {"response": on_response},
+            "playwright_page_methods": [PageMethod("wait_for_load_state", "networkidle")],
+            "govcrawl_browser_exchanges": exchanges,
+        }
+
+    def _list_request(self, page: PageRequest, site: Site, column: str, render: bool = False) -> Request:
+        meta: dict[str, Any] = {
+            "govcrawl_role": "list",
+            "govcrawl_site": site.name,
+            "govcrawl_column": column,
+            "govcrawl_page": page,
+        }
+        if render and self._browser_allowed():
+            meta.update(self.browser_meta())
+        if page.method == "POST":
+            return FormRequest(page.url, formdata=page.formdata or {}, meta=meta, callback=self.parse_list,
+                               errback=self.list_failed)
+        return Request(canonicalize(page.url), meta=meta, callback=self.parse_list, errback=self.list_failed)
+
+    def _browser_allowed(self) -> bool:
+        return getattr(self, "browser_mode", "auto") != "off"
+
+    # ----------------------------------------------------------------------------------------- list pages
+    def parse_list(self, response: Response) -> Iterator[Request]:
+        """A list page (HTML, jpage XML, JSON API or search answer): report requests + more list pages."""
+        meta = response.meta
+        site = self.sites_by_name[meta["govcrawl_site"]]
+        column: str = meta["govcrawl_column"]
+        page: PageRequest = meta["govcrawl_page"]
+        self.crawler.stats.inc_value(f"govcrawl/list_pages/{page.kind}")
+        if meta.get("govcrawl_browser_exchanges"):
+            self._archive_browser_exchanges(response)
+        if page.kind == "html":
+            links, more_pages = self._read_html_list(response, site, column, page)
+        elif page.kind == "jpage":
+            links, more_pages = self._read_jpage(response, page)
+        else:
+            links, more_pages = self._read_json_list(response, page)
+        if links is None:  # re-requested through the browser
+            yield more_pages[0]  # type: ignore[misc]
+            return
+        reports = [link for link in links if self._is_report_link(link, site, column)]
+        self.crawler.stats.inc_value("govcrawl/report_links", len(reports))
+        for link in reports:
+            request = self._report_request(link, site, response.url, page)
+            if request is not None:
+                yield request
+        item_urls = [link.url for link in links if link.url not in {p.url for p in more_pages}]
+        if page.kind != "html" and self.traps.page_seen(column, site.name, item_urls):
+            return
+        if page.kind == "html" and item_urls and self.traps.page_seen(column, site.name, item_urls):
+            return
+        if page.method == "GET":
+            self.traps.mark_page(column, _page_key(PageRequest(url=response.url)))
+            if response.url.endswith("/"):
+                self.traps.mark_page(column, _page_key(PageRequest(url=response.url + "index.html")))
+        for extra in more_pages:
+            key = _page_key(extra)
+            if self.traps.may_schedule_page(column, site.name, key, site.max_pages):
+                yield self._list_request(extra, site, column, render=bool(meta.get("playwright")))
+
+    def _read_html_list(
+        self, response: Response, site: Site, column: str, page: PageRequest
+    ) -> tuple[list[Link] | None, list[Any]]:
+        declared = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        charset = declared.split("charset=", 1)[1].strip() if "charset=" in declared else None
+        text, _ = decode_html(response.body, charset)
+        doc = parse_html(text, response.url)
+        stats = LinkStats()
+        links = list_links(doc, response.url, stats)
+        self.traps.record("template_junk", site.name, stats.template_junk)
+        self.traps.record("javascript_link", site.name, stats.javascript)
+        if stats.onclick:
+            self.crawler.stats.inc_value("govcrawl/links/onclick", stats.onclick)
+        more: list[PageRequest] = []
+        more.extend(trs_script_pages(text, response.url, site.max_pages))
+        more.extend(pager_links(doc, links, response.url))
+        datastore = parse_datastore(text) if "<datastore" in text.lower() else None
+        if datastore is not None:
+            links.extend(records_links(datastore.records, response.url))
+            more.extend(jpage_requests(datastore, text, response.url, len(datastore.records), site.max_pages))
+        more.extend(json_api_requests(text, response.url))
+        more.extend(listmodel_requests(text, response.url, site.max_pages))
+        has_reports = any(self._is_report_link(link, site, column) for link in links)
+        if (
+            not has_reports
+            and not more
+            and not response.meta.get("playwright")
+            and self._browser_allowed()
+            and response.url not in self.rendered_urls
+            and b"<script" in response.body.lower()
+        ):
+            self.rendered_urls.add(response.url)
+            self.crawler.stats.inc_value("govcrawl/browser/auto_render")
+            logger.info("List page %s has no report links but scripts: rendering it in the browser", response.url)
+            request = response.request.replace(meta={**response.meta, **self.browser_meta()}, dont_filter=True)
+            return None, [request]
+        return links, more
+
+    def _read_jpage(self, response: Response, page: PageRequest) -> tuple[list[Link], list[PageRequest]]:
+        text, _ = decode_html(response.body, None)
+        data = parse_datastore(text)
+        if data is None or not data.records:
+            return [], []
+        links = records_links(data.records, response.url)
+        if data.nextgroup_url is None:
+            data.nextgroup_url = page.url + ("&" if "?" in page.url else "?") + "&".join(
+                f"{k}={v}" for k, v in (page.formdata or {}).items()
+            )
+        site = self.sites_by_name[response.meta["govcrawl_site"]]
+        more = jpage_requests(data, "", page.url, int(page.context.get("end") or 0), site.max_pages)
+        for extra in more:  # keep the original form (columnid, unitid, webname …)
+            extra.formdata = {**(page.formdata or {}), **(extra.formdata or {})}
+        return links, more
+
+    def _read_json_list(self, response: Response, page: PageRequest) -> tuple[list[Link], list[PageRequest]]:
+        try:
+            data = json.loads(decode_html(response.body, None)[0])
+        except ValueError:
+            self.crawler.stats.inc_value("govcrawl/errors/bad_json")
+            logger.warning("List API %s did not answer JSON", response.url)
+            return [], []
+        links = [
+            Link(url=response.urljoin(url), text=title, title=title, via="json") for title, url in json_entries(data)
+        ]
+        site = self.sites_by_name[response.meta["govcrawl_site"]]
+        if page.kind == "json":
+            return links, json_next_requests(page, data, site.max_pages)
+        # Fujian search API: schedule every page the answer announces (deduplicated by the trap tracker)
+        per_page = int((page.formdata or {}).get("prepage", "10") or 10)
+        pages = json_page_count(data, per_page) or 0
+        more = [
+            PageRequest(url=page.url, method="POST", formdata={**(page.formdata or {}), "page": str(n)},
+                        kind="fjsearch", page=n, style=page.style)
+            for n in range(2, min(pages, site.max_pages) + 1)
+        ]
+        return links, more
+
+    def _is_report_link(self, link: Link, site: Site, column: str) -> bool:
+        title = link.best_title
+        if not title or looks_like_list_url(link.url) and not is_attachment_url(link.url):
+            return False
+        if dedupe_key(link.url) == dedupe_key(column):
+            return False
+        return self.is_report(title)
+
+    def _report_request(self, link: Link, site: Site, list_url: str, page: PageRequest) -> Request | None:
+        url = link.url
+        if not site.allows(url):
+            self.crawler.stats.inc_value("govcrawl/offsite_report_links")
+            return None
+        if has_session_id(url):
+            self.traps.record("session_id", site.name)
+        key = dedupe_key(url)
+        if key in self.report_keys:
+            if is_twin(url) or is_twin(self.report_keys[key]):
+                self.traps.record("duplicate_twin", site.name)
+            self.crawler.stats.inc_value("govcrawl/duplicate_report_links")
+            return None
+        self.report_keys[key] = url
+        if is_twin(url):
+            self.traps.record("duplicate_twin", site.name)
+        discovery = {
+            "list_url": list_url,
+            "link_text": link.text,
+            "link_title": link.title,
+            "site": site.name,
+            "agency_hint": site.agency,
+            "list_style": page.style,
+        }
+        meta = {"govcrawl_role": "report", "govcrawl_site": site.name, "govcrawl_discovery": discovery}
+        callback = self.parse_attachment_report if is_attachment_url(url) else self.parse_report
+        return Request(canonicalize(url), meta=meta, callback=callback, errback=self.report_failed)
+
+    # ----------------------------------------------------------------------------------------- reports
+    @staticmethod
+    def _capture(response: Response, discovery: dict[str, Any]) -> dict[str, Any]:
+        content_type = response.headers.get(b"Content-Type")
+        return {
+            "url": response.url,
+            "body": response.body,
+            "content_type": content_type.decode("latin-1") if content_type else None,
+            "status": response.status,
+            "discovery": discovery,
+            "warc_ref": response.meta.get("warc_ref"),
+        }
+
+    def parse_attachment_report(self, response: Response) -> Iterator[CaptureItem]:
+        """An attachment-only list entry: the PDF/DOC itself is the report."""
+        capture = self._capture(response, response.meta["govcrawl_discovery"])
+        self.crawler.stats.inc_value("govcrawl/reports/attachment_only")
+        yield CaptureItem(**capture, attachments=[])
+
+    def parse_report(self, response: Response) -> Iterator[CaptureItem | Request]:
+        """A report page: collect its attachments, then yield one CaptureItem."""
+        discovery = response.meta["govcrawl_discovery"]
+        capture = self._capture(response, discovery)
+        content_type = response.headers.get(b"Content-Type", b"").lower()
+        if content_type and not content_type.startswith(_HTML_TYPES):
+            self.crawler.stats.inc_value("govcrawl/reports/attachment_only")
+            yield CaptureItem(**capture, attachments=[])
+            return
+        text, _ = decode_html(response.body, None)
+        pending = attachment_links(parse_html(text, response.url), response.url)
+        site = self.sites_by_name[response.meta["govcrawl_site"]]
+        pending = [a for a in pending if site.allows(a.url)]
+        yield from self._next_attachment(capture, pending, site.name)
+
+    def _next_attachment(
+        self, capture: dict[str, Any], pending: list[AttachmentLink], site_name: str
+    ) -> Iterator[CaptureItem | Request]:
+        if not pending:
+            self.crawler.stats.inc_value("govcrawl/reports")
+            yield CaptureItem(**capture, attachments=capture.pop("attachments", []))
+            return
+        attachment, rest = pending[0], pending[1:]
+        discovery = {**capture["discovery"], "parent_url": capture["url"], "link_text": attachment.text}
+        yield Request(
+            canonicalize(attachment.url),
+            callback=self.parse_attachment,
+            errback=self.attachment_failed,
+            dont_filter=True,
+            meta={
+                "govcrawl_role": "attachment",
+                "govcrawl_site": site_name,
+                "govcrawl_discovery": discovery,
+                "govcrawl_parent_url": capture["url"],
+                "govcrawl_capture": capture,
+                "govcrawl_pending": rest,
+                "govcrawl_attachment": attachment,
+            },
+        )
+
+    def parse_attachment(self, response: Response) -> Iterator[CaptureItem | Request]:
+        meta = response.meta
+        capture = meta["govcrawl_capture"]
+        capture.setdefault("attachments", []).append(self._capture(response, meta["govcrawl_discovery"]))
+        self.crawler.stats.inc_value("govcrawl/attachments")
+        yield from self._next_attachment(capture, meta["govcrawl_pending"], meta["govcrawl_site"])
+
+    def attachment_failed(self, failure: Failure) -> Iterator[CaptureItem | Request]:
+        """A failed attachment: try its OLDSRC fallback, else go on without it (counted)."""
+        request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        attachment: AttachmentLink = meta["govcrawl_attachment"]
+        pending: list[AttachmentLink] = meta["govcrawl_pending"]
+        if attachment.fallbacks:
+            self.crawler.stats.inc_value("govcrawl/attachments/fallback")
+            retry = AttachmentLink(url=attachment.fallbacks[0], text=attachment.text, fallbacks=attachment.fallbacks[1:])
+            pending = [retry, *pending]
+        else:
+            self.crawler.stats.inc_value("govcrawl/attachments/failed")
+            logger.warning("Attachment %s failed: %s", request.url, failure.getErrorMessage())
+        yield from self._next_attachment(meta["govcrawl_capture"], pending, meta["govcrawl_site"])
+
+    # ----------------------------------------------------------------------------------------- errors
+    def list_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self.crawler.stats.inc_value("govcrawl/errors/list")
+        if request.meta.get("govcrawl_challenge"):
+            logger.error("Site %s is blocked by a JS challenge at %s", request.meta.get("govcrawl_site"), request.url)
+        else:
+            logger.warning("List page %s failed: %s", request.url, failure.getErrorMessage())
+
+    def report_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        self.crawler.stats.inc_value("govcrawl/errors/report")
+        logger.warning("Report page %s failed: %s", request.url, failure.getErrorMessage())
+
+    # ----------------------------------------------------------------------------------------- browser WARC
+    def _archive_browser_exchanges(self, response: Response) -> None:
+        """Write the HTTP exchanges the browser made (document, XHR/JSON) to the crawl's WARC writer."""
+        exchanges: list[dict[str, Any]] = response.meta.pop("govcrawl_browser_exchanges", [])
+        self.crawler.stats.inc_value("govcrawl/browser/exchanges", len(exchanges))
+        writer = _warc_writer(self.crawler)
+        if writer is None:
+            return
+        from datetime import UTC, datetime
+
+        from govcrawl.warc.records import (
+            build_request_record,
+            build_response_record,
+            new_record_id,
+            payload_digest,
+            response_http_headers,
+            warc_date,
+        )
+
+        for exchange in exchanges:
+            if exchange["url"].startswith(("data:", "blob:")):
+                continue
+            now = warc_date(datetime.now(UTC))
+            body: bytes = exchange["body"] or b""
+            # the browser hands over decoded bodies: keep the original coding header under X-Orig-*
+            headers = [
+                (f"X-Orig-{name}" if name.lower() in {"content-encoding", "transfer-encoding", "content-length"}
+                 else name, value)
+                for name, value in exchange["headers"]
+            ]
+            record_id = new_record_id()
+            records = [
+                build_response_record(
+                    url=exchange["url"],
+                    http_headers=response_http_headers(status=exchange["status"], protocol="HTTP/1.1",
+                                                       headers=[(n, [v]) for n, v in headers], body=body,
+                                                       method=exchange["method"]),
+                    body=body, date=now, digest=payload_digest(body), record_id=record_id,
+                ),
+                build_request_record(
+                    url=exchange["url"], method=exchange["method"],
+                    headers=[(n, [v]) for n, v in exchange["request_headers"] if not n.startswith(":")],
+                    body=exchange["request_body"], protocol="HTTP/1.1", date=now, concurrent_to=record_id,
+                ),
+            ]
+            writer.submit(records)
+            self.crawler.stats.inc_value("govcrawl/browser/archived")
+
+
+def _page_key(page: PageRequest) -> str:
+    """Identity of a list page request (method, dedupe key, form)."""
+    return f"{page.method} {dedupe_key(page.url)} {sorted((page.formdata or {}).items())}"
+
+
+def _warc_writer(crawler: Any) -> Any:
+    """The running WarcArchiveMiddleware's background writer, if WARC archiving is on."""
+    try:
+        middlewares = crawler.engine.downloader.middleware.middlewares
+    except AttributeError:
+        return None
+    for middleware in middlewares:
+        if type(middleware).__name__ == "WarcArchiveMiddleware":
+            return getattr(middleware, "writer", None)
+    return None
+
+
+class CaptureSummaryPipeline:
+    """Discovery-only output: replaces bodies by their size and SHA-1 so captures can be written with ``-O``.
+
+    Enable instead of ReportPipeline (``govcrawl crawl --discovery-only``) to see what the spider found.
+    """
+
+    @staticmethod
+    def _summary(capture: dict[str, Any]) -> dict[str, Any]:
+        body: bytes = capture.get("body") or b""
+        ref = capture.get("warc_ref")
+        return {
+            "url": capture.get("url"),
+            "status": capture.get("status"),
+            "content_type": capture.get("content_type"),
+            "size": len(body),
+            "sha1": hashlib.sha1(body).hexdigest(),
+            "discovery": capture.get("discovery"),
+            "warc_record_id": getattr(ref, "warc_record_id", None),
+        }
+
+    def process_item(self, item: Any) -> dict[str, Any]:
+        summary = self._summary(dict(item))
+        summary["attachments"] = [self._summary(a) for a in item.get("attachments") or []]
+        return summary
