@@ -43,8 +43,14 @@ class Ground:
     traps: dict[str, dict[str, str]] = field(default_factory=dict)  # site -> trap name -> url
     phrases: dict[str, dict[str, str]] = field(default_factory=dict)  # site -> url -> known phrase
     start_urls: dict[str, list[str]] = field(default_factory=dict)
+    column_reports: dict[str, set[str]] = field(default_factory=dict)  # start URL -> report URLs reachable from it
     slots: dict[str, ReportSlot] = field(default_factory=dict)  # url -> slot
     adders: dict[str, Callable[..., str]] = field(default_factory=dict)  # site -> add_report function
+
+    def add_column(self, site: str, start_url: str, report_urls: set[str]) -> None:
+        """Register a list start URL and the exact set of reports a crawl from it must find."""
+        self.start_urls.setdefault(site, []).append(start_url)
+        self.column_reports.setdefault(start_url, set()).update(report_urls)
 
     def add_truth(self, truth: ReportTruth) -> None:
         self.reports[truth.url] = truth

@@ -119,6 +119,10 @@ class PortalHandle:
         """Canonical URLs of the true reports (for one site or all)."""
         return set(self.reports(site))
 
+    def expected_for(self, start_url: str) -> set[str]:
+        """Report URLs a crawl started at ``start_url`` (one of ``start_urls``) must find, exactly."""
+        return set(self.ground.column_reports[start_url])
+
     def truth(self, url: str) -> ReportTruth:
         """Ground truth of one report URL."""
         return self.ground.reports[url]
@@ -153,7 +157,11 @@ class PortalHandle:
         if adder is None:
             raise ValueError(f"mock site {site!r} does not support add_report; sites that do: {sorted(self.ground.adders)}")
         with self._lock:
-            return adder(**kwargs)
+            url = adder(**kwargs)
+            for start_url, urls in self.ground.column_reports.items():
+                if start_url in self.ground.start_urls.get(site, [])[:1]:
+                    urls.add(url)
+            return url
 
     def edit_report(self, url: str) -> ReportTruth:
         """Change a report's content (new figures + an 更正 note); ETag and Last-Modified change. Returns new truth."""

@@ -40,6 +40,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes = b""
+    raw_query: str = ""
 
     @property
     def form(self) -> dict[str, list[str]]:
@@ -101,7 +102,7 @@ class MockSite:
         self.prefix_routes: list[tuple[str, Handler]] = []
 
     def add(self, path: str, page: Page | Handler) -> None:
-        """Serve ``page`` (or call the handler) for exactly ``path`` (query string ignored)."""
+        """Serve ``page`` (or call the handler) for ``path``; a path with ``?query`` matches only that query."""
         self.routes[path] = page
 
     def add_prefix(self, prefix: str, handler: Handler) -> None:
@@ -114,7 +115,9 @@ class MockSite:
 
     def resolve(self, request: Request) -> Page:
         """The page for a request (404 page when nothing matches)."""
-        target = self.routes.get(request.path)
+        target = self.routes.get(f"{request.path}?{request.raw_query}") if request.raw_query else None
+        if target is None:
+            target = self.routes.get(request.path)
         if target is None:
             for prefix, handler in self.prefix_routes:
                 if request.path.startswith(prefix):
@@ -181,7 +184,9 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.server.log(LoggedRequest(method, self.path, headers, self.server.site.name, body))
         parts = urlsplit(self.path)
-        request = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True), headers, body)
+        request = Request(
+            method, parts.path, parse_qs(parts.query, keep_blank_values=True), headers, body, parts.query
+        )
         try:
             page = self.server.site.resolve(request)
         except Exception as exc:  # a handler bug must show as a 500, not a dead connection

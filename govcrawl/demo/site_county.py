@@ -102,7 +102,7 @@ def build(ctx: BuildContext) -> None:
         Page(body=b"User-agent: *\nDisallow: /wcm/\nDisallow: /search/\nDisallow: /zwgk/zfxxgk/ysqgk/\n", content_type="text/plain"),
     )
     site.add_prefix(f"/gate/big5/{host_label}", big5_gateway(ctx, host_label))
-    ctx.ground.start_urls[site.name] = [column.url]
+    ctx.ground.add_column(site.name, column.url, {u for u, t in ctx.ground.reports.items() if t.site == site.name})
 
     def add_report(year: int = 2025, agency: str = COUNTY, fmt: str | None = None, title: str | None = None, **_: object) -> str:
         nonlocal doc_id

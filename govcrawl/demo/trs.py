@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from govcrawl.demo import chrome
 from govcrawl.demo.chrome import SiteInfo
-from govcrawl.demo.context import BuildContext, ReportSlot, s2t
+from govcrawl.demo.context import BASE_MODIFIED, BuildContext, ReportSlot, s2t
 from govcrawl.demo.server import Page, Request, not_found_page
 from govcrawl.demo.texts import ReportTruth, compose_report
 
@@ -129,6 +129,27 @@ def report_path(column_path: str, published: str, doc_id: int) -> tuple[str, str
 
 def add_trs_report(ctx: BuildContext, column: TrsColumn, spec: ReportSpec) -> str:
     """Publish a generated report in ``column``: detail page, list entry, ground truth. Returns its URL."""
+    published = spec.published or publish_date(ctx, spec.year, spec.doc_id)
+    spec.published = published
+    path, href = report_path(column.path, published, spec.doc_id)
+    url, title = publish_report(ctx, column.info, column.name, column.chnl_id, path, spec)
+    column.entries.append(ListEntry(href=href, title=title, date=published))
+    return url
+
+
+def publish_report(
+    ctx: BuildContext,
+    info: SiteInfo,
+    column_name: str,
+    chnl_id: int,
+    path: str,
+    spec: ReportSpec,
+    page_builder: Callable[..., str] | None = None,
+) -> tuple[str, str]:
+    """Serve a generated report at ``path`` (editable slot + ground truth). Returns (url, title).
+
+    ``page_builder`` (default :func:`chrome.detail_page`) receives the same keyword arguments.
+    """
     from govcrawl.demo.texts import report_title
 
     published = spec.published or publish_date(ctx, spec.year, spec.doc_id)
@@ -136,10 +157,10 @@ def add_trs_report(ctx: BuildContext, column: TrsColumn, spec: ReportSpec) -> st
     title = spec.title or report_title(spec.agency, spec.year, spec.title_style)
     if spec.traditional:
         title = s2t().convert(title)
-    path, href = report_path(column.path, published, spec.doc_id)
     url = ctx.site.url(path)
     compiler = spec.compiler or f"{spec.agency}办公室"
     site_name = ctx.site.name
+    builder = page_builder or chrome.detail_page
 
     def render(variant: int) -> tuple[Page, ReportTruth]:
         rng = ctx.sub_rng("report", spec.doc_id, variant)
@@ -151,16 +172,16 @@ def add_trs_report(ctx: BuildContext, column: TrsColumn, spec: ReportSpec) -> st
             format=fmt,
             published=published,
             site=site_name,
-            index_no=f"{column.info.site_code[-6:]}-{spec.doc_id % 97:02d}/{published[:4]}-{spec.doc_id % 100000:05d}",
+            index_no=f"{info.site_code[-6:]}-{spec.doc_id % 97:02d}/{published[:4]}-{spec.doc_id % 100000:05d}",
             script="traditional" if spec.traditional else "simplified",
         )
         body = compose_report(truth, rng, compiler=compiler, site_url=ctx.site.base_url, zero=spec.zero)
         content = body.html + spec.suffix_html
         if variant:
             content += f'\n<p style="text-indent:2em;">（本报告于{published[:4]}年4月{variant}日更新，更正了部分统计数据。）</p>'
-        html = chrome.detail_page(
-            column.info,
-            column=column.name,
+        html = builder(
+            info,
+            column=column_name,
             title=title,
             published=published,
             source=spec.agency,
@@ -168,8 +189,8 @@ def add_trs_report(ctx: BuildContext, column: TrsColumn, spec: ReportSpec) -> st
             content_html=content,
             label_set=spec.doc_id,
             doc_id=spec.doc_id,
-            chnl_id=column.chnl_id,
-            breadcrumb=[("/", "首页"), ("/zwgk/index.html", "政务公开"), ("../index.html", column.name)],
+            chnl_id=chnl_id,
+            breadcrumb=[("/", "首页"), ("/zwgk/index.html", "政务公开"), ("../index.html", column_name)],
             charset=spec.encoding,
         )
         if spec.traditional:
@@ -180,8 +201,7 @@ def add_trs_report(ctx: BuildContext, column: TrsColumn, spec: ReportSpec) -> st
 
     slot = ReportSlot(site=site_name, path=path, render=render)
     ctx.serve_slot(slot)
-    column.entries.append(ListEntry(href=href, title=title, date=published))
-    return url
+    return url, title
 
 
 DECOY_TEXTS: dict[str, list[str]] = {
@@ -227,27 +247,46 @@ def add_decoy(
     """Publish a non-report page (near miss) in ``column``; recorded as a decoy."""
     published = published or publish_date(ctx, year, ("decoy", doc_id))
     path, href = report_path(column.path, published, doc_id)
+    url = publish_decoy(ctx, column.info, column.name, column.chnl_id, path, kind, title, year, doc_id, published)
+    column.entries.append(ListEntry(href=href, title=title, date=published))
+    return url
+
+
+def publish_decoy(
+    ctx: BuildContext,
+    info: SiteInfo,
+    column_name: str,
+    chnl_id: int,
+    path: str,
+    kind: str,
+    title: str,
+    year: int,
+    doc_id: int,
+    published: str,
+    page_builder: Callable[..., str] | None = None,
+) -> str:
+    """Serve a near-miss page (政府工作报告, 解读, 通知...) at ``path``; recorded as a decoy. Returns its URL."""
     rng = ctx.sub_rng("decoy", doc_id)
     paragraphs = [
-        t.format(a=column.info.name, y=year, y1=year + 1, t=title, n=rng.randint(3, 9), m=rng.randint(10, 90))
+        t.format(a=info.name, y=year, y1=year + 1, t=title, n=rng.randint(3, 9), m=rng.randint(10, 90))
         for t in DECOY_TEXTS[kind]
     ]
     content = "\n".join(f'<p style="text-indent:2em;">{chrome.esc(p)}</p>' for p in paragraphs)
-    html = chrome.detail_page(
-        column.info,
-        column=column.name,
+    html = (page_builder or chrome.detail_page)(
+        info,
+        column=column_name,
         title=title,
         published=published,
-        source=column.info.name,
-        index_no=f"{column.info.site_code[-6:]}/{published[:4]}-{doc_id % 100000:05d}",
+        source=info.name,
+        index_no=f"{info.site_code[-6:]}/{published[:4]}-{doc_id % 100000:05d}",
         content_html=content,
         label_set=doc_id,
         doc_id=doc_id,
-        chnl_id=column.chnl_id,
-        breadcrumb=[("/", "首页"), ("../index.html", column.name)],
+        chnl_id=chnl_id,
+        breadcrumb=[("/", "首页"), ("../index.html", column_name)],
+        charset="utf-8",
     )
-    ctx.site.add(path, Page.html(html).with_validators(1743465600.0))
-    column.entries.append(ListEntry(href=href, title=title, date=published))
+    ctx.site.add(path, Page.html(html).with_validators(BASE_MODIFIED))
     url = ctx.site.url(path)
     ctx.ground.add_decoy(ctx.site.name, url, title)
     return url
