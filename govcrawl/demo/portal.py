@@ -27,7 +27,8 @@ SITE_BUILDERS: dict[str, tuple[str, str]] = {
     "encodings": ("govcrawl.demo.site_misc:build_encodings", "GBK / GB2312 / GB18030 / wrong / missing charset pages"),
     "traditional": ("govcrawl.demo.site_misc:build_traditional", "a traditional-character-only site"),
     "attachments": ("govcrawl.demo.site_misc:build_attachments", "PDF / DOCX / attachment-only / P0 OLDSRC / image-only reports"),
-    "traps": ("govcrawl.demo.site_traps:build_traps", "crawler traps: calendar, session ids, twins, challenge, stubs, 500"),
+    "traps": ("govcrawl.demo.site_traps:build_traps", "crawler traps: calendar, session ids, twins, stubs, 2-byte body, 500"),
+    "challenge": ("govcrawl.demo.site_traps:build_challenge", "column behind a 412 JS cookie challenge (needs a browser)"),
 }
 DEFAULT_SITES = tuple(SITE_BUILDERS)
 

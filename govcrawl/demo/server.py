@@ -115,6 +115,8 @@ class MockSite:
 
     def resolve(self, request: Request) -> Page:
         """The page for a request (404 page when nothing matches)."""
+        if ";" in request.path:  # servlet path parameters (;jsessionid=...) do not change the resource
+            request.path = request.path.split(";", 1)[0]
         target = self.routes.get(f"{request.path}?{request.raw_query}") if request.raw_query else None
         if target is None:
             target = self.routes.get(request.path)
