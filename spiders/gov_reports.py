@@ -389,7 +389,8 @@ class GovReportsSpider(scrapy.Spider):
     ) -> Iterator[CaptureItem | Request]:
         if not pending:
             self.crawler.stats.inc_value("govcrawl/reports")
-            yield CaptureItem(**capture, attachments=capture.pop("attachments", []))
+            attachments = capture.pop("attachments", [])
+            yield CaptureItem(**capture, attachments=attachments)
             return
         attachment, rest = pending[0], pending[1:]
         discovery = {**capture["discovery"], "parent_url": capture["url"], "link_text": attachment.text}

@@ -303,8 +303,11 @@ def json_page_count(data: Any, per_page: int) -> int | None:
 def set_query_param(url: str, name: str, value: str | int) -> str:
     """``url`` with query parameter ``name`` set to ``value`` (others kept in order)."""
     parts = urlsplit(url)
-    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
-    pairs.append((name, str(value)))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if any(k == name for k, _ in pairs):
+        pairs = [(k, str(value) if k == name else v) for k, v in pairs]
+    else:
+        pairs.append((name, str(value)))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), parts.fragment))
 
 
