@@ -59,12 +59,11 @@ def is_chrome_line(line: str) -> bool:
         return bool(line.strip())  # a line of only "|" is chrome; an empty line is not a line to drop
     if len(stripped) <= _LABEL_LINE_MAX and (_LABEL_LINE.search(stripped) or _BREADCRUMB_ARROWS.search(stripped)):
         return True
-    if len(stripped) <= _SHORT_LINE_MAX and _SHORT_LINE_MARKERS.search(stripped):
+    if len(stripped) > _SHORT_LINE_MAX or "。" in stripped:  # a sentence is report text
+        return False
+    if _SHORT_LINE_MARKERS.search(stripped):
         return True
-    if len(stripped) <= _SHORT_LINE_MAX:
-        rest = _SEPARATORS.sub("", _TOKENS.sub(" ", stripped))
-        return not rest
-    return False
+    return not _SEPARATORS.sub("", _TOKENS.sub(" ", stripped))
 
 
 def remove_inline_widgets(line: str) -> str:
