@@ -446,6 +446,16 @@ class GovReportsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("govcrawl/errors/report")
         logger.warning("Report page %s failed: %s", request.url, failure.getErrorMessage())
 
+    def closed(self, reason: str) -> None:
+        """Write the crawl stats as JSON to ``GOVCRAWL_STATS_FILE`` when set (tests, nightly run reports)."""
+        path = self.crawler.settings.get("GOVCRAWL_STATS_FILE")
+        if not path:
+            return
+        stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.crawler.stats.get_stats().items()}
+        stats["govcrawl/close_reason"] = reason
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(stats, handle, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+
     # ----------------------------------------------------------------------------------------- browser WARC
     def _archive_browser_exchanges(self, response: Response) -> None:
         """Write the HTTP exchanges the browser made (document, XHR/JSON) to the crawl's WARC writer."""

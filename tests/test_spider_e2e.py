@@ -1,0 +1,139 @@
+"""End-to-end: the gov_reports spider against the bundled mock portal, one test per list style.
+
+Each test crawls one mock site in a subprocess (``python -m scrapy crawl gov_reports``; the Twisted reactor
+cannot restart in one process) with the discovery-only pipeline, and asserts the EXACT set of reports found
+against the portal's ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from govcrawl.demo.portal import Portal
+
+ROOT = Path(__file__).resolve().parents[1]
+SITES = ["county", "hanweb", "query", "gkmlpt", "fujian", "jsonly", "encodings", "traditional", "attachments"]
+
+
+@pytest.fixture(scope="module")
+def portal():
+    with Portal(sites=SITES).start() as handle:
+        yield handle
+
+
+def crawl(tmp_path: Path, start_urls: list[str] | None = None, sites_file: Path | None = None,
+          **settings: str) -> tuple[list[dict], dict]:
+    """Run one crawl; returns (items, stats)."""
+    out, stats_file = tmp_path / "items.jsonl", tmp_path / "stats.json"
+    command = [sys.executable, "-m", "scrapy", "crawl", "gov_reports", "-O", str(out)]
+    if start_urls:
+        command += ["-a", "start_urls=" + ",".join(start_urls)]
+    if sites_file:
+        command += ["-a", f"sites={sites_file}"]
+    base = {
+        "GOVCRAWL_FAST_LOCAL": "True",
+        "GOVCRAWL_ARCHIVE_DIR": str(tmp_path / "archive"),
+        "GOVCRAWL_CATALOG": "",
+        "GOVCRAWL_STATS_FILE": str(stats_file),
+        "ITEM_PIPELINES": json.dumps({"spiders.gov_reports.CaptureSummaryPipeline": 100}),
+        "LOG_LEVEL": "INFO",
+    }
+    for name, value in {**base, **settings}.items():
+        command += ["-s", f"{name}={value}"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "Traceback" not in result.stderr or "warc-writer" in result.stderr, result.stderr[-4000:]
+    items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+    stats = json.loads(stats_file.read_text(encoding="utf-8"))
+    return items, stats
+
+
+def assert_exact_reports(items: list[dict], expected: set[str]) -> None:
+    urls = Counter(item["url"] for item in items)
+    duplicates = sorted(url for url, count in urls.items() if count > 1)
+    assert not duplicates, f"reports emitted more than once: {duplicates}"
+    assert set(urls) == expected, f"missing {sorted(expected - set(urls))}, extra {sorted(set(urls) - expected)}"
+
+
+@pytest.mark.parametrize("site", ["county", "hanweb", "query", "gkmlpt", "fujian", "encodings", "traditional"])
+def test_list_style_finds_exactly_the_reports(portal, tmp_path: Path, site: str) -> None:
+    starts = portal.start_urls[site]
+    items, stats = crawl(tmp_path, starts)
+    assert_exact_reports(items, set().union(*(portal.expected_for(start) for start in starts)))
+    assert all(item["discovery"]["list_url"] and item["discovery"]["site"] for item in items)
+    assert all(item["status"] == 200 and item["size"] > 0 for item in items)
+    assert stats["govcrawl/reports"] == len(items)
+
+
+def test_hanweb_reads_jpage_groups_and_downfile_attachments(portal, tmp_path: Path) -> None:
+    (start,) = portal.start_urls["hanweb"]
+    items, stats = crawl(tmp_path, [start])
+    assert stats["govcrawl/list_pages/jpage"] >= 1  # at least one dataproxy.jsp POST group was needed
+    for item in items:
+        truth = portal.truth(item["url"])
+        assert len(item["attachments"]) == len(truth.attachments), item["url"]
+
+
+def test_attachments_and_attachment_only_entries(portal, tmp_path: Path) -> None:
+    (start,) = portal.start_urls["attachments"]
+    items, stats = crawl(tmp_path, [start])
+    assert_exact_reports(items, portal.expected_for(start))
+    for item in items:
+        truth = portal.truth(item["url"])
+        got = [a["url"] for a in item["attachments"]]
+        if item["url"].lower().endswith((".pdf", ".doc", ".docx", ".wps")):
+            assert got == [] and item["content_type"].startswith("application/"), item
+        else:
+            assert len(got) == len(truth.attachments), (item["url"], got, truth.attachments)
+            assert all(a["size"] > 0 and a["discovery"]["parent_url"] == item["url"] for a in item["attachments"])
+    assert stats["govcrawl/reports/attachment_only"] >= 1
+
+
+@pytest.mark.browser
+def test_js_only_list_is_rendered_with_chromium_and_its_xhr_archived(portal, tmp_path: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    (start,) = portal.start_urls["jsonly"]
+    items, stats = crawl(tmp_path, [start])
+    assert_exact_reports(items, portal.expected_for(start))
+    assert stats["govcrawl/browser/auto_render"] == 1
+    assert stats["govcrawl/browser/started"] == 1
+    assert stats["govcrawl/browser/archived"] >= 2  # at least the document and the XHR JSON
+    xhr_payloads = []
+    for path in sorted((tmp_path / "archive").glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                ctype = record.http_headers.get_header("Content-Type") if record.http_headers else ""
+                if record.rec_type == "response" and ctype and "json" in ctype:
+                    xhr_payloads.append(record.content_stream().read())
+    assert xhr_payloads, "the JSON the browser loaded was not archived"
+    assert any(b"http" in payload or b"/" in payload for payload in xhr_payloads)
+
+
+def test_no_browser_started_for_static_sites(portal, tmp_path: Path) -> None:
+    (start,) = portal.start_urls["county"]
+    _, stats = crawl(tmp_path, [start], GOVCRAWL_BROWSER="auto")
+    assert "govcrawl/browser/started" not in stats
+    assert not any(key.startswith("playwright/") for key in stats)
+
+
+def test_registry_file_and_offsite_by_port(portal, tmp_path: Path) -> None:
+    (county,) = portal.start_urls["county"]
+    query = portal.start_urls["query"][0]
+    registry = tmp_path / "sites.toml"
+    registry.write_text(
+        f'[[site]]\nname = "county"\nagency = "云岭县人民政府"\nstart_urls = ["{county}"]\n'
+        f'[[site]]\nname = "query"\nstart_urls = ["{query}"]\nmax_pages = 50\n',
+        encoding="utf-8",
+    )
+    items, stats = crawl(tmp_path, sites_file=registry)
+    assert_exact_reports(items, portal.expected_for(county) | portal.expected_for(query))
+    by_site = Counter(item["discovery"]["site"] for item in items)
+    assert by_site == {"county": len(portal.expected_for(county)), "query": len(portal.expected_for(query))}
+    assert all(item["discovery"]["agency_hint"] == "云岭县人民政府" for item in items if item["discovery"]["site"] == "county")
