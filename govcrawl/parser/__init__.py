@@ -40,6 +40,7 @@ _HEADER_ZONE_MAX = 30
 _BODY_LINE = re.compile(r"[。,].*[。,]")
 _REPORT_WORDS = re.compile(r"信息公开.{0,40}?(?:年度报告|年报)|(?:年度报告|年报).{0,40}?信息公开", re.S)
 _BINARY_SHARE = 0.02
+_ODD_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 
 
 class ParseError(ValueError):
@@ -52,7 +53,7 @@ def _check_input(text: Any) -> None:
     if not text.strip():
         raise ParseError("empty text: nothing to parse")
     sample = text[:20000]
-    odd = sum(1 for ch in sample if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\r\t\f\v"))
+    odd = len(_ODD_CHARACTERS.findall(sample))
     if odd / len(sample) > _BINARY_SHARE:
         raise ParseError(f"text looks binary ({odd} control/replacement characters in the first {len(sample)})")
 

@@ -35,7 +35,7 @@ _APPLICATIONS_NONE = re.compile(
     r"(?:没有|未|无)(?:收到|接到|受理)(?:(?!" + _VERB_GAP_EXCLUDED + r")[^。;\n\d]){0,20}?申请"
 )
 _REVIEW = re.compile(r"行政复议(?:案件|申请|案)?(?:共计|共)?" + NUMBER_PATTERN + r"\s*(?:件|起|宗)")
-_CLAUSE_SPLIT = re.compile(r"[。;!?\n,]")
+_CLAUSE_BREAKS = "。;!?\n,"
 _NEGATION = re.compile(r"没有|未|无")
 _DIGIT = re.compile(r"\d")
 _EVIDENCE_RADIUS = 24
@@ -84,9 +84,17 @@ def _first(patterns: list[re.Pattern[str]], text: str) -> Figure | None:
     return None
 
 
+def _clause_around(text: str, start: int, end: int) -> str:
+    left = max(text.rfind(sep, 0, start) for sep in _CLAUSE_BREAKS) + 1
+    right = min((pos for pos in (text.find(sep, end) for sep in _CLAUSE_BREAKS) if pos >= 0), default=len(text))
+    return text[left:right]
+
+
 def _zero_review(text: str) -> Figure | None:
-    for clause_match in re.finditer(r"[^。;!?\n,]*行政复议[^。;!?\n,]*", text):
-        clause = clause_match.group(0)
+    position = text.find("行政复议")
+    while position >= 0:
+        clause = _clause_around(text, position, position + 4)
+        position = text.find("行政复议", position + 4)
         negation = _NEGATION.search(clause)
         if negation and negation.start() < clause.index("行政复议") and not _DIGIT.search(clause):
             return Figure(0, False, clause.strip()[:60])

@@ -32,6 +32,8 @@ _WIDTH_TABLE.update({cp: ord(" ") for cp in (0x3000, 0x00A0, 0x2002, 0x2003, 0x2
 _WIDTH_TABLE.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0xFEFF, 0x00AD)})
 _WIDTH_TABLE.update({ord("\t"): ord(" "), ord("\r"): None, ord("\f"): ord("\n"), ord("\v"): ord("\n")})
 
+_FOLD_MAP = {chr(key): (chr(value) if value is not None else "") for key, value in _WIDTH_TABLE.items()}
+_FOLD_RE = re.compile("[" + re.escape("".join(_FOLD_MAP)) + "]")
 _FULLWIDTH_POINT = re.compile(r"(?<=\d)．(?=\d)")
 _SPACES = re.compile(r" {2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -60,8 +62,13 @@ def to_simplified(text: str) -> str:
 def fold_width(text: str) -> str:
     """Full-width digits, letters, brackets, colon, comma, semicolon, !, ?, % to half-width; odd spaces to plain
     spaces. 。、《》“” stay: they have no half-width twin in Chinese text."""
-    text = text.translate(_WIDTH_TABLE)
+    # a regex finds the few characters to change: much faster than str.translate over a whole CJK text
+    text = _FOLD_RE.sub(_fold_match, text)
     return _FULLWIDTH_POINT.sub(".", text)
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return _FOLD_MAP[match.group()]
 
 
 def clean_whitespace(text: str) -> str:
