@@ -38,6 +38,7 @@ def core(text: str) -> str:
     return _NON_WORD.sub("", stripped or folded)
 
 
+@lru_cache(maxsize=65536)
 def label_score(cell_core: str, target_core: str) -> int:
     """How well a cell core matches a template label core: EXACT, PARTIAL (truncated/extended) or 0."""
     if not cell_core or not target_core:
@@ -53,6 +54,7 @@ def label_score(cell_core: str, target_core: str) -> int:
     return 0
 
 
+@lru_cache(maxsize=65536)
 def best_score(cell_core: str, target_cores: tuple[str, ...]) -> int:
     """The best label_score of a cell against a label and its variants."""
     return max((label_score(cell_core, t) for t in target_cores), default=0)

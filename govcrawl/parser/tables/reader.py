@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from govcrawl.parser.tables.labels import EXACT, LABEL_COLUMN_HEADERS, PARTIAL, best_score, core, fold
-from govcrawl.parser.tables.spec import AMOUNT_COLUMNS, TableSpec, table_specs
+from govcrawl.parser.tables.spec import AMOUNT_COLUMNS, TableSpec, exact_row_index, table_specs
 from govcrawl.parser.tables.values import parse_cell, to_10k_yuan
 
 Grid = list[list[str]]
@@ -27,6 +28,7 @@ _T2_KEYS = {"一": "t2_art20_1", "五": "t2_art20_5", "六": "t2_art20_6", "八"
 _END_WORDS = ("主动公开政府信息情况", "存在的主要问题", "其他需要报告的事项", "总体情况")
 _HEADER_UNIT = re.compile(r"单位(亿元|万元|元)|(亿元|万元|元)$")
 _PLAIN_INT = re.compile(r"^\d+$")
+_SECTION_HEADING = re.compile(r"^[一二三四五六七八九十]+、.*情况$")
 
 
 @dataclass
@@ -57,9 +59,11 @@ def _anchor(cells: list[str]) -> tuple[str, str | None] | str | None:
     match = _T2_SUBTITLE.search(joined)
     if match and len(joined) <= 40:
         return ("t2", _T2_KEYS.get(match[1]))
-    if "申请人情况" in joined or "勾稽关系" in joined or "收到和处理政府信息公开申请" in joined:
+    if ("申请人情况" in joined or "勾稽关系" in joined or "收到和处理政府信息公开申请" in joined
+            or ("自然人" in joined and ("法人" in joined or "商业企业" in joined))):
         return ("t3", None)
-    if "行政复议" in joined and ("行政诉讼" in joined or "结果维持" in joined):
+    if ("行政复议" in joined and ("行政诉讼" in joined or "结果维持" in joined)) or (
+            "结果维持" in joined and "总计" in joined):
         return ("t4", None)
     if any(word in joined for word in _END_WORDS):
         return "end"
@@ -82,32 +86,31 @@ def row_labels(cells: list[str]) -> tuple[list[str], int]:
 
 
 def _row_kind(cells: list[str]) -> str | None:
-    """Which table family a data row's label belongs to (exact label match in either template)."""
+    """Which table a data row's label belongs to (exact label match in either template)."""
     labels, _ = row_labels(cells)
-    if not labels:
-        return None
+    index = exact_row_index()
     for label in reversed(labels):
-        c = core(label)
-        for template_id in ("gbf_2021", "gbf_2019"):
-            for key, spec in table_specs(template_id).items():
-                if any(best_score(c, r.cores) == EXACT for r in spec.rows if r.label):
-                    return key
+        key = index.get(core(label))
+        if key is not None:
+            return key
     return None
 
 
 def _is_header_row(cells: list[str], spec: TableSpec) -> bool:
+    """A column-header row: no value in it and a label-column header or two exact column/group labels."""
     hits = set()
+    label_header = False
     for cell in cells:
-        c = core(cell)
-        if not c or c in hits:
+        if not cell.strip():
             continue
+        if parse_cell(cell).is_value:
+            return False
+        c = core(cell)
         if c in LABEL_COLUMN_HEADERS:
-            return True
-        if any(best_score(c, col.cores) for col in spec.columns) or any(
-            best_score(c, (g,)) for g in spec.group_cores
-        ):
+            label_header = True
+        elif c in spec.group_cores or c in spec.exact_columns:
             hits.add(c)
-    return len(hits) >= 2
+    return label_header or len(hits) >= 2
 
 
 def segment(grids: list[Grid]) -> list[Block]:
@@ -131,8 +134,10 @@ def segment(grids: list[Grid]) -> list[Block]:
                 continue
             if isinstance(anchor, tuple):
                 kind, key = anchor
-                data_seen = current is not None and _has_data(current)
-                if current is None or current.kind != kind or data_seen or (key and current.key not in (None, key)):
+                same = current is not None and current.kind == kind
+                repeated_header = same and kind != "t2" and not _SECTION_HEADING.match(fold("".join(cells)))
+                data_seen = current is not None and _has_data(current) and not repeated_header
+                if not same or data_seen or (key and current.key not in (None, key)):
                     current = start(kind, key)
                 elif key:
                     current.key = key
@@ -160,6 +165,10 @@ def _has_data(block: Block) -> bool:
     return any(_row_kind(r) for r in block.rows) or (block.kind == "t4" and any(_t4_data_like(r) for r in block.rows))
 
 
+def _family_spec(kind: str) -> TableSpec:
+    return table_specs("gbf_2021")["t3_applications" if kind == "t3" else "t4_review_litigation"]
+
+
 def _t4_data_like(cells: list[str]) -> bool:
     values = [c for c in cells if c.strip() and parse_cell(c).is_value]
     return len(values) >= 5
@@ -170,15 +179,20 @@ def _continues(block: Block, cells: list[str]) -> bool:
     row_key = _row_kind(cells)
     if row_key is not None:
         return row_key[:2] == block.kind and (block.kind != "t2" or block.key in (None, row_key))
-    spec = table_specs("gbf_2021")["t3_applications" if block.kind == "t3" else "t4_review_litigation"]
-    if block.kind in ("t3", "t4") and _is_header_row(cells, spec):
+    if block.kind in ("t3", "t4") and _is_header_row(cells, _family_spec(block.kind)):
         return True
     return block.kind == "t4" and not _has_data(block) and _t4_data_like(cells)
 
 
 # ----------------------------------------------------------------------------------------------- mapping
 def _match_row(labels: list[str], spec: TableSpec) -> tuple[str, int] | None:
-    cores = [core(label) for label in labels]
+    return _match_row_cores(tuple(core(label) for label in labels), spec.template_id, spec.key)
+
+
+@lru_cache(maxsize=16384)
+def _match_row_cores(cores: tuple[str, ...], template_id: str, table_key: str) -> tuple[str, int] | None:
+    """The template row named by the rightmost matching label (parents break ties), with its score."""
+    spec = table_specs(template_id)[table_key]
     for i in range(len(cores) - 1, -1, -1):
         scored = [(best_score(cores[i], r.cores), r) for r in spec.rows if r.label]
         top = max((s for s, _ in scored), default=0)
@@ -303,7 +317,9 @@ def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[di
     issues: list[str] = []
     for cells in block.rows:
         if is_t4:
-            if not data_rows and _t4_data_like(cells) and not _is_header_row(cells, spec):
+            all_values = len(cells) >= 5 and all(parse_cell(c).is_value for c in cells if c.strip())
+            if not data_rows and all_values and (header_rows or _t4_data_like(cells)) \
+                    and any(c.strip() for c in cells):
                 labels, end = row_labels(cells)
                 data_rows.append(("counts", cells, end))
                 row_score += EXACT

@@ -39,6 +39,10 @@ class TableSpec:
     unit: str | None
     children: dict[str, int] = field(default_factory=dict)  # group core -> number of direct children
     group_cores: frozenset[str] = frozenset()
+    exact_columns: frozenset[str] = frozenset()  # every column label/variant core
+
+    def __post_init__(self) -> None:
+        self.exact_columns = frozenset(c for col in self.columns for c in col.cores)
 
     def row(self, key: str) -> RowSpec:
         """The row spec with this key."""
@@ -52,6 +56,18 @@ def _cores(label: str | None, variants: list[str] | None) -> tuple[str, ...]:
         if c and c not in out:
             out.append(c)
     return tuple(out)
+
+
+@cache
+def exact_row_index() -> dict[str, str]:
+    """Row label core -> table key, over both templates (2021 first): tells which table a data row belongs to."""
+    index: dict[str, str] = {}
+    for template_id in ("gbf_2021", "gbf_2019"):
+        for key, spec in table_specs(template_id).items():
+            for row in spec.rows:
+                for c in row.cores:
+                    index.setdefault(c, key)
+    return index
 
 
 @cache
