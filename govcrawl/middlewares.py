@@ -80,6 +80,14 @@ class ChallengeMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         kind = challenge_kind(response.status, response.body)
+        if request.meta.get("playwright") and request.meta.get("govcrawl_challenge"):
+            # scrapy-playwright reports the status of the first navigation (the challenge) but its body is
+            # the DOM after the challenge script set its cookie and reloaded
+            if b"<a " in response.body.lower():
+                self.stats.inc_value("govcrawl/browser/challenge_passed")
+                return response.replace(status=200)
+            self.stats.inc_value("govcrawl/browser/challenge_failed")
+            return response
         if kind is None:
             return response
         spider = self.crawler.spider
@@ -99,7 +107,8 @@ class ChallengeMiddleware:
             and not request.meta.get("playwright")
         ):
             self.stats.inc_value("govcrawl/browser/challenge_retry")
-            meta = {**request.meta, "playwright": True, "govcrawl_challenge": kind}
+            request.meta["govcrawl_challenge"] = kind
+            meta = {**request.meta, "playwright": True}
             meta.update(getattr(spider, "browser_meta", lambda r: {})(request))
             return request.replace(meta=meta, dont_filter=True)
         request.meta["govcrawl_challenge"] = kind

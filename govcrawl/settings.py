@@ -47,6 +47,9 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = True
+# <meta http-equiv="refresh" content="0;URL=../"> is how TRS sites stub out removed documents: following it
+# would capture the column page as a "report". Stubs are recognised and counted instead (traps.stub_kind).
+METAREFRESH_ENABLED = False
 DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 

@@ -51,7 +51,7 @@ from govcrawl.discovery.pagination import (
     records_links,
     trs_script_pages,
 )
-from govcrawl.discovery.traps import TrapTracker
+from govcrawl.discovery.traps import TrapTracker, is_calendar_link, stub_kind
 from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
 from govcrawl.items import CaptureItem
 from govcrawl.sites import RegistryError, Site, load_registry, site_from_url
@@ -152,8 +152,15 @@ class GovReportsSpider(scrapy.Spider):
 
     # ----------------------------------------------------------------------------------------- requests
     def browser_meta(self, request: Request | None = None) -> dict[str, Any]:
-        """Meta for a request rendered through scrapy-playwright; browser exchanges are collected for WARC."""
+        """Meta for a request rendered through scrapy-playwright; browser exchanges are collected for WARC.
+
+        For a JS cookie challenge the page is given time to set its cookie and reload before it is read.
+        """
         from scrapy_playwright.page import PageMethod
+
+        waits = [PageMethod("wait_for_load_state", "networkidle")]
+        if request is not None and request.meta.get("govcrawl_challenge"):
+            waits = [PageMethod("wait_for_timeout", 1500), PageMethod("wait_for_load_state", "networkidle")]
 
         exchanges: list[dict[str, Any]] = []
 
@@ -177,7 +184,7 @@ class GovReportsSpider(scrapy.Spider):
         return {
             "playwright": True,
             "playwright_page_event_handlers": {"response": on_response},
-            "playwright_page_methods": [PageMethod("wait_for_load_state", "networkidle")],
+            "playwright_page_methods": waits,
             "govcrawl_browser_exchanges": exchanges,
         }
 
@@ -218,6 +225,7 @@ class GovReportsSpider(scrapy.Spider):
             yield more_pages[0]  # type: ignore[misc]
             return
         reports = [link for link in links if self._is_report_link(link, site, column)]
+        reports.sort(key=lambda link: is_twin(link.url))  # the original article wins over its twins
         self.crawler.stats.inc_value("govcrawl/report_links", len(reports))
         for link in reports:
             request = self._report_request(link, site, response.url, page)
@@ -250,6 +258,9 @@ class GovReportsSpider(scrapy.Spider):
         self.traps.record("javascript_link", site.name, stats.javascript)
         if stats.onclick:
             self.crawler.stats.inc_value("govcrawl/links/onclick", stats.onclick)
+        calendar = sum(1 for link in links if is_calendar_link(link.url, link.text))
+        self.traps.record("calendar_link", site.name, calendar)
+        self.traps.record("duplicate_twin", site.name, sum(1 for link in links if is_twin(link.url)))
         more: list[PageRequest] = []
         more.extend(trs_script_pages(text, response.url, site.max_pages))
         more.extend(pager_links(doc, links, response.url))
@@ -331,13 +342,9 @@ class GovReportsSpider(scrapy.Spider):
             self.traps.record("session_id", site.name)
         key = dedupe_key(url)
         if key in self.report_keys:
-            if is_twin(url) or is_twin(self.report_keys[key]):
-                self.traps.record("duplicate_twin", site.name)
             self.crawler.stats.inc_value("govcrawl/duplicate_report_links")
             return None
         self.report_keys[key] = url
-        if is_twin(url):
-            self.traps.record("duplicate_twin", site.name)
         discovery = {
             "list_url": list_url,
             "link_text": link.text,
@@ -365,6 +372,9 @@ class GovReportsSpider(scrapy.Spider):
 
     def parse_attachment_report(self, response: Response) -> Iterator[CaptureItem]:
         """An attachment-only list entry: the PDF/DOC itself is the report."""
+        if stub_kind(response.body) is not None:
+            self.traps.record("tiny_body", response.meta["govcrawl_site"])
+            return
         capture = self._capture(response, response.meta["govcrawl_discovery"])
         self.crawler.stats.inc_value("govcrawl/reports/attachment_only")
         yield CaptureItem(**capture, attachments=[])
@@ -372,6 +382,11 @@ class GovReportsSpider(scrapy.Spider):
     def parse_report(self, response: Response) -> Iterator[CaptureItem | Request]:
         """A report page: collect its attachments, then yield one CaptureItem."""
         discovery = response.meta["govcrawl_discovery"]
+        stub = stub_kind(response.body)
+        if stub is not None:
+            self.traps.record(stub, discovery.get("site"))
+            logger.warning("Report link %s answered a %s (archived, no report emitted)", response.url, stub)
+            return
         capture = self._capture(response, discovery)
         content_type = response.headers.get(b"Content-Type", b"").lower()
         if content_type and not content_type.startswith(_HTML_TYPES):

@@ -27,6 +27,7 @@ _ONCLICK_URL_RE = re.compile(
 )
 _QUOTED_PATH_RE = re.compile(r"""['"]((?:https?://|\.{0,2}/)[^'"\s]+)['"]""")
 _TEMPLATE_JUNK_RE = re.compile(r"\{\{|\}\}|\$\{|\{%|<%|%>|^@|^el\.|^item\.")
+_TEMPLATE_ATTR_RE = re.compile(r"^(?:ms-attr-href|ms-href|v-bind:href|:href|ng-href|data-ng-href|x-bind:href)$", re.I)
 _FILE_APPENDIX_RE = re.compile(r"""file_appendix\s*=\s*['"](.*?)['"]\s*;""", re.DOTALL)
 _WS_RE = re.compile(r"\s+")
 
@@ -151,6 +152,8 @@ def list_links(doc: lxml.html.HtmlElement, base_url: str, stats: LinkStats | Non
     found: list[Link] = []
     for element in doc.iter("a", "li", "tr", "div", "dd", "span", "td"):
         tag = element.tag
+        if tag == "a" and any(_TEMPLATE_ATTR_RE.match(name) for name in element.attrib):
+            stats.template_junk += 1  # ms-attr-href / v-bind:href / ng-href: template bindings, not links
         href = element.get("href") if tag == "a" else None
         via = "href"
         url: str | None = None

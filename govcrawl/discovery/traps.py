@@ -14,7 +14,10 @@ Traps handled:
 * ``session_id``: links carrying ``;jsessionid=`` / ``sid=`` that were stripped;
 * ``duplicate_twin``: ``_wap`` and ``/gate/big5/`` twins of an article already scheduled;
 * ``template_junk`` / ``javascript_link``: ``ms-attr-href``/``{{…}}`` junk and ``javascript:`` hrefs skipped;
-* ``js_challenge``: 412/521 answers carrying a script (瑞数, 加速乐) or tiny WAF bodies.
+* ``js_challenge``: 412/521 answers carrying a script (瑞数, 加速乐) or tiny WAF bodies;
+* ``tiny_body`` / ``removed_stub``: a report link answering a near-empty body (WAF glitch) or a
+  ``<meta http-equiv="refresh">`` removal stub — archived, but not emitted as a report;
+* ``calendar_link``: links into calendar-style columns (``?date=2024-03``, 日历) seen and not followed.
 """
 
 from __future__ import annotations
@@ -28,6 +31,30 @@ from typing import Any
 _SCRIPT_RE = re.compile(rb"<script", re.IGNORECASE)
 _JSL_RE = re.compile(rb"__jsl_clearance|__jsluid|document\.cookie", re.IGNORECASE)
 CHALLENGE_STATUSES = frozenset({412, 521})
+_REFRESH_RE = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh", re.IGNORECASE)
+_BODY_TEXT_RE = re.compile(rb"<body[^>]*>(.*?)</body>", re.IGNORECASE | re.DOTALL)
+_TAG_RE = re.compile(rb"<[^>]+>|&nbsp;|\s+")
+_CALENDAR_URL_RE = re.compile(
+    r"[?&](?:date|day|month|ym|yearmonth)=\d{4}-?\d{1,2}|[?&]year=\d{4}&month=\d{1,2}|/calendar|rili|hyrl", re.IGNORECASE
+)
+MIN_REPORT_BYTES = 64
+
+
+def stub_kind(body: bytes) -> str | None:
+    """``tiny_body`` for a near-empty answer, ``removed_stub`` for a meta-refresh page without text, else None."""
+    if len(body.strip()) < MIN_REPORT_BYTES:
+        return "tiny_body"
+    if len(body) < 4096 and _REFRESH_RE.search(body):
+        match = _BODY_TEXT_RE.search(body)
+        text = _TAG_RE.sub(b"", match.group(1)) if match else b""
+        if len(text) < 20:
+            return "removed_stub"
+    return None
+
+
+def is_calendar_link(url: str, text: str = "") -> bool:
+    """True for links into calendar-style (unbounded) columns."""
+    return bool(_CALENDAR_URL_RE.search(url)) or "日历" in text
 
 
 def challenge_kind(status: int, body: bytes, headers: dict[str, Any] | None = None) -> str | None:

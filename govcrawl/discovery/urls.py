@@ -21,7 +21,7 @@ from scrapy.utils.request import fingerprint
 TRACKING_PARAMS = frozenset({"spm", "from", "share_token", "gclid", "fbclid", "_t", "timestamp"})
 SESSION_PARAMS = frozenset({"jsessionid", "phpsessid", "aspsessionid", "sessionid", "session_id", "sessid"})
 _PATH_SESSION_RE = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.IGNORECASE)
-_SESSION_VALUE_RE = re.compile(r"^[A-Za-z0-9._-]{16,}$")
+_SESSION_VALUE_RE = re.compile(r"^[A-Za-z0-9._-]{6,}$")
 _WAP_RE = re.compile(r"_wap(\.(?:s?html?|jsp|php))$", re.IGNORECASE)
 _GATE_RE = re.compile(r"^/gate/big5/([^/]+)(/.*)?$", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -36,9 +36,9 @@ def _is_session(name: str, value: str) -> bool:
     lowered = name.lower()
     if lowered in SESSION_PARAMS:
         return True
-    # ``sid`` is a session id on some JSP sites but a *site* id on gkmlpt APIs (``sid=2``): strip only
-    # values long enough to be a session token.
-    return lowered == "sid" and bool(_SESSION_VALUE_RE.match(value))
+    # ``sid`` is a session id on some JSP sites but a numeric *site* id on gkmlpt APIs (``sid=755001``):
+    # strip it unless the value is all digits.
+    return lowered == "sid" and bool(_SESSION_VALUE_RE.match(value)) and not value.isdigit()
 
 
 def has_session_id(url: str) -> bool:
