@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govcrawl.parser import ParseError, parse_report
 from govcrawl.parser.chrome import is_chrome_line, strip_chrome
@@ -277,3 +279,19 @@ def test_sections_ignore_lists_inside_paragraphs_and_table_rows() -> None:
     text = ("一、概述\n我们做了三件事:一、建章立制,二、完善平台。\n二、主动公开情况\n"
             "一、本年新收政府信息公开申请数量 | 2 | 0 | 2\n四、结转下年度继续办理 | 0 | 0 | 0\n三、其他\n无")
     assert [s["heading"] for s in split_sections(text)] == ["一、概述", "二、主动公开情况", "三、其他"]
+
+
+# --- robustness --------------------------------------------------------------------------------------------------------
+
+_ALPHABET = st.sampled_from(list("一二三四五六七八九十、。,;:|()（）【】 \n\t0123456789万余条件年月日度报告政府信息公开主动申请"
+                                 "行政复议总计索引号发布日期您当前的位置首页>打印本页關閉窗口") + ["\x00", "\ufffd"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=400))
+def test_any_text_gives_a_valid_item_or_parse_error(text: str) -> None:
+    try:
+        item = parse_report(text)
+    except ParseError:
+        return
+    _valid(item)

@@ -40,6 +40,17 @@ _HEADER_ZONE_MAX = 30
 _BODY_LINE = re.compile(r"[。,].*[。,]")
 _REPORT_WORDS = re.compile(r"信息公开.{0,40}?(?:年度报告|年报)|(?:年度报告|年报).{0,40}?信息公开", re.S)
 _BINARY_SHARE = 0.02
+#: where figures_from_tables reads each figure, for figure_notes[...]["evidence"]
+_TABLE_EVIDENCE = {
+    "applications_new_total": "表三 一、本年新收政府信息公开申请数量 总计",
+    "applications_carried_total": "表三 二、上年结转政府信息公开申请数量 总计",
+    "results_total": "表三 三、本年度办理结果 (七)总计 总计",
+    "carried_next_total": "表三 四、结转下年度继续办理 总计",
+    "granted_total": "表三 (一)予以公开 + (二)部分公开 总计",
+    "review_total": "表四 行政复议 总计",
+    "litigation_direct_total": "表四 行政诉讼 未经复议直接起诉 总计",
+    "litigation_after_review_total": "表四 行政诉讼 复议后起诉 总计",
+}
 _ODD_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 
 
@@ -178,7 +189,8 @@ def parse_report(
             if value is None or (isinstance(value, float) and not value.is_integer()):
                 continue
             figures[key] = int(value)
-            figure_notes[key] = {"approximate": False, "evidence": f"standard table ({key})", "origin": "table"}
+            evidence = _TABLE_EVIDENCE.get(key, f"standard tables: {key}")
+            figure_notes[key] = {"approximate": False, "evidence": f"{evidence} = {int(value)}", "origin": "table"}
 
     checks: list[dict] = []
     flags: list[str] = []
