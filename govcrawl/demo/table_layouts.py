@@ -448,3 +448,69 @@ def render_tables_text(template_id: str, values_by_table: Values, style: str = "
     else:
         raise ValueError(f"unknown text style {style!r}; expected 'flattened' or 'markdown'")
     return "\n".join(lines)
+
+
+def published_structures(template_id: str, values_by_table: Values) -> list[tuple[str, Table]]:
+    """The published table structures as (heading, rows of Cell with spans), for renderers other than HTML."""
+    tables = _tables(template_id)
+    out: list[tuple[str, Table]] = []
+    t2_keys = [k for k in tables if k.startswith("t2") and k in values_by_table]
+    if t2_keys:
+        out.append((SECTION_HEADINGS["t2"], _t2_published(template_id, values_by_table, t2_keys)))
+    if "t3_applications" in values_by_table:
+        out.append((SECTION_HEADINGS["t3"],
+                    _t3_header_published() + _t3_body_published(template_id, values_by_table)))
+    if "t4_review_litigation" in values_by_table:
+        out.append((SECTION_HEADINGS["t4"], _t4_published(values_by_table, tables["t4_review_litigation"])))
+    return out
+
+
+def to_matrix(table: Table) -> tuple[list[list[str]], list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """A span table as a full text matrix (text in each span's top-left slot only) plus the spans as
+    ((col0, row0), (col1, row1)) boxes, the shape reportlab's ``SPAN`` style wants."""
+    owners: dict[tuple[int, int], str | None] = {}
+    spans: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    for r, row in enumerate(table):
+        c = 0
+        for cell in row:
+            while (r, c) in owners:
+                c += 1
+            for dr in range(cell.rowspan):
+                for dc in range(cell.colspan):
+                    owners[(r + dr, c + dc)] = cell.text if (dr, dc) == (0, 0) else None
+            if cell.rowspan > 1 or cell.colspan > 1:
+                spans.append(((c, r), (c + cell.colspan - 1, r + cell.rowspan - 1)))
+            c += cell.colspan
+    height = 1 + max(r for r, _ in owners)
+    width = 1 + max(c for _, c in owners)
+    matrix = [[owners.get((r, c)) or "" for c in range(width)] for r in range(height)]
+    return matrix, spans
+
+
+def render_tables_pdf(template_id: str, values_by_table: Values) -> bytes:
+    """The published tables as a real PDF (reportlab, built-in STSong-Light CID font), one table per section."""
+    import io
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import Table as PdfTable
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    heading_style = ParagraphStyle("h", fontName="STSong-Light", fontSize=10, leading=14)
+    story: list[Any] = []
+    for heading, table in published_structures(template_id, values_by_table):
+        matrix, spans = to_matrix(table)
+        pdf_table = PdfTable(matrix, repeatRows=0)
+        style = [("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), ("FONTSIZE", (0, 0), (-1, -1), 5),
+                 ("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+        style += [("SPAN", start, end) for start, end in spans]
+        pdf_table.setStyle(TableStyle(style))
+        story += [Paragraph(heading, heading_style), Spacer(1, 4), pdf_table, Spacer(1, 10)]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=20, rightMargin=20).build(story)
+    return buffer.getvalue()

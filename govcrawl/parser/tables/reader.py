@@ -39,6 +39,7 @@ class Block:
     key: str | None
     rows: list[list[str]] = field(default_factory=list)
     grids: set[int] = field(default_factory=set)
+    row_grids: list[int] = field(default_factory=list)  # grid index of each row
 
 
 @dataclass
@@ -143,6 +144,7 @@ def segment(grids: list[Grid]) -> list[Block]:
                     current.key = key
                 if kind != "t2":
                     current.rows.append(cells)
+                    current.row_grids.append(gi)
                 current.grids.add(gi)
                 first = False
                 continue
@@ -157,6 +159,7 @@ def segment(grids: list[Grid]) -> list[Block]:
                 kind = "t2" if (row_key is None or row_key.startswith("t2")) else row_key[:2]
                 current = start(kind, None)
             current.rows.append(cells)
+            current.row_grids.append(gi)
             current.grids.add(gi)
     return [b for b in blocks if b.rows]
 
@@ -368,6 +371,8 @@ def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[di
         row_values: dict[str, Any] = {}
         same_shape = aligned and len(cells) == width
         tail = cells[end:]
+        if aligned and not same_shape and len(tail) > len(leaves):
+            tail = tail[len(tail) - len(leaves):]  # another grid's row (next PDF page): data columns sit right
         for col_key, (pos, _) in mapping.items():
             if same_shape:
                 text = cells[pos] if pos < len(cells) else ""
@@ -429,7 +434,8 @@ def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
     else:
         keys = ["t3_applications" if block.kind == "t3" else "t4_review_litigation"]
     best: Mapped | None = None
-    rectangular = len({len(r) for r in block.rows}) == 1
+    first_grid = block.row_grids[0] if block.row_grids else None
+    rectangular = len({len(r) for r, g in zip(block.rows, block.row_grids, strict=True) if g == first_grid}) == 1
     for key in keys:
         spec = specs[key]
         modes = [True, False] if rectangular else [False, True]
