@@ -12,13 +12,15 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from govcrawl.demo.portal import Portal
 
 ROOT = Path(__file__).resolve().parents[1]
-SITES = ["county", "hanweb", "query", "gkmlpt", "fujian", "jsonly", "encodings", "traditional", "attachments"]
+SITES = ["county", "hanweb", "query", "gkmlpt", "fujian", "jsonly", "encodings", "traditional", "attachments", "traps",
+         "challenge"]
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +139,48 @@ def test_registry_file_and_offsite_by_port(portal, tmp_path: Path) -> None:
     by_site = Counter(item["discovery"]["site"] for item in items)
     assert by_site == {"county": len(portal.expected_for(county)), "query": len(portal.expected_for(query))}
     assert all(item["discovery"]["agency_hint"] == "云岭县人民政府" for item in items if item["discovery"]["site"] == "county")
+
+
+def test_traps_end_on_their_own_with_each_report_once_and_traps_in_stats(portal, tmp_path: Path) -> None:
+    starts = portal.start_urls["traps"]
+    assert len(starts) == 2  # the trap column and the list that repeats its last page
+    items, stats = crawl(tmp_path, starts)
+    assert stats["govcrawl/close_reason"] == "finished"
+    assert_exact_reports(items, set().union(*(portal.expected_for(start) for start in starts)))
+    site = items[0]["discovery"]["site"]
+    for trap in ("duplicate_twin", "session_id", "template_junk", "repeated_page", "calendar_link", "tiny_body",
+                 "removed_stub"):
+        assert stats.get(f"govcrawl/trap/{trap}/{site}", 0) >= 1, trap
+    assert stats["govcrawl/trap/duplicate_twin"] == 2  # the _wap and /gate/big5/ twins
+    assert stats["govcrawl/links/onclick"] >= 1
+    onclick_report = portal.traps("traps")["onclick_report"]
+    assert onclick_report in {item["url"] for item in items}
+    assert stats["govcrawl/errors/report"] == 1  # the page that always answers 500
+    calendar_path = urlsplit(portal.traps("traps")["endless_calendar"]).path
+    requested = [r.path for r in portal.site_requests("traps")]
+    assert any(path.startswith("/zwgk/ndbg/") for path in requested)  # the log does record this crawl
+    assert not [path for path in requested if path.startswith(calendar_path)]  # the calendar was never entered
+
+
+def test_js_challenge_is_reported_as_blocked_by_name(portal, tmp_path: Path) -> None:
+    (start,) = portal.start_urls["challenge"]
+    registry = tmp_path / "sites.toml"
+    registry.write_text(f'[[site]]\nname = "jcnb-challenge"\nstart_urls = ["{start}"]\n', encoding="utf-8")
+    items, stats = crawl(tmp_path, sites_file=registry)
+    assert items == []
+    assert stats["govcrawl/blocked/jcnb-challenge"] == 1
+    assert stats["govcrawl/blocked/jcnb-challenge/rs_412"] == 1
+    assert "govcrawl/browser/started" not in stats  # the registry entry does not allow the browser
+
+
+@pytest.mark.browser
+def test_js_challenge_is_passed_through_the_browser_when_allowed(portal, tmp_path: Path) -> None:
+    (start,) = portal.start_urls["challenge"]
+    registry = tmp_path / "sites.toml"
+    registry.write_text(
+        f'[[site]]\nname = "jcnb-challenge"\nstart_urls = ["{start}"]\nbrowser_on_challenge = true\n', encoding="utf-8"
+    )
+    items, stats = crawl(tmp_path, sites_file=registry)
+    assert stats["govcrawl/blocked/jcnb-challenge"] == 1
+    assert stats["govcrawl/browser/challenge_passed"] == 1
+    assert_exact_reports(items, portal.expected_for(start))
