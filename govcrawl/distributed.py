@@ -1,0 +1,292 @@
+"""Distributed crawling with scrapy-redis: several workers (processes or machines) share one frontier.
+
+Enable with ``-s GOVCRAWL_DISTRIBUTED=True -s REDIS_URL=redis://host:6379/0`` once the add-on is listed in
+``ADDONS`` (``{"govcrawl.distributed.DistributedAddon": 0}``; add it with ``-s ADDONS=...`` otherwise).
+The add-on then sets, at add-on priority (project settings and ``-s`` still win):
+
+- ``SCHEDULER = "govcrawl.distributed.SharedFrontierScheduler"``: a ``scrapy_redis.scheduler.Scheduler``
+  whose request queue (``SCHEDULER_QUEUE_KEY``, default ``govcrawl:<spider>:requests``, a Redis sorted set
+  ordered by request priority) is shared by every worker;
+- ``DUPEFILTER_CLASS = "govcrawl.distributed.SharedDupeFilter"``: ``scrapy_redis.dupefilter.RFPDupeFilter``
+  keyed by the project's request fingerprinter (``CanonicalRequestFingerprinter``: ``_wap``/big5 twins and
+  session ids collapse exactly as in a single-process crawl), fingerprints in ``govcrawl:<spider>:dupefilter``;
+- ``SCHEDULER_PERSIST = True``: a worker that stops (Ctrl-C, ``CLOSESPIDER_*``, crash) leaves the frontier in
+  Redis, and any worker started later resumes it.
+
+A worker's engine moves up to ``CONCURRENT_REQUESTS`` requests from Redis into its own downloader queue at
+once, so keep that setting near the per-domain concurrency when several workers crawl the same few sites.
+
+Why a scheduler subclass rather than the stock one:
+
+- **Worker-local requests.** Attachment requests carry the report page's capture (bytes, WARC reference) in
+  ``meta`` and browser requests carry page-event callables; neither belongs in Redis (and callables cannot be
+  pickled). Such requests, and any request that fails to serialise, stay in an in-memory queue of the worker
+  that made them (stat ``govcrawl/distributed/local``). They still pass the shared dupefilter.
+- **Prompt pick-up.** An idle Scrapy engine polls its scheduler only every 5 s; a worker with nothing in
+  progress polls Redis
+  every ``GOVCRAWL_DISTRIBUTED_POLL_INTERVAL`` seconds (0.5), taking ``GOVCRAWL_DISTRIBUTED_POLL_BATCH`` (2)
+  requests at a time, and feeds them to ``engine.crawl``.
+- **Shared idleness.** A plain Scrapy spider closes when its own queue is empty, even while another worker is
+  about to push new list pages. Each worker registers in ``govcrawl:<spider>:workers`` (busy/idle + heartbeat);
+  an idle worker stays open (``DontCloseSpider``) while the shared queue is non-empty or another live worker is
+  busy. Workers whose heartbeat is older than ``GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT`` seconds count as gone.
+- **Stopping early.** Scrapy's graceful close (``CLOSESPIDER_*``, one Ctrl-C) finishes the requests in
+  progress, and the requests they yield land in Redis. A hard kill loses the requests the worker had popped:
+  they are in the dupefilter, so nobody refetches them (scrapy-redis has no acknowledgement step).
+- **Clean finish.** When the last live worker finishes (reason ``finished``) with an empty queue, it clears the
+  dupefilter and the queue so the next crawl starts fresh; other close reasons keep them for resuming.
+  :func:`flush_frontier` clears them by hand.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import logging
+import os
+import pickle
+import socket
+import time
+import uuid
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.settings import BaseSettings
+from scrapy_redis.connection import get_redis, get_redis_from_settings
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet import task
+
+logger = logging.getLogger(__name__)
+
+QUEUE_KEY = "govcrawl:%(spider)s:requests"
+DUPEFILTER_KEY = "govcrawl:%(spider)s:dupefilter"
+WORKERS_KEY = "govcrawl:%(spider)s:workers"
+
+#: what ``GOVCRAWL_DISTRIBUTED=True`` switches on (add-on priority)
+DISTRIBUTED_SETTINGS: dict[str, Any] = {
+    "SCHEDULER": "govcrawl.distributed.SharedFrontierScheduler",
+    "DUPEFILTER_CLASS": "govcrawl.distributed.SharedDupeFilter",
+    "SCHEDULER_PERSIST": True,
+    "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+    "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
+    "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
+}
+#: roles whose requests never leave the worker that made them (see module docstring)
+LOCAL_ROLES = frozenset({"attachment"})
+
+
+class DistributedAddon:
+    """Scrapy add-on: applies :data:`DISTRIBUTED_SETTINGS` when ``GOVCRAWL_DISTRIBUTED`` is true."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        if not settings.getbool("GOVCRAWL_DISTRIBUTED"):
+            return
+        if not settings.get("REDIS_URL") and not settings.get("REDIS_HOST"):
+            raise ValueError("GOVCRAWL_DISTRIBUTED=True needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+        for name, value in DISTRIBUTED_SETTINGS.items():
+            settings.set(name, value, priority="addon")
+
+
+class SharedDupeFilter(RFPDupeFilter):
+    """scrapy-redis dupefilter that uses the crawler's request fingerprinter (canonical dedupe keys)."""
+
+    def __init__(self, server: Any, key: str, debug: bool = False, fingerprinter: Any = None) -> None:
+        super().__init__(server, key, debug)
+        self.fingerprinter = fingerprinter
+
+    @classmethod
+    def from_spider(cls, spider: Spider) -> SharedDupeFilter:
+        settings = spider.settings
+        key = settings.get("SCHEDULER_DUPEFILTER_KEY", DUPEFILTER_KEY) % {"spider": spider.name}
+        crawler = getattr(spider, "crawler", None)
+        return cls(get_redis_from_settings(settings), key=key, debug=settings.getbool("DUPEFILTER_DEBUG"),
+                   fingerprinter=getattr(crawler, "request_fingerprinter", None))
+
+    def request_fingerprint(self, request: Request) -> str:
+        if self.fingerprinter is None:
+            return super().request_fingerprint(request)
+        return self.fingerprinter.fingerprint(request).hex()
+
+
+class SharedFrontierScheduler(Scheduler):
+    """scrapy-redis scheduler + worker-local queue + shared idleness + clean finish (module docstring)."""
+
+    def __init__(self, server: Any, *args: Any, worker_timeout: float = 120.0, **kwargs: Any) -> None:
+        super().__init__(server, *args, **kwargs)
+        self.worker_timeout = worker_timeout
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.workers_key = ""
+        self._local: list[tuple[int, int, Request]] = []
+        self._counter = itertools.count()
+        self._state = "idle"
+        self._heartbeat: task.LoopingCall | None = None
+        self._poll: task.LoopingCall | None = None
+        self.poll_interval = 0.5
+        self.poll_batch = 2
+        self.crawler: Any = None
+        self._prefetched: set[int] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SharedFrontierScheduler:
+        instance = super().from_crawler(crawler)
+        instance.worker_timeout = crawler.settings.getfloat("GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT", 120.0)
+        instance.poll_interval = crawler.settings.getfloat("GOVCRAWL_DISTRIBUTED_POLL_INTERVAL", 0.5)
+        instance.poll_batch = max(1, crawler.settings.getint("GOVCRAWL_DISTRIBUTED_POLL_BATCH", 2))
+        instance.crawler = crawler
+        crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
+        return instance
+
+    # ------------------------------------------------------------------------------------ lifecycle
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        self.workers_key = WORKERS_KEY % {"spider": spider.name}
+        self._set_state("busy")
+        if self.crawler is not None:  # timers need the crawl's reactor
+            self._heartbeat = task.LoopingCall(self._beat)
+            self._heartbeat.start(max(1.0, self.worker_timeout / 6), now=False)
+            self._poll = task.LoopingCall(self._pull_when_idle)
+            self._poll.start(self.poll_interval, now=False)
+        logger.info("Distributed worker %s joined frontier %s (%d requests queued)",
+                    self.worker_id, self.queue.key, len(self.queue))
+
+    def close(self, reason: str) -> None:
+        for loop in (self._heartbeat, self._poll):
+            if loop is not None and loop.running:
+                loop.stop()
+        self.server.hdel(self.workers_key, self.worker_id)
+        if self._local:
+            logger.warning("Worker %s closes with %d worker-local requests unprocessed", self.worker_id,
+                           len(self._local))
+        if reason == "finished" and len(self.queue) == 0 and not self.live_workers():
+            self.flush()
+            self._inc("govcrawl/distributed/flushed")
+            logger.info("Last worker finished: frontier %s and its dupefilter cleared", self.queue.key)
+        elif not self.persist:
+            self.flush()
+
+    # ------------------------------------------------------------------------------------ queueing
+    def enqueue_request(self, request: Request) -> bool:
+        if id(request) in self._prefetched:  # popped from Redis by _pull_when_idle: already deduplicated
+            self._prefetched.discard(id(request))
+            self._push_local(request, count=False)
+            return True
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        if self._must_stay_local(request):
+            self._push_local(request)
+            return True
+        try:
+            self.queue.push(request)
+        except (pickle.PicklingError, TypeError, AttributeError, ValueError) as exc:
+            logger.debug("Request %s cannot be serialised (%s): kept worker-local", request.url, exc)
+            self._push_local(request)
+            return True
+        self._inc("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        if self._local:
+            if self._state == "idle":
+                self._set_state("busy")
+            self._inc("scheduler/dequeued/local")
+            return heapq.heappop(self._local)[2]
+        previous = self._state
+        self._set_state("busy")  # before popping, so no other worker sees "queue empty and everyone idle"
+        request = self.queue.pop(self.idle_before_close)
+        if request is None:
+            if previous == "idle":
+                self._set_state("idle")
+            return None
+        self._inc("scheduler/dequeued/redis")
+        return request
+
+    def has_pending_requests(self) -> bool:
+        return bool(self._local) or len(self.queue) > 0
+
+    def __len__(self) -> int:
+        return len(self._local) + len(self.queue)
+
+    @staticmethod
+    def _must_stay_local(request: Request) -> bool:
+        return request.meta.get("govcrawl_role") in LOCAL_ROLES or bool(request.meta.get("playwright"))
+
+    def _push_local(self, request: Request, count: bool = True) -> None:
+        heapq.heappush(self._local, (-request.priority, next(self._counter), request))
+        if count:
+            self._inc("govcrawl/distributed/local")
+
+    def _pull_when_idle(self) -> None:
+        """A Scrapy engine with nothing in progress asks its scheduler for work only on its 5 s heartbeat;
+        pull shared requests sooner.
+
+        When this worker downloads nothing and has no local requests, pop up to
+        ``GOVCRAWL_DISTRIBUTED_POLL_BATCH`` requests and hand them to ``engine.crawl`` (which also wakes the
+        engine); :meth:`enqueue_request` recognises them and keeps them local without a second dupefilter
+        check. A busy worker is left to its engine, so it does not hoard requests other workers could take."""
+        engine = getattr(self.crawler, "engine", None)
+        if engine is None or self._local or engine.downloader.active:
+            return
+        try:
+            for _ in range(self.poll_batch):
+                if not len(self.queue):
+                    break
+                self._set_state("busy")
+                request = self.queue.pop()
+                if request is None:
+                    break
+                self._inc("scheduler/dequeued/redis")
+                self._prefetched.add(id(request))
+                engine.crawl(request)
+        except Exception:  # noqa: BLE001 - polling must never stop the crawl
+            logger.warning("Worker %s could not pull from Redis", self.worker_id, exc_info=True)
+
+    # ------------------------------------------------------------------------------------ workers
+    def spider_idle(self, spider: Spider) -> None:
+        """Stay open while the shared queue has work or another live worker may still add some."""
+        self._set_state("idle")
+        queued = len(self.queue)
+        busy = [worker for worker, state in self.live_workers().items() if state == "busy"]
+        if queued or busy:
+            logger.debug("Worker %s idle but frontier not done (%d queued, busy: %s)", self.worker_id, queued, busy)
+            raise DontCloseSpider
+
+    def live_workers(self) -> dict[str, str]:
+        """Other workers with a fresh heartbeat: worker id -> "busy" | "idle"."""
+        now = time.time()
+        workers: dict[str, str] = {}
+        for raw_id, raw_state in self.server.hgetall(self.workers_key).items():
+            worker_id = raw_id.decode() if isinstance(raw_id, bytes) else raw_id
+            if worker_id == self.worker_id:
+                continue
+            try:
+                state = json.loads(raw_state)
+            except ValueError:
+                continue
+            if now - float(state.get("at", 0)) <= self.worker_timeout:
+                workers[worker_id] = str(state.get("state"))
+        return workers
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self.server.hset(self.workers_key, self.worker_id, json.dumps({"state": state, "at": time.time()}))
+
+    def _beat(self) -> None:
+        try:
+            self._set_state(self._state)
+        except Exception:  # noqa: BLE001 - a missed heartbeat must not stop the crawl
+            logger.warning("Heartbeat to Redis failed for worker %s", self.worker_id, exc_info=True)
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.stats:
+            self.stats.inc_value(key, count)
+
+
+def flush_frontier(redis_url: str, spider_name: str = "gov_reports") -> int:
+    """Delete a spider's shared queue, dupefilter and worker registry; returns how many keys existed."""
+    server = get_redis(url=redis_url)
+    keys = [template % {"spider": spider_name} for template in (QUEUE_KEY, DUPEFILTER_KEY, WORKERS_KEY)]
+    return int(server.delete(*keys))
