@@ -138,3 +138,48 @@ def test_seed_004_dingxi_2020_tables_missing(items: dict[str, dict[str, Any]]) -
                         "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
     assert item["sections"][1]["text"] == ""  # the table sections hold nothing
     assert item["sections"][5]["text"] == "无"
+
+
+def _seed_003_as_html() -> bytes:
+    """Seed 003 with its flattened rows turned back into <table> markup, as a CMS would serve it."""
+    import html
+
+    out, in_table = ["<html><head><meta charset='utf-8'></head><body><div class='TRS_Editor'>"], False
+    for line in _seed("003").split("\n"):
+        is_row = line.count("|") >= 2 and not line.startswith(("索引号", "发文日期", "名称"))
+        if is_row and not in_table:
+            out.append("<table border='1'>")
+        if not is_row and in_table:
+            out.append("</table>")
+        in_table = is_row
+        if is_row:
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            out.append("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>")
+        else:
+            out.append(f"<p>{html.escape(line)}</p>")
+    out.append("</div></body></html>")
+    return "\n".join(out).encode("utf-8")
+
+
+def test_seed_003_from_html_grids() -> None:
+    from govcrawl.extract import extract_document
+
+    document = extract_document(_seed_003_as_html(), "text/html; charset=utf-8", "http://www.shg.gov.cn/a.html")
+    assert document.grids
+    item = parse_report(document.text, grids=document.grids, page_meta=document.page_meta)
+    validate_item({**item, "source": None})
+    assert item["format"] == "2021"
+    assert {table["source"] for table in item["tables"].values()} == {"html"}
+    assert item["figures"]["applications_new_total"] == 2
+    assert _check(item, "t3_result_total")["ok"] is False
+    assert "|" not in item["text"] and "\t" not in item["text"] and "本年新收" not in item["text"]
+
+
+def test_tab_separated_rows_in_plain_text_are_read_as_tables() -> None:
+    tsv = "\n".join(line.strip().strip("|").replace(" | ", "\t").replace("|", "\t") if line.count("|") >= 2
+                    else line for line in _seed("003").split("\n"))
+    assert "\t" in tsv and "本年新收政府信息公开申请数量 | 2" not in tsv
+    item = parse_report(tsv)
+    assert item["tables"]["t3_applications"]["values"]["new_received"]["total"] == 2
+    assert item["format"] == "2021"
+    assert "\t" not in item["text"]

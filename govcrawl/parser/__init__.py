@@ -25,10 +25,10 @@ from govcrawl.parser.metadata import (
 from govcrawl.parser.normalise import clean_whitespace, detect_script, fold_width, normalise, to_simplified
 from govcrawl.parser.sections import (
     break_inline_headings,
-    find_headings,
     has_official_layout,
     has_table_sections,
     split_sections,
+    table_section_spans,
 )
 
 #: Bumped whenever the items parse_report returns for the same input change.
@@ -107,14 +107,26 @@ def _table_figures(tables: dict) -> dict[str, Any]:
     return figures_from_tables(tables)
 
 
-def _drop_text_table_rows(lines: list[str]) -> list[str]:
-    """Lines without the flattened table rows (2+ pipes) that follow the first top-level heading."""
+def _cells_to_pipes(line: str) -> str:
+    """A tab-separated table row (how extraction renders <tr>) as a pipe row like the flattened text tables."""
+    if "\t" not in line:
+        return line
+    return "| " + " | ".join(cell.strip() for cell in line.split("\t")) + " |"
+
+
+def _drop_table_rows(lines: list[str]) -> list[str]:
+    """``lines`` without the table rows (2+ pipes) that sit inside the official table sections 二/三/四."""
     text = "\n".join(lines)
-    headings = find_headings(text)
-    if not headings:
+    spans = table_section_spans(text)
+    if not spans:
         return lines
-    first_heading_line = text.count("\n", 0, headings[0].start)
-    return [line for index, line in enumerate(lines) if index < first_heading_line or line.count("|") < 2]
+    kept, offset = [], 0
+    for line in lines:
+        inside = any(start <= offset < end for start, end in spans)
+        if not (inside and line.count("|") >= 2):
+            kept.append(line)
+        offset += len(line) + 1
+    return kept
 
 
 def _dedupe_header(lines: list[str], body_start: int) -> list[str]:
@@ -149,7 +161,7 @@ def parse_report(
     if title_hint:
         title_hint = _normalise_meta({"hint": title_hint}, script == "traditional").get("hint")
 
-    raw_lines = normalised.split("\n")
+    raw_lines = [_cells_to_pipes(line) for line in normalised.split("\n")]
     header = read_header_fields(raw_lines, _header_zone(raw_lines))
     body_lines = [remove_inline_widgets(line) for index, line in enumerate(raw_lines)
                   if index not in header.line_numbers and not is_chrome_line(line)]
@@ -164,8 +176,8 @@ def parse_report(
     tables_result = _read_tables(grids, table_text)
     tables: dict = tables_result.tables or {}
     template = tables_result.template if tables else None
-    if any(table.get("source") == "text" for table in tables.values()):
-        body_lines = _drop_text_table_rows(body_lines)
+    if tables:  # their numbers now live in `tables`
+        body_lines = _drop_table_rows(body_lines)
     clean_text = break_inline_headings(clean_whitespace("\n".join(line.strip(" |") for line in body_lines)))
     sections = split_sections(clean_text)
 

@@ -30,12 +30,14 @@ _WIDTH_TABLE.update({ord(a): ord(b) for a, b in zip("（）：％［］｜＞＜
 # Every kind of horizontal space (ideographic, em, nbsp, zero-width ...) becomes a plain space.
 _WIDTH_TABLE.update({cp: ord(" ") for cp in (0x3000, 0x00A0, 0x2002, 0x2003, 0x2004, 0x2005, 0x2009, 0x202F, 0x205F)})
 _WIDTH_TABLE.update({cp: None for cp in (0x200B, 0x200C, 0x200D, 0xFEFF, 0x00AD)})
-_WIDTH_TABLE.update({ord("\t"): ord(" "), ord("\r"): None, ord("\f"): ord("\n"), ord("\v"): ord("\n")})
+# Tabs stay: extracted HTML tables arrive as tab-separated cells (parse_report turns them into pipe rows).
+_WIDTH_TABLE.update({ord("\r"): None, ord("\f"): ord("\n"), ord("\v"): ord("\n")})
 
 _FOLD_MAP = {chr(key): (chr(value) if value is not None else "") for key, value in _WIDTH_TABLE.items()}
 _FOLD_RE = re.compile("[" + re.escape("".join(_FOLD_MAP)) + "]")
 _FULLWIDTH_POINT = re.compile(r"(?<=\d)．(?=\d)")
 _SPACES = re.compile(r" {2,}")
+_EDGE_SPACE = " \t"
 _BLANK_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -74,7 +76,7 @@ def _fold_match(match: re.Match[str]) -> str:
 def clean_whitespace(text: str) -> str:
     """Strip every line, collapse runs of spaces, keep at most one blank line in a row."""
     text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [_SPACES.sub(" ", line).strip(_EDGE_SPACE) for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

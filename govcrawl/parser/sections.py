@@ -114,6 +114,17 @@ def has_official_layout(sections: list[dict[str, str]]) -> bool:
     return sum(official_heading_matches(sections)) >= 4
 
 
+def table_section_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the official table sections 二/三/四 (by their headings) in ``text``."""
+    headings = find_headings(text)
+    spans = []
+    for index, heading in enumerate(headings):
+        if any(variant in heading.title for variants in _OFFICIAL_VARIANTS[1:4] for variant in variants):
+            end = headings[index + 1].start if index + 1 < len(headings) else len(text)
+            spans.append((heading.start, end))
+    return spans
+
+
 def has_table_sections(sections: list[dict[str, str]]) -> bool:
     """True when the official table sections 二 (主动公开), 三 (申请) and 四 (复议/诉讼) are all present."""
     matches = official_heading_matches(sections)
