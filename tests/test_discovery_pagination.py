@@ -6,11 +6,11 @@ import json
 
 from govcrawl.discovery.links import list_links, parse_html
 from govcrawl.discovery.pagination import (
+    jpage_requests,
     json_api_requests,
     json_entries,
     json_next_requests,
     json_page_count,
-    jpage_requests,
     listmodel_requests,
     looks_like_list_url,
     pager_links,
