@@ -256,6 +256,14 @@ def test_page_with_site_name_title_is_confirmed_by_its_heading() -> None:
     assert is_report and "heading" in reason
 
 
+def test_heading_inside_table_pipes_is_found() -> None:
+    # shape of a real text extraction (定西市, seed 004): breadcrumb, pipes around the heading, then the body
+    head = ("| 当前位置:首页 |\n|\n定西市政府信息公开工作年度报告 |\n|\n"
+            "本年度报告根据《中华人民共和国政府信息公开条例》,由定西市人民政府办公室编制")
+    is_report, reason = classify_page("", head)
+    assert is_report and "heading" in reason
+
+
 def test_interpretation_page_is_rejected_even_inside_the_年报_column() -> None:
     head = "《莘县王庄集镇人民政府2023年政府信息公开工作年度报告》已发布，现就年报内容进行如下解读：\n一、总体情况"
     assert not classify_page("莘县王庄集镇2023年政府信息公开工作年度报告解读_政府信息公开年报", head)[0]
@@ -266,6 +274,13 @@ def test_page_whose_text_is_not_a_report_is_rejected() -> None:
     head = "为进一步做好政务公开工作，现将有关事项通知如下：一、提高认识，加强组织领导。各单位要高度重视……" * 2
     is_report, reason = classify_page("2023年政府信息公开工作年度报告", head)
     assert not is_report and "text does not" in reason
+
+
+def test_column_and_site_segments_of_a_page_title_neither_confirm_nor_veto() -> None:
+    title = "平潭综合实验区2023年度政府信息公开工作年度报告_政府信息公开专栏_平潭综合实验区人民政府"
+    assert classify_page(title, REPORT_HEAD)[0]
+    assert classify_page("平潭综合实验区人民政府-政府信息公开专栏", REPORT_HEAD)[0]  # text decides
+    assert not classify_page("政府信息公开年报_平潭综合实验区", "")[0]
 
 
 def test_image_only_page_is_confirmed_by_title_alone() -> None:

@@ -275,7 +275,7 @@ def is_report_title(title: str) -> bool:
 # Pages
 
 # Page <title>s carry the site and column after a separator: "…年度报告_政府信息公开年报_平潭综合实验区".
-_PAGE_TITLE_SEP_RE = re.compile(r"\s*(?:[_|｜]|\s[-—–]\s|——|-{2,})\s*")
+_PAGE_TITLE_SEP_RE = re.compile(r"\s*(?:[_|｜]|(?<!\d)[-—–](?!\d)|——|-{2,})\s*")
 # Phrases every real report opens with (条例 citation, 统计期限 sentence, six-section headings).
 _REPORT_MARKERS = ("政府信息公开条例", "统计期限", "总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况",
                    "本报告", "年度报告由", "依申请公开", "政府信息公开工作年度报告")
@@ -287,18 +287,21 @@ def classify_page(title: str, text_head: str) -> tuple[bool, str]:
     """Confirm a fetched page: its own title (split at the site/column separators) and the first few hundred
     characters of its text must agree that it is a report. An image-only page (no text) is confirmed by
     its title alone; the reason says so."""
+    # The article title is the longest segment; the others are column and site names, which may look like
+    # anything (政府信息公开专栏, 政府信息公开年报) and must neither confirm nor veto.
     segments = [segment for segment in _PAGE_TITLE_SEP_RE.split(title or "") if segment.strip()]
+    article = max(segments, key=lambda segment: len(normalise_title(segment)), default="")
     title_verdict: tuple[bool, str] | None = None
-    for segment in segments:
-        verdict = classify_title(segment)
-        if verdict[0]:
-            title_verdict = title_verdict or verdict
-        elif not re.search(r"column name|no 信息公开|without 信息公开|empty", verdict[1]):
-            return False, f"reject: page title: {verdict[1].removeprefix('reject: ')}"
+    verdict = classify_title(article)
+    if verdict[0]:
+        title_verdict = verdict
+    elif not re.search(r"column name|no 信息公开|without 信息公开|empty|truncated", verdict[1]):
+        return False, f"reject: page title: {verdict[1].removeprefix('reject: ')}"
 
     head = normalise_title(text_head or "")[:600]
-    head_lines = [line for line in (text_head or "").splitlines()[:20] if line.strip()]
-    heading = next((line for line in head_lines if is_report_title(line.strip())), None)
+    # text extractions keep table pipes and breadcrumb bars around the heading ("定西市…年度报告 |")
+    head_lines = [line.strip(" \t|｜") for line in (text_head or "").splitlines()[:20]]
+    heading = next((line for line in head_lines if line and is_report_title(line)), None)
     if _INTERPRETATION_MARKERS_RE.search(head[:200]) and heading is None:
         return False, "reject: page text is an interpretation (解读)"
     markers = [marker for marker in _REPORT_MARKERS if marker in head]
