@@ -295,3 +295,36 @@ def test_any_text_gives_a_valid_item_or_parse_error(text: str) -> None:
     except ParseError:
         return
     _valid(item)
+
+
+@pytest.mark.parametrize(("sentence", "key", "value"), [
+    ("全年主动公开政府信息数量为5838条。", "proactive_total", 5838),
+    ("2019年,共主动公开各类政府信息共计1.2万余条。", "proactive_total", 12000),
+    ("通过门户网站发布政府信息300条。", "proactive_total", 300),
+    ("本年度新收政府信息公开申请15件,上年结转2件。", "applications_received", 15),
+    ("全年共受理依申请公开事项8件。", "applications_received", 8),
+    ("被申请行政复议2起。", "review_total", 2),
+    ("全年未发生因政府信息公开引起的行政复议。", "review_total", 0),
+])
+def test_narrative_phrasings(sentence: str, key: str, value: int) -> None:
+    from govcrawl.parser.figures import narrative_figures
+
+    assert narrative_figures(sentence)[key].value == value
+
+
+@pytest.mark.parametrize("sentence", [
+    "全年共受理人民网地方领导留言1178件。",  # 受理 but not an information-disclosure application
+    "未收到公民提出的政府信息公开相关举报或投诉。",
+    "公开重点领域信息4330条。",
+    "主动公开规范性文件8条。",
+])
+def test_phrasings_that_are_not_headline_figures(sentence: str) -> None:
+    from govcrawl.parser.figures import narrative_figures
+
+    assert narrative_figures(sentence) == {}
+
+
+def test_title_year_wins_over_an_odd_publication_date() -> None:
+    item = _valid(parse_report(_report(2017), page_meta={"published": "2016-12-01"}))
+    (check,) = [c for c in item["checks"] if c["rule"] == "report_year_plausible"]
+    assert item["report_year"] == 2017 and check["ok"] is False

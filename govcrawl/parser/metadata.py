@@ -253,17 +253,20 @@ def _year_value(token: str) -> int | None:
 
 
 def find_report_year(title: str | None, text: str, published: str | None) -> tuple[int | None, str]:
-    """The year the report is ABOUT and how it was found (title, statistics period, 'YYYY年度', most cited)."""
+    """The year the report is ABOUT and how it was found (title, statistics period, 'YYYY年度', most cited).
+
+    The weak rules ('YYYY年度', most cited year) ignore years after the publication year."""
+    # The report's own statements win, even against an odd publication date (the year check reports that).
     for match in _YEAR_IN_TITLE.finditer(title or ""):
         year = _year_value(match.group(1))
-        if year and _plausible_year(year, published):
+        if year and _plausible_year(year, None):
             return year, "title"
     head = text[:6000]
     for pattern, how in ((_PERIOD, "statistics period"), (_STAT_YEAR, "statistics period")):
         match = pattern.search(head)
         if match:
             year = int(match.group(match.lastindex or 1))
-            if _plausible_year(year, published):
+            if _plausible_year(year, None):
                 return year, how
     match = _YEAR_DU.search(head)
     if match and _plausible_year(int(match.group(1)), published):
