@@ -1,0 +1,91 @@
+"""Project settings, the FAST_LOCAL profile, and the spider's downloader middlewares."""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+import govcrawl.settings as project_settings
+from govcrawl.middlewares import ChallengeMiddleware, HostPortOffsiteMiddleware
+from govcrawl.sites import site_from_url
+from spiders.gov_reports import GovReportsSpider
+
+
+def _settings(**overrides: object) -> Settings:
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    GovReportsSpider.update_settings(settings)
+    return settings
+
+
+def test_polite_defaults_and_accept_encoding() -> None:
+    settings = _settings()
+    assert settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2
+    assert 500 in settings.getlist("RETRY_HTTP_CODES") and settings.getint("DOWNLOAD_TIMEOUT") == 60
+    encodings = [e.strip() for e in settings.getdict("DEFAULT_REQUEST_HEADERS")["Accept-Encoding"].split(",")]
+    assert "zstd" not in encodings and {"gzip", "deflate"} <= set(encodings)
+    assert settings.getdict("DOWNLOADER_MIDDLEWARES")["govcrawl.warc.middleware.WarcArchiveMiddleware"] == 950
+    assert settings["REQUEST_FINGERPRINTER_CLASS"].endswith("CanonicalRequestFingerprinter")
+    assert settings["USER_AGENT"].startswith("govcrawl/")
+
+
+def test_fast_local_profile_and_contact_user_agent() -> None:
+    fast = _settings(GOVCRAWL_FAST_LOCAL=True, GOVCRAWL_CONTACT="mailto:data@example.org")
+    assert not fast.getbool("AUTOTHROTTLE_ENABLED") and fast.getfloat("DOWNLOAD_DELAY") == 0
+    assert fast["USER_AGENT"].endswith("(+mailto:data@example.org)")
+    explicit = _settings(GOVCRAWL_FAST_LOCAL=True, DOWNLOAD_DELAY=0.5, USER_AGENT="mine")
+    assert explicit.getfloat("DOWNLOAD_DELAY") == 0.5 and explicit["USER_AGENT"] == "mine"  # -s still wins
+
+
+def test_offsite_by_host_and_port() -> None:
+    crawler = get_crawler(GovReportsSpider)
+    spider = GovReportsSpider(start_urls="http://127.0.0.1:8080/zfxxgknb/")
+    crawler.spider = spider
+    middleware = HostPortOffsiteMiddleware(crawler)
+    middleware.stats = _Stats()
+    site = spider.registry[0].name
+    assert middleware.process_request(Request("http://127.0.0.1:8080/a.html", meta={"govcrawl_site": site})) is None
+    try:
+        middleware.process_request(Request("http://127.0.0.1:9999/a.html", meta={"govcrawl_site": site}))
+    except IgnoreRequest:
+        pass
+    else:
+        raise AssertionError("a request to another port of 127.0.0.1 must be dropped")
+    assert middleware.stats.values["offsite/filtered"] == 1
+    assert middleware.process_request(Request("http://127.0.0.1:9999/robots.txt")) is None  # no site: passes
+
+
+class _Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + count
+
+
+def test_challenge_middleware_reports_by_name_and_retries_in_browser_only_when_allowed() -> None:
+    crawler = get_crawler(GovReportsSpider)
+    body = b"<html><head><script>document.cookie='924omrTVcFchP=1';location.reload()</script></head></html>"
+    for allowed in (False, True):
+        spider = GovReportsSpider(start_urls="http://127.0.0.1:8080/zfxxgknb/")
+        site = spider.registry[0]
+        site.browser_on_challenge = allowed
+        crawler.spider = spider
+        middleware = ChallengeMiddleware(crawler)
+        middleware.stats = _Stats()
+        spider.traps.stats = middleware.stats
+        request = Request(site.start_urls[0], meta={"govcrawl_site": site.name})
+        response = HtmlResponse(request.url, status=412, body=body, request=request)
+        result = middleware.process_response(request, response)
+        assert middleware.stats.values[f"govcrawl/blocked/{site.name}"] == 1
+        if allowed:
+            assert isinstance(result, Request) and result.meta["playwright"] and result.dont_filter
+        else:
+            assert result is response
+    assert site_from_url("http://127.0.0.1:8080/x").name == "127.0.0.1:8080"
