@@ -77,7 +77,7 @@ def redis_url():
 def portal():
     from govcrawl.demo.portal import Portal
 
-    with Portal(sites=["county"]).start() as handle:
+    with Portal(sites=["county", "attachments"]).start() as handle:
         yield handle
 
 
@@ -260,8 +260,10 @@ def test_stopped_worker_leaves_frontier_in_redis_and_another_resumes_it(tmp_path
 
 
 def test_two_concurrent_workers_share_one_frontier(tmp_path, redis_url, portal, frontier) -> None:
-    start_url = portal.start_urls["county"][0]
-    expected = {dedupe_key(url) for url in portal.expected_for(start_url)}
+    # the attachments site makes report pages with PDF/DOCX attachments: those requests stay worker-local
+    start_urls = [portal.start_urls["county"][0], portal.start_urls["attachments"][0]]
+    start_url = ",".join(start_urls)
+    expected = {dedupe_key(url) for one in start_urls for url in portal.expected_for(one)}
     # A worker's engine moves up to CONCURRENT_REQUESTS requests from Redis into its downloader at once, so a
     # small value leaves work in Redis for the other; the delay makes the crawl outlast the start-up skew.
     slow = ("DOWNLOAD_DELAY=0.25", "CONCURRENT_REQUESTS=2", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
@@ -273,4 +275,6 @@ def test_two_concurrent_workers_share_one_frontier(tmp_path, redis_url, portal, 
     assert all(s.get("scheduler/dequeued/redis", 0) > 0 for s in stats), "a worker took nothing from Redis"
     assert set(keys[0]) | set(keys[1]) == expected
     assert len(keys[0]) + len(keys[1]) == len(expected), "a report was emitted by both workers"
+    assert sum(s.get("govcrawl/distributed/local", 0) for s in stats) > 0, "no attachment stayed local"
+    assert sum(s.get("govcrawl/attachments", 0) for s in stats) > 0
     assert not frontier.exists(QUEUE) and not frontier.exists(SEEN)
