@@ -205,7 +205,8 @@ def _match_row_cores(cores: tuple[str, ...], template_id: str, table_key: str) -
         if len(tied) > 1:
             others = cores[:i]
             tied.sort(key=lambda r: -sum(1 for p in r.parents for o in others if best_score(o, (p,))))
-        return tied[0].key, top
+        skipped = len(cores) - 1 - i  # labels right of the match that named no row: a weaker match
+        return tied[0].key, max(top - skipped, 1)
     return None
 
 
@@ -220,9 +221,35 @@ def _column_match(leaf: str, groups: tuple[str, ...], col, spec: TableSpec) -> f
 
 
 def _align(leaves: list[tuple[int, str, tuple[str, ...]]], spec: TableSpec) -> dict[str, tuple[int, float]]:
-    """Order-preserving best alignment of header leaves to template columns: col key -> (position, score)."""
-    n, m = len(leaves), len(spec.columns)
-    scores = [[_column_match(leaf, groups, col, spec) for col in spec.columns] for _, leaf, groups in leaves]
+    """Header leaves -> template columns: col key -> (position, score).
+
+    A column whose label is unique in the template and matches exactly one leaf exactly is taken wherever it
+    stands (columns may come in any order); the rest (repeated labels such as table 四's 结果维持/总计, and
+    truncated labels) are aligned in order, group labels breaking ties.
+    """
+    out: dict[str, tuple[int, float]] = {}
+    label_counts: dict[str, int] = {}
+    for col in spec.columns:
+        label_counts[col.cores[0]] = label_counts.get(col.cores[0], 0) + 1
+    taken: set[int] = set()
+    for col in spec.columns:
+        if label_counts[col.cores[0]] != 1:
+            continue
+        exact = [i for i, (_, leaf, _) in enumerate(leaves) if best_score(leaf, col.cores) == EXACT]
+        if len(exact) == 1 and exact[0] not in taken:
+            taken.add(exact[0])
+            out[col.key] = (leaves[exact[0]][0], float(EXACT))
+    rest_leaves = [leaf for i, leaf in enumerate(leaves) if i not in taken]
+    rest_columns = [col for col in spec.columns if col.key not in out]
+    out.update(_align_in_order(rest_leaves, rest_columns, spec))
+    return out
+
+
+def _align_in_order(leaves: list[tuple[int, str, tuple[str, ...]]], columns: list, spec: TableSpec
+                    ) -> dict[str, tuple[int, float]]:
+    """Order-preserving best alignment (dynamic programming over leaves x columns)."""
+    n, m = len(leaves), len(columns)
+    scores = [[_column_match(leaf, groups, col, spec) for col in columns] for _, leaf, groups in leaves]
     dp = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(1, n + 1):
         for j in range(1, m + 1):
@@ -236,7 +263,7 @@ def _align(leaves: list[tuple[int, str, tuple[str, ...]]], spec: TableSpec) -> d
     while i > 0 and j > 0:
         s = scores[i - 1][j - 1]
         if s > 0 and dp[i][j] == dp[i - 1][j - 1] + s:
-            out[spec.columns[j - 1].key] = (leaves[i - 1][0], s)
+            out[columns[j - 1].key] = (leaves[i - 1][0], s)
             i, j = i - 1, j - 1
         elif dp[i][j] == dp[i - 1][j]:
             i -= 1
@@ -445,6 +472,6 @@ def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
                 continue
             if best is None or quality > best.score:
                 best = Mapped(key, table, quality, issues)
-            if aligned and not issues and not table["missing_columns"]:
+            if aligned and not table["missing_columns"]:
                 break  # a clean positional read: no need to try the flattened reading
     return best

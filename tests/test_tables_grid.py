@@ -1,0 +1,92 @@
+"""HTML table -> grid (govcrawl.extract.tables) on hand-written markup of the kinds real report pages use."""
+
+from __future__ import annotations
+
+from lxml import html
+
+from govcrawl.extract.tables import cell_text, html_tables_to_grids, table_to_grid
+
+
+def test_rowspan_and_colspan_are_expanded() -> None:
+    page = """<table>
+      <tr><th rowspan=2>项目</th><th colspan=2>申请人</th></tr>
+      <tr><th>自然人</th><th>法人</th></tr>
+      <tr><td>新收</td><td>3</td><td>4</td></tr></table>"""
+    assert html_tables_to_grids(page) == [[["项目", "申请人", "申请人"], ["项目", "自然人", "法人"], ["新收", "3", "4"]]]
+
+
+def test_spans_overrunning_the_table_are_clipped() -> None:
+    page = """<table>
+      <tr><td rowspan=9>a</td><td colspan="12">wide title</td></tr>
+      <tr><td>1</td><td>2</td></tr></table>"""
+    assert html_tables_to_grids(page) == [[["a", "wide title", "wide title"], ["a", "1", "2"]]]
+
+
+def test_rowspan_zero_and_malformed_spans() -> None:
+    page = """<table><tr><td rowspan="0">x</td><td colspan="2abc">y</td></tr>
+      <tr><td colspan="junk">p</td><td colspan="-3">q</td></tr><tr><td>r</td><td>s</td></tr></table>"""
+    assert html_tables_to_grids(page) == [[["x", "y", "y"], ["x", "p", "q"], ["x", "r", "s"]]]
+
+
+def test_cell_text_from_paragraphs_spans_breaks_and_nbsp() -> None:
+    page = """<table><tr><td><p>商业</p><p>企业</p></td><td>科研<br/>机构</td>
+      <td><span>1</span><span>2</span></td><td>&nbsp;</td><td>\u3000 7 \u00a0</td></tr></table>"""
+    assert html_tables_to_grids(page) == [[["商业 企业", "科研 机构", "12", "", "7"]]]
+
+
+def test_nested_table_is_its_own_grid_and_not_repeated_in_the_outer_cell() -> None:
+    page = """<table class=layout><tr><td>导航</td><td>正文
+      <table><tr><td>自然人</td><td>5</td></tr></table> 尾</td></tr></table>"""
+    grids = html_tables_to_grids(page)
+    assert grids == [[["导航", "正文 尾"]], [["自然人", "5"]]]
+
+
+def test_split_tables_merge_only_when_adjacent_and_same_width() -> None:
+    page = """<div><table><tr><td>a</td><td>1</td></tr></table>
+      <p>&nbsp;</p><table><tr><td>b</td><td>2</td></tr></table>
+      <p>续表</p><table><tr><td>c</td><td>3</td></tr></table>
+      <table><tr><td>d</td><td>4</td><td>5</td></tr></table></div>"""
+    assert html_tables_to_grids(page) == [
+        [["a", "1"], ["b", "2"]],
+        [["c", "3"]],
+        [["d", "4", "5"]],
+    ]
+    assert len(html_tables_to_grids(page, merge_split=False)) == 4
+
+
+def test_split_tables_in_sibling_wrappers_merge() -> None:
+    page = """<div><div class=t><table><tr><td>a</td><td>1</td></tr></table></div>
+      <div class=t><table><tr><td>b</td><td>2</td></tr></table></div></div>"""
+    assert html_tables_to_grids(page) == [[["a", "1"], ["b", "2"]]]
+
+
+def test_word_export_markup() -> None:
+    page = """<div class=WordSection1><table class=MsoNormalTable border=1 style='border-collapse:collapse;
+      mso-yfti-tbllook:1184'><tr style='mso-yfti-irow:0'><td style='border:solid windowtext 1.0pt;
+      mso-border-alt:solid windowtext .5pt'><p class=MsoNormal align=center><span lang=EN-US
+      style='font-size:10.5pt;mso-bidi-font-family:"Times New Roman"'>(一)予以公开<o:p></o:p></span></p></td>
+      <td><p class=MsoNormal><span lang=EN-US>12<o:p></o:p></span></p></td>
+      <td><!--[if supportFields]><span>PAGE</span><![endif]--><p class=MsoNormal>3</p></td></tr></table></div>"""
+    assert html_tables_to_grids(page) == [[["(一)予以公开", "12", "3"]]]
+
+
+def test_scripts_styles_and_comments_do_not_leak_into_cells() -> None:
+    element = html.fromstring("<td>5<script>var x=1;</script><style>p{}</style><!-- 注释 -->件</td>")
+    assert cell_text(element) == "5件"
+
+
+def test_thead_tbody_tfoot_rows_in_order() -> None:
+    table = html.fromstring("""<table><thead><tr><th>h</th></tr></thead><tbody><tr><td>b</td></tr></tbody>
+      <tfoot><tr><td>f</td></tr></tfoot></table>""")
+    assert table_to_grid(table) == [["h"], ["b"], ["f"]]
+
+
+def test_empty_input_and_empty_tables() -> None:
+    assert html_tables_to_grids("") == []
+    assert html_tables_to_grids("<p>no tables</p>") == []
+    assert html_tables_to_grids("<table><tr><td> </td></tr></table>") == []
+
+
+def test_accepts_a_parsed_element() -> None:
+    root = html.fromstring("<div><table><tr><td>x</td></tr></table></div>")
+    assert html_tables_to_grids(root) == [[["x"]]]
