@@ -231,7 +231,7 @@ def test_stopped_worker_leaves_frontier_in_redis_and_another_resumes_it(tmp_path
     expected = {dedupe_key(url) for url in portal.expected_for(start_url)}
 
     first, first_items, first_log = _worker(tmp_path, "first", redis_url, start_url,
-                                            "CLOSESPIDER_PAGECOUNT=4", "CONCURRENT_REQUESTS=1")
+                                            "CLOSESPIDER_PAGECOUNT=10", "CONCURRENT_REQUESTS=1")
     first_stats = _finish(first, first_log)
     assert first_stats.get("finish_reason") == "closespider_pagecount"
 
@@ -250,7 +250,7 @@ def test_stopped_worker_leaves_frontier_in_redis_and_another_resumes_it(tmp_path
     assert second_stats.get("scheduler/dequeued/redis", 0) >= len(queued)
 
     first_keys, second_keys = _report_keys(first_items), _report_keys(second_items)
-    assert second_keys, "the resuming worker found no reports"
+    assert first_keys and second_keys, "both workers should have emitted some of the reports"
     assert set(first_keys) | set(second_keys) == expected
     assert len(first_keys) + len(second_keys) == len(expected), "a report was emitted twice"
 
