@@ -183,3 +183,19 @@ def test_tab_separated_rows_in_plain_text_are_read_as_tables() -> None:
     assert item["tables"]["t3_applications"]["values"]["new_received"]["total"] == 2
     assert item["format"] == "2021"
     assert "\t" not in item["text"]
+
+
+def test_seed_003_traditional_html_grids_are_converted_before_reading() -> None:
+    import opencc
+
+    from govcrawl.extract import extract_document
+
+    traditional = opencc.OpenCC("s2t").convert(_seed_003_as_html().decode("utf-8")).encode("utf-8")
+    document = extract_document(traditional, "text/html; charset=utf-8", "http://www.shg.gov.cn/a.html")
+    assert any("結轉" in cell for grid in document.grids for row in grid for cell in row)
+    item = parse_report(document.text, grids=document.grids, page_meta=document.page_meta)
+    assert item["script"] == "traditional"
+    assert item["format"] == "2021"
+    assert item["tables"]["t3_applications"]["values"]["carried_over"]["total"] == 0
+    assert item["figures"]["applications_new_total"] == 2
+    assert "tables_missing" not in item["flags"]

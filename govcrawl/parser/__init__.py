@@ -51,6 +51,7 @@ _TABLE_EVIDENCE = {
     "litigation_direct_total": "表四 行政诉讼 未经复议直接起诉 总计",
     "litigation_after_review_total": "表四 行政诉讼 复议后起诉 总计",
 }
+_CELL_SEPARATOR = "\x1f"
 _ODD_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 
 
@@ -79,6 +80,20 @@ def _normalise_meta(page_meta: dict | None, traditional: bool) -> dict[str, str]
             value = to_simplified(value)
         result[key] = value
     return result
+
+
+def _normalise_grids(grids: list | None, traditional: bool) -> list | None:
+    """Grid cells width-folded, and converted to simplified when the page (or the grid itself) is traditional."""
+    if not grids:
+        return grids
+    cells = [str(cell or "") for grid in grids for row in grid for cell in row]
+    joined = fold_width(_CELL_SEPARATOR.join(cells))
+    if traditional or detect_script(joined) == "traditional":
+        joined = to_simplified(joined)
+    converted = iter(joined.split(_CELL_SEPARATOR))
+    if joined.count(_CELL_SEPARATOR) != len(cells) - 1:  # the converter touched a separator: go cell by cell
+        converted = iter(to_simplified(fold_width(cell)) if traditional else fold_width(cell) for cell in cells)
+    return [[[next(converted) for _ in row] for row in grid] for grid in grids]
 
 
 def _header_zone(lines: list[str]) -> int:
@@ -173,7 +188,7 @@ def parse_report(
     report_year, year_from = find_report_year(title, table_text, published)
     agency = find_agency(title, meta, header, table_text, body_lines)
 
-    tables_result = _read_tables(grids, table_text)
+    tables_result = _read_tables(_normalise_grids(grids, script == "traditional"), table_text)
     tables: dict = tables_result.tables or {}
     template = tables_result.template if tables else None
     if tables:  # their numbers now live in `tables`
