@@ -98,3 +98,20 @@ def test_console_script_never_shows_a_traceback(tmp_path: Path) -> None:
                             text=True, timeout=60)
     assert result.returncode == 1
     assert "binary file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_parse_a_docx_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from govcrawl.demo.attachments import docx_bytes
+
+    path = tmp_path / "report.docx"
+    path.write_bytes(docx_bytes("示例县2016年政府信息公开工作年度报告", [
+        "一、概述", "2016年,我县认真贯彻落实条例要求,推进政府信息公开工作。",
+        "二、主动公开政府信息情况", "2016年,共主动公开政府信息1162条。",
+        "示例县人民政府办公室", "2017年2月12日"]))
+    code, out, _ = _run([str(path)], capsys)
+    assert code == 0
+    item = json.loads(out)
+    validate_item(item)
+    assert item["title"] == "示例县2016年政府信息公开工作年度报告"
+    assert item["report_year"] == 2016 and item["published"] == "2017-02-12"
+    assert item["figures"] == {"proactive_total": 1162}
