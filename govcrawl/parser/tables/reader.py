@@ -456,7 +456,11 @@ def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
     """Read one block against one template (choosing the t2 table and the reading mode that fit best)."""
     specs = table_specs(template_id)
     if block.kind == "t2":
-        keys = [block.key] if block.key else [k for k in specs if k.startswith("t2")]
+        if block.key:
+            keys = [block.key]
+        else:  # named by its row labels; all t2 tables only when no row label is known
+            named = {_row_kind(cells) for cells in block.rows} - {None}
+            keys = [k for k in specs if k.startswith("t2") and (k in named or not named)]
         keys = [k for k in keys if k in specs]
     else:
         keys = ["t3_applications" if block.kind == "t3" else "t4_review_litigation"]
