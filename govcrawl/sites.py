@@ -71,7 +71,10 @@ def site_from_url(url: str, name: str | None = None) -> Site:
     if urlsplit(url).scheme not in {"http", "https"}:
         raise RegistryError(f"start URL must be http(s): {url!r}")
     hp = host_port(url)
-    return Site(name=name or hp, start_urls=[url], allowed_domains=[hp])
+    allowed = [hp]
+    if hp.startswith("www.") and ":" not in hp:
+        allowed.append(hp[4:])  # www.x.gov.cn: attachments and articles on zwgk.x.gov.cn are the same site
+    return Site(name=name or hp, start_urls=[url], allowed_domains=allowed)
 
 
 def _site_from_table(table: dict[str, Any], source: str, index: int) -> Site:

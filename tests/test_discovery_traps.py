@@ -96,3 +96,6 @@ def test_host_port_offsite_rule() -> None:
     assert bare.allows("http://122.137.242.24:9090/x") and not bare.allows("http://122.137.242.25:8080/x")
     with pytest.raises(RegistryError):
         site_from_url("ftp://x.gov.cn/")
+    www = site_from_url("http://www.dingxi.gov.cn/col/col1229/index.html")
+    assert www.allows("http://zwgk.dingxi.gov.cn/art/2024/1/20/art_1229_1.html")
+    assert not www.allows("http://www.dingxi.gov.cn.example.com/")

@@ -8,6 +8,7 @@ against the portal's ground truth.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -30,8 +31,9 @@ def portal():
 
 
 def crawl(tmp_path: Path, start_urls: list[str] | None = None, sites_file: Path | None = None,
-          **settings: str) -> tuple[list[dict], dict]:
+          env: dict[str, str] | None = None, **settings: str) -> tuple[list[dict], dict]:
     """Run one crawl; returns (items, stats)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     out, stats_file = tmp_path / "items.jsonl", tmp_path / "stats.json"
     command = [sys.executable, "-m", "scrapy", "crawl", "gov_reports", "-O", str(out)]
     if start_urls:
@@ -48,7 +50,8 @@ def crawl(tmp_path: Path, start_urls: list[str] | None = None, sites_file: Path 
     }
     for name, value in {**base, **settings}.items():
         command += ["-s", f"{name}={value}"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, **(env or {})})
     assert result.returncode == 0, result.stderr[-4000:]
     assert "Traceback" not in result.stderr or "warc-writer" in result.stderr, result.stderr[-4000:]
     items = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -123,6 +126,17 @@ def test_no_browser_started_for_static_sites(portal, tmp_path: Path) -> None:
     _, stats = crawl(tmp_path, [start], GOVCRAWL_BROWSER="auto")
     assert "govcrawl/browser/started" not in stats
     assert not any(key.startswith("playwright/") for key in stats)
+
+
+def test_missing_chromium_breaks_neither_static_crawls_nor_the_crawl_that_needs_it(portal, tmp_path: Path) -> None:
+    no_browser = {"GOVCRAWL_CHROMIUM": str(tmp_path / "no-such-chromium")}
+    (county,) = portal.start_urls["county"]
+    items, stats = crawl(tmp_path / "static", [county], env=no_browser)
+    assert_exact_reports(items, portal.expected_for(county))
+    (jsonly,) = portal.start_urls["jsonly"]
+    items, stats = crawl(tmp_path / "js", [jsonly], env=no_browser)
+    assert items == [] and stats["govcrawl/close_reason"] == "finished"
+    assert stats["govcrawl/browser/auto_render"] == 1 and stats["govcrawl/errors/list"] == 1
 
 
 def test_registry_file_and_offsite_by_port(portal, tmp_path: Path) -> None:
