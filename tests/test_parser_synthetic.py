@@ -284,14 +284,18 @@ def test_sections_ignore_lists_inside_paragraphs_and_table_rows() -> None:
 # --- robustness --------------------------------------------------------------------------------------------------------
 
 _ALPHABET = st.sampled_from(list("一二三四五六七八九十、。,;:|()（）【】 \n\t0123456789万余条件年月日度报告政府信息公开主动申请"
-                                 "行政复议总计索引号发布日期您当前的位置首页>打印本页關閉窗口") + ["\x00", "\ufffd"])
+                                 "行政复议总计索引号发布日期您当前的位置首页>打印本页關閉窗口本年新收上年结转") + ["\x00", "\ufffd", "\x1f"])
+
+
+_GRIDS = st.one_of(st.none(), st.lists(st.lists(st.lists(st.text(alphabet=_ALPHABET, max_size=8), min_size=1,
+                                                         max_size=6), min_size=1, max_size=6), max_size=2))
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=_ALPHABET, max_size=400))
-def test_any_text_gives_a_valid_item_or_parse_error(text: str) -> None:
+@given(st.text(alphabet=_ALPHABET, max_size=400), _GRIDS)
+def test_any_text_gives_a_valid_item_or_parse_error(text: str, grids: list | None) -> None:
     try:
-        item = parse_report(text)
+        item = parse_report(text, grids=grids)
     except ParseError:
         return
     _valid(item)
