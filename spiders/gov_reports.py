@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from importlib import import_module
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy import signals
@@ -213,10 +214,15 @@ class GovReportsSpider(scrapy.Spider):
         column: str = meta["govcrawl_column"]
         page: PageRequest = meta["govcrawl_page"]
         self.crawler.stats.inc_value(f"govcrawl/list_pages/{page.kind}")
-        if meta.get("govcrawl_browser_exchanges"):
+        exchanges: list[dict[str, Any]] = meta.get("govcrawl_browser_exchanges") or []
+        if exchanges:
             self._archive_browser_exchanges(response)
         if page.kind == "html":
             links, more_pages = self._read_html_list(response, site, column, page)
+            if links is not None and exchanges:
+                xhr_links, xhr_pages = self._read_browser_json(exchanges, site)
+                links.extend(xhr_links)
+                more_pages.extend(xhr_pages)
         elif page.kind == "jpage":
             links, more_pages = self._read_jpage(response, page)
         else:
@@ -324,6 +330,30 @@ class GovReportsSpider(scrapy.Spider):
             for n in range(2, min(pages, site.max_pages) + 1)
         ]
         return links, more
+
+    def _read_browser_json(
+        self, exchanges: list[dict[str, Any]], site: Site
+    ) -> tuple[list[Link], list[PageRequest]]:
+        """List entries in the JSON the browser loaded (XHR list APIs), and that API's further pages."""
+        links: list[Link] = []
+        pages: list[PageRequest] = []
+        for exchange in exchanges:
+            content_type = next((v for n, v in exchange["headers"] if n.lower() == "content-type"), "")
+            if exchange["status"] != 200 or "json" not in content_type.lower() or exchange["method"] != "GET":
+                continue
+            try:
+                data = json.loads(decode_html(exchange["body"], None)[0])
+            except ValueError:
+                continue
+            entries = json_entries(data)
+            if not entries:
+                continue
+            self.crawler.stats.inc_value("govcrawl/browser/json_lists")
+            links.extend(Link(url=urljoin(exchange["url"], url), text=title, title=title, via="xhr")
+                         for title, url in entries)
+            first = PageRequest(url=exchange["url"], kind="json", page=1, style="js-xhr")
+            pages.extend(json_next_requests(first, data, site.max_pages))
+        return links, pages
 
     def _is_report_link(self, link: Link, site: Site, column: str) -> bool:
         title = link.best_title
