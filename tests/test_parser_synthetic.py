@@ -332,3 +332,18 @@ def test_title_year_wins_over_an_odd_publication_date() -> None:
     item = _valid(parse_report(_report(2017), page_meta={"published": "2016-12-01"}))
     (check,) = [c for c in item["checks"] if c["rule"] == "report_year_plausible"]
     assert item["report_year"] == 2017 and check["ok"] is False
+
+
+def test_agency_from_signature_when_the_title_names_no_unit() -> None:
+    text = ("2023年政府信息公开工作年度报告\n" + BODY.format(y=2023, n="120", a="2")
+            + "\n示例区统计局\n2024年1月20日")
+    item = _valid(parse_report(text))
+    assert item["title"] == "2023年政府信息公开工作年度报告"
+    assert item["agency"] == "示例区统计局" and item["admin_level"] == "department"
+    assert item["published"] == "2024-01-20"
+
+
+def test_agency_from_page_metadata_when_the_title_names_no_unit() -> None:
+    item = _valid(parse_report("2023年政府信息公开工作年度报告\n" + BODY.format(y=2023, n="120", a="2"),
+                               page_meta={"agency": "示例市人民政府办公室"}))
+    assert item["agency"] == "示例市人民政府办公室"
