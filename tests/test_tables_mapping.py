@@ -201,3 +201,17 @@ def test_carryover_check() -> None:
     assert "natural_person: 2022 结转下年度 3 ≠ 2023 上年结转 2" in bad["detail"]
     assert carryover_check(_item(2021, 0, 3), _item(2023, 3, 0))["ok"] is None
     assert carryover_check({"report_year": 2022, "tables": {}}, _item(2023, 3, 0))["ok"] is None
+
+
+def test_label_split_over_two_header_rows() -> None:
+    header = [["项目", "自然人", "商业", "科研机构", "总计"], ["项目", "自然人", "企业", "科研机构", "总计"]]
+    body = [["一、本年新收政府信息公开申请数量", "1", "2", "3", "6"]]
+    t3 = read_tables_from_grids([header + body]).tables["t3_applications"]
+    assert t3["values"]["new_received"] == {"natural_person": 1, "commercial_enterprise": 2,
+                                            "research_institution": 3, "total": 6}
+
+
+def test_junk_grids_do_not_raise() -> None:
+    grids = [None, [None, ["一、本年新收政府信息公开申请数量", None, 3, 4.5]], [], "text", [[]]]
+    result = read_standard_tables(grids, "")  # type: ignore[arg-type]
+    assert result.tables["t3_applications"]["values"]["new_received"]["natural_person"] == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import random
 
+import jsonschema
 import pdfplumber
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -59,6 +60,7 @@ def test_html_layouts_round_trip_exactly(template_id: str, seed: int, layout: st
     assert all(check["ok"] for check in check_tables(result.tables, result.template))
     for table in result.tables.values():
         assert table["missing_rows"] == [] and table["missing_columns"] == []
+    jsonschema.validate(result.tables, _tables_schema())
 
 
 @PROPERTY
@@ -129,3 +131,32 @@ def test_pdf_tables_via_pdfplumber(template_id: str, seed: int) -> None:
     assert result.template == template_id
     assert _values(result) == values
     assert {table["source"] for table in result.tables.values()} == {"pdf"}
+
+
+_LABELS = ["一、本年新收政府信息公开申请数量", "（七）总计", "自然人", "商业企业", "总计", "结果维持", "行政复议",
+           "行政诉讼", "申请人情况", "第二十条第（一）项", "信息内容", "规章", "3.其他", "四、结转下年度继续办理",
+           "其他", "（本列数据的勾稽关系为：…）", "三、收到和处理政府信息公开申请情况"]
+_CELLS = st.one_of(st.sampled_from(_LABELS), st.sampled_from(["", "0", "12", "/", "—", "无", "1.5万元", "十二"]),
+                   st.text(max_size=6))
+_GRIDS = st.lists(st.lists(st.lists(_CELLS, min_size=0, max_size=12), max_size=12), max_size=4)
+
+
+def _tables_schema() -> dict:
+    import json
+    from importlib import resources
+
+    schema = json.loads(resources.files("govcrawl.schema").joinpath("report.schema.json").read_text("utf-8"))
+    return schema["properties"]["tables"]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grids=_GRIDS, text=st.text(alphabet=st.sampled_from(list("|\n 0123自然人总计结果维持行政复议诉讼")),
+                                  max_size=200))
+def test_arbitrary_grids_and_text_never_raise_and_fit_the_schema(grids, text) -> None:
+    result = read_standard_tables(grids, text)
+    jsonschema.validate(result.tables, _tables_schema())
+    for check in check_tables(result.tables, result.template):
+        assert isinstance(check["ok"], bool) and check["detail"]
+    assert set(figures_from_tables(result.tables)) <= {
+        "applications_new_total", "applications_carried_total", "granted_total", "results_total",
+        "carried_next_total", "review_total", "litigation_direct_total", "litigation_after_review_total"}

@@ -87,10 +87,23 @@ def _read_blocks(blocks: list[Block], source: str, template_hint: str | None) ->
     return TablesResult(ordered, template, issues)
 
 
+def _clean_grids(grids: Any) -> list[list[list[str]]]:
+    """Grids as lists of lists of str, whatever came in (None cells, tuples, numbers, ragged or junk rows)."""
+    clean: list[list[list[str]]] = []
+    for grid in grids or ():
+        if not isinstance(grid, list | tuple):
+            continue
+        rows = [["" if cell is None else " ".join(str(cell).split()) for cell in row]
+                for row in grid if isinstance(row, list | tuple)]
+        if rows:
+            clean.append(rows)
+    return clean
+
+
 def read_tables_from_grids(grids: list[list[list[str]]], *, source: str = "html",
                            template_hint: str | None = None) -> TablesResult:
     """Read the standard tables from grids only (``source``: html | pdf | docx | text)."""
-    return _read_blocks(segment(grids), source, template_hint)
+    return _read_blocks(segment(_clean_grids(grids)), source, template_hint)
 
 
 def read_standard_tables(grids: list[list[list[str]]] | None, text: str, *, source: str | None = None,

@@ -299,6 +299,11 @@ def _aligned_leaves(header_rows: list[list[str]], spec: TableSpec, width: int) -
             if c and (not path or path[-1] != c):
                 path.append(c)
         for k in range(len(path) - 1, -1, -1):
+            if k > 0:  # a label split over two header rows: 商业 / 企业
+                joined = path[k - 1] + path[k]
+                if any(best_score(joined, col.cores) == EXACT for col in spec.columns):
+                    leaves.append((j, joined, tuple(path[:k - 1])))
+                    break
             if path[k] not in LABEL_COLUMN_HEADERS and any(best_score(path[k], col.cores) for col in spec.columns):
                 leaves.append((j, path[k], tuple(path[:k])))
                 break
