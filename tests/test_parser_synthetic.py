@@ -347,3 +347,9 @@ def test_agency_from_page_metadata_when_the_title_names_no_unit() -> None:
     item = _valid(parse_report("2023年政府信息公开工作年度报告\n" + BODY.format(y=2023, n="120", a="2"),
                                page_meta={"agency": "示例市人民政府办公室"}))
     assert item["agency"] == "示例市人民政府办公室"
+
+
+def test_title_broken_over_two_lines() -> None:
+    item = _valid(parse_report("示例县人民政府\n2017年政府信息公开工作年度报告\n" + BODY.format(y=2017, n="5", a="1")))
+    assert item["title"] == "示例县人民政府2017年政府信息公开工作年度报告"
+    assert item["agency"] == "示例县人民政府"

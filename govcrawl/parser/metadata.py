@@ -169,10 +169,15 @@ def find_title(lines: list[str], page_meta: dict, title_hint: str | None, header
         part = clean_title(part)
         if looks_like_report_title(part):
             return part
+    previous = ""
     for line in lines[:60]:
         candidate = clean_title(line)
         if looks_like_report_title(candidate):
+            if agency_from_title(candidate) is None and _looks_like_agency(previous) and len(previous) <= 30:
+                return previous + candidate  # a title broken over two lines: 示例县人民政府 / 2017年…年度报告
             return candidate
+        if candidate:
+            previous = candidate
     for candidate in (header.values.get("title"), header.values.get("summary"), title_hint):
         candidate = clean_title(candidate or "")
         if looks_like_report_title(candidate):
