@@ -31,7 +31,8 @@ Why a scheduler subclass rather than the stock one:
   an idle worker stays open (``DontCloseSpider``) while the shared queue is non-empty or another live worker is
   busy. Workers whose heartbeat is older than ``GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT`` seconds count as gone.
 - **Stopping early.** Scrapy's graceful close (``CLOSESPIDER_*``, one Ctrl-C) finishes the requests in
-  progress, and the requests they yield land in Redis. A hard kill loses the requests the worker had popped:
+  progress, and the requests they yield land in Redis; requests still waiting in the worker-local queue are
+  pushed back to Redis (or replaced by ``spider.resume_request(request)`` when they cannot be serialised). A hard kill loses the requests the worker had popped:
   they are in the dupefilter, so nobody refetches them (scrapy-redis has no acknowledgement step).
 - **Clean finish.** When the last live worker finishes (reason ``finished``) with an empty queue, it clears the
   dupefilter and the queue so the next crawl starts fresh; other close reasons keep them for resuming.
@@ -157,9 +158,8 @@ class SharedFrontierScheduler(Scheduler):
             if loop is not None and loop.running:
                 loop.stop()
         self.server.hdel(self.workers_key, self.worker_id)
-        if self._local:
-            logger.warning("Worker %s closes with %d worker-local requests unprocessed", self.worker_id,
-                           len(self._local))
+        if self._local and reason != "finished":
+            self._return_local_requests()
         if reason == "finished" and len(self.queue) == 0 and not self.live_workers():
             self.flush()
             self._inc("govcrawl/distributed/flushed")
@@ -218,6 +218,34 @@ class SharedFrontierScheduler(Scheduler):
         heapq.heappush(self._local, (-request.priority, next(self._counter), request))
         if count:
             self._inc("govcrawl/distributed/local")
+
+    def _return_local_requests(self) -> None:
+        """A worker stopping early hands its unprocessed local requests back to Redis: they (or the report
+        they belong to) are in the dupefilter, so nobody else would fetch them. A request that cannot be
+        serialised is replaced by ``spider.resume_request(request)`` when the spider offers it (e.g. the
+        report page an attachment belongs to); otherwise it is lost, and counted."""
+        returned = lost = 0
+        resume = getattr(self.spider, "resume_request", None)
+        while self._local:
+            request = heapq.heappop(self._local)[2]
+            for candidate in (request, resume(request) if callable(resume) else None):
+                if candidate is None:
+                    continue
+                try:
+                    self.queue.push(candidate)
+                except (pickle.PicklingError, TypeError, AttributeError, ValueError):
+                    continue
+                returned += 1
+                break
+            else:
+                lost += 1
+                logger.warning("Worker %s stops early: %s cannot be returned to Redis and is lost", self.worker_id,
+                               request.url)
+        self._inc("govcrawl/distributed/returned", returned)
+        if lost:
+            self._inc("govcrawl/distributed/lost", lost)
+        logger.info("Worker %s returned %d local requests to %s (%d lost)", self.worker_id, returned,
+                    self.queue.key, lost)
 
     def _pull_when_idle(self) -> None:
         """A Scrapy engine with nothing in progress asks its scheduler for work only on its 5 s heartbeat;

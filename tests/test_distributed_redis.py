@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -149,14 +150,24 @@ def test_addon_switches_scheduler_and_dupefilter_only_when_enabled() -> None:
         DistributedAddon().update_settings(Settings({"GOVCRAWL_DISTRIBUTED": True}))
 
 
-def _scheduler(client: redis.Redis, name: str = "unit") -> SharedFrontierScheduler:
+class ResumableSpider(Spider):
+    """Offers the hook the scheduler uses for requests it cannot serialise when a worker stops early."""
+
+    name = "unit"
+
+    def resume_request(self, request: Request) -> Request | None:
+        parent = request.meta.get("govcrawl_parent_url")
+        return Request(parent, dont_filter=True, meta={"govcrawl_role": "report"}) if parent else None
+
+
+def _scheduler(client: redis.Redis, name: str = "unit", spider: Spider | None = None) -> SharedFrontierScheduler:
     """A scheduler on the real Redis, opened for a bare spider (no crawl, so no timers)."""
     scheduler = SharedFrontierScheduler(
         client, persist=True, queue_key="govcrawl:%(spider)s:requests",
         dupefilter=SharedDupeFilter(client, key=f"govcrawl:{name}:dupefilter"),
         dupefilter_key="govcrawl:%(spider)s:dupefilter",
     )
-    scheduler.open(Spider(name=name))
+    scheduler.open(spider or Spider(name=name))
     return scheduler
 
 
@@ -183,6 +194,25 @@ def test_requests_carrying_worker_state_stay_local(redis_url, frontier) -> None:
     finally:
         scheduler.close("shutdown")
         flush_frontier(redis_url, "unit")
+
+
+def test_worker_stopping_early_returns_its_local_requests_to_redis(redis_url, frontier) -> None:
+    client = redis.Redis.from_url(redis_url)
+    scheduler = _scheduler(client, spider=ResumableSpider())
+    picklable = Request("http://127.0.0.1:1/P1.pdf", dont_filter=True, meta={"govcrawl_role": "attachment"})
+    holding_state = Request("http://127.0.0.1:1/P2.pdf", dont_filter=True, meta={
+        "govcrawl_role": "attachment", "govcrawl_parent_url": "http://127.0.0.1:1/t2023_2.html",
+        "govcrawl_capture": {"warc_ref": threading.Lock()}})
+    orphan = Request("http://127.0.0.1:1/P3.pdf", dont_filter=True, meta={"govcrawl_role": "attachment",
+                                                                          "lock": threading.Lock()})
+    for request in (picklable, holding_state, orphan):
+        scheduler.enqueue_request(request)
+    assert client.zcard("govcrawl:unit:requests") == 0  # all three are worker-local while it runs
+    scheduler.close("shutdown")
+    returned = {pickle.loads(raw)["url"] for raw in client.zrange("govcrawl:unit:requests", 0, -1)}
+    # the picklable one goes back as is, the one holding a lock is replaced by its report page, the orphan is lost
+    assert returned == {"http://127.0.0.1:1/P1.pdf", "http://127.0.0.1:1/t2023_2.html"}
+    flush_frontier(redis_url, "unit")
 
 
 def test_idle_worker_waits_for_busy_workers_and_queued_requests(redis_url, frontier) -> None:
