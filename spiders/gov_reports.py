@@ -36,6 +36,7 @@ from govcrawl.discovery.links import (
     decode_html,
     is_attachment_url,
     list_links,
+    may_have_attachments,
     parse_html,
 )
 from govcrawl.discovery.pagination import (
@@ -423,8 +424,10 @@ class GovReportsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("govcrawl/reports/attachment_only")
             yield CaptureItem(**capture, attachments=[])
             return
-        text, _ = decode_html(response.body, None)
-        pending = attachment_links(parse_html(text, response.url), response.url)
+        pending: list[AttachmentLink] = []
+        if may_have_attachments(response.body):
+            text, _ = decode_html(response.body, None)
+            pending = attachment_links(parse_html(text, response.url), response.url)
         site = self.sites_by_name[response.meta["govcrawl_site"]]
         pending = [a for a in pending if site.allows(a.url)]
         yield from self._next_attachment(capture, pending, site.name)

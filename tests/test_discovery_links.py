@@ -86,3 +86,11 @@ def test_decode_html_charsets() -> None:
     assert decode_html(gbk_text.encode("gbk"), None)[0] == gbk_text  # no declaration at all
     utf8 = text.replace("gb2312", "utf-8")
     assert decode_html(utf8.encode("utf-8"), "gbk") == (utf8, "utf-8")  # UTF-8 wins when it validates
+
+
+def test_attachment_precheck() -> None:
+    from govcrawl.discovery.links import may_have_attachments
+
+    assert may_have_attachments(b'<a href="./P020240308382295081505.PDF">')
+    assert may_have_attachments(b'<a href="/module/download/downfile.jsp?classid=0&filename=ab">')
+    assert not may_have_attachments("<div class=TRS_Editor>一、总体情况 www.gov.cn/index.html</div>".encode("gbk"))

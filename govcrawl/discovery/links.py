@@ -30,6 +30,7 @@ _TEMPLATE_JUNK_RE = re.compile(r"\{\{|\}\}|\$\{|\{%|<%|%>|^@|^el\.|^item\.")
 _TEMPLATE_ATTR_RE = re.compile(r"^(?:ms-attr-href|ms-href|v-bind:href|:href|ng-href|data-ng-href|x-bind:href)$", re.I)
 _FILE_APPENDIX_RE = re.compile(r"""file_appendix\s*=\s*['"](.*?)['"]\s*;""", re.DOTALL)
 _WS_RE = re.compile(r"\s+")
+_ATTACHMENT_HINT_RE = re.compile(rb"\.(?:pdf|docx?|wps|ofd|xlsx?|et)\b|downfile\.jsp|viewer\.html|file_appendix", re.I)
 
 
 @dataclass
@@ -199,6 +200,11 @@ def _viewer_file(url: str) -> str | None:
         return None
     files = parse_qs(parts.query).get("file")
     return urljoin(url, files[0]) if files else None
+
+
+def may_have_attachments(body: bytes) -> bool:
+    """Cheap byte-level pre-check: False means the page certainly links no attachment (skip parsing it)."""
+    return bool(_ATTACHMENT_HINT_RE.search(body))
 
 
 def attachment_links(doc: lxml.html.HtmlElement, base_url: str) -> list[AttachmentLink]:
