@@ -59,11 +59,12 @@ except Exception:  # pragma: no cover - only where the binding is missing
     _to_simplified = fallback_to_simplified
 
 
-_CN_DIGIT = {"〇": "0", "○": "0", "零": "0", "O": "0", "一": "1", "二": "2", "三": "3", "四": "4",
+_CN_DIGIT = {"〇": "0", "○": "0", "零": "0", "O": "0", "0": "0", "一": "1", "二": "2", "三": "3", "四": "4",
              "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
-# Four numeral characters followed by 年 (二〇二三年, 二零二三年度, 二○二○年; ○ U+25CB is a common typo for 〇).
+# Four numeral characters followed by 年 (二〇二三年, 二零二三年度, 二○二○年; ○ U+25CB and a digit 0 are
+# common typos for 〇).
 # Requiring 年 keeps unit names such as 第一中学 intact.
-_CN_YEAR_RE = re.compile(r"([〇○零O一二三四五六七八九]{4})(?=年)")
+_CN_YEAR_RE = re.compile(r"([〇○零O0一二三四五六七八九]{4})(?=年)")
 # Pinyin glosses inserted by spam mirrors: 公務(wù), 報(bào).
 _PINYIN_GLOSS_RE = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]{1,7}\)")
 _WHITESPACE_RE = re.compile(r"\s+")
@@ -117,7 +118,8 @@ _TRAILING_DATE_RE = re.compile(r"[\[(]?\d{4}[-./]\d{1,2}[-./]\d{1,2}[\])]?$")
 # Suffixes that still denote the report itself: 图片版/超链版/文字版/全真版/PDF版 (domain guide §2.6),
 # corrected editions, and a bracketed year (汉阴县人民政府信息公开工作年度报告(2017年度)).
 _SUFFIX_RE = re.compile(
-    r"[(\[【](?:图片版|超链版|超链接版|文字版|全真版|pdf版|word版|简版|图文版|更正版|修订版|更正|修订"
+    r"[(\[【](?:图片版|超链版|超链接版|文字版|全真版|pdf版|word版|简版|图文版|更正版|修订版|更正|修订|全文|正文"
+    r"|pdf|docx?|word"
     r"|(?:19|20)\d{2}年?度?)[)\]】]$",
     re.IGNORECASE,
 )
