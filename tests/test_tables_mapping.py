@@ -215,3 +215,30 @@ def test_junk_grids_do_not_raise() -> None:
     grids = [None, [None, ["一、本年新收政府信息公开申请数量", None, 3, 4.5]], [], "text", [[]]]
     result = read_standard_tables(grids, "")  # type: ignore[arg-type]
     assert result.tables["t3_applications"]["values"]["new_received"]["natural_person"] == 0
+
+
+def test_t4_with_heading_row_and_row_label_in_flattened_text() -> None:
+    text = "\n".join([
+        "四、政府信息公开行政复议、行政诉讼情况 | |||",
+        "行政复议 | 行政诉讼 | |||||||||||||",
+        "结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 | 未经复议直接起诉 | 复议后起诉 | ||||||||",
+        "结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 | 结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 | |||||",
+        "件数 | 1 | 0 | 0 | 0 | 1 | 0 | 2 | 0 | 0 | 2 | 0 | 0 | 0 | 0 | 0 |",
+    ])
+    result = read_standard_tables(None, text)
+    counts = result.tables["t4_review_litigation"]["values"]["counts"]
+    assert (counts["review_upheld"], counts["review_total"], counts["suit_direct_corrected"],
+            counts["suit_direct_total"], counts["suit_after_review_total"]) == (1, 1, 2, 2, 0)
+    assert result.template is None  # table 四 is the same in both templates
+    assert any("template ambiguous" in issue for issue in result.issues)
+
+
+def test_t4_aligned_with_label_column() -> None:
+    grid = [["四、政府信息公开行政复议、行政诉讼情况"] * 16,
+            ["项目"] + ["行政复议"] * 5 + ["行政诉讼"] * 10,
+            ["项目"] + ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] + ["未经复议直接起诉"] * 5 + ["复议后起诉"] * 5,
+            ["项目"] + ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3,
+            ["件数"] + [str(n) for n in (1, 2, 3, 4, 10, 0, 1, 0, 0, 1, 2, 0, 0, 0, 2)]]
+    counts = read_tables_from_grids([grid]).tables["t4_review_litigation"]["values"]["counts"]
+    assert (counts["review_pending"], counts["review_total"], counts["suit_direct_total"],
+            counts["suit_after_review_upheld"]) == (4, 10, 1, 2)

@@ -142,7 +142,7 @@ def segment(grids: list[Grid]) -> list[Block]:
                     current = start(kind, key)
                 elif key:
                     current.key = key
-                if kind != "t2":
+                if kind != "t2" and not _SECTION_HEADING.match(fold("".join(cells))):
                     current.rows.append(cells)
                     current.row_grids.append(gi)
                 current.grids.add(gi)
@@ -352,9 +352,10 @@ def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[di
     issues: list[str] = []
     for cells in block.rows:
         if is_t4:
-            all_values = len(cells) >= 5 and all(parse_cell(c).is_value for c in cells if c.strip())
-            if not data_rows and all_values and (header_rows or _t4_data_like(cells)) \
-                    and any(c.strip() for c in cells):
+            texts = sum(1 for c in cells if c.strip() and not parse_cell(c).is_value)
+            filled = sum(1 for c in cells if c.strip()) - texts
+            if (not data_rows and len(cells) - texts >= 5 and texts <= 2 and not _is_header_row(cells, spec)
+                    and (filled >= 5 or (header_rows and filled >= 1))):
                 labels, end = row_labels(cells)
                 data_rows.append(("counts", cells, end))
                 row_score += EXACT

@@ -38,7 +38,7 @@ class TableSpec:
     rows: list[RowSpec]
     unit: str | None
     children: dict[str, int] = field(default_factory=dict)  # group core -> number of direct children
-    group_cores: frozenset[str] = frozenset()
+    group_cores: tuple[str, ...] = ()  # in template order
     exact_columns: frozenset[str] = frozenset()  # every column label/variant core
 
     def __post_init__(self) -> None:
@@ -94,7 +94,7 @@ def table_specs(template_id: str) -> dict[str, TableSpec]:
                     kids.append(path[depth + 1])
         specs[table["key"]] = TableSpec(
             template_id, table["key"], columns, rows, table.get("unit"),
-            {g: len(k) for g, k in children.items()}, frozenset(children),
+            {g: len(k) for g, k in children.items()}, tuple(children),
         )
     return specs
 
