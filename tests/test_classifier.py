@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govcrawl.discovery import classifier
 from govcrawl.discovery.classifier import (
@@ -292,3 +294,31 @@ def test_image_only_page_is_confirmed_by_title_alone() -> None:
 def test_page_title_near_miss_wins_over_column_segment() -> None:
     is_report, reason = classify_page("关于2022年度政府信息公开工作年度报告的说明 - 政府信息公开年报 - 泰州市", "")
     assert not is_report and "说明" in reason
+
+
+# ----------------------------------------------------------------------------------------------- robustness
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=80))
+def test_any_text_gets_a_verdict_and_a_reason(text: str) -> None:
+    is_report, reason = classify_title(text)
+    assert isinstance(is_report, bool)
+    assert reason.startswith("accept" if is_report else "reject")
+    title_year(text)
+    classify_page(text, text)
+
+
+LABELLED = load_labelled_titles()
+_FULL_WIDTH = {ord(c): ord(c) + 0xFEE0 for c in "0123456789()[]"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(LABELLED), st.lists(st.integers(min_value=0, max_value=60), max_size=4),
+       st.sampled_from([" ", "\u3000", "\xa0", "\t"]), st.booleans())
+def test_spacing_and_width_do_not_change_the_verdict(row, positions, space, full_width) -> None:
+    expected, title = row
+    for position in sorted(set(positions), reverse=True):
+        title = title[:position] + space + title[position:]
+    if full_width:
+        title = title.translate(_FULL_WIDTH)
+    assert is_report_title(title) == expected, (title, classify_title(title))
