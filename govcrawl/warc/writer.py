@@ -10,6 +10,7 @@ as soon as it is written, so a crash (even SIGKILL) loses at most the record gro
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import queue
 import socket
@@ -25,6 +26,7 @@ from warcio.warcwriter import WARCWriter
 
 from govcrawl.warc.records import WARC_VERSION, build_warcinfo_record
 
+logger = logging.getLogger(__name__)
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
 _SERIAL = itertools.count(1)
@@ -188,7 +190,8 @@ class WarcRef:
     def _resolve(self, location: RecordLocation | None, error: BaseException | None = None) -> None:
         with self._lock:
             if location is not None:
-                self.warc_filename, self.warc_offset, self.warc_length = location
+                self.warc_filename, self.warc_offset = location.filename, location.offset
+                self.warc_length = location.length
             self.error = error
             self._event.set()
             callbacks, self._callbacks = self._callbacks, []
@@ -301,13 +304,20 @@ class BackgroundWarcWriter:
                 locations = self.writer.write_group(records)
             except BaseException as exc:  # noqa: BLE001 - reported through the refs, the crawl goes on
                 self.errors += 1
+                logger.error("WARC write failed: %r", exc)
                 for ref in refs.values():
                     ref._resolve(None, exc)
                 continue
             for index, ref in refs.items():
-                ref._resolve(locations[index])
+                try:
+                    ref._resolve(locations[index])
+                except Exception:  # a failing waiter callback must not kill the writer thread
+                    logger.exception("WARC ref callback failed")
             if self.on_written:
-                self.on_written(locations)
+                try:
+                    self.on_written(locations)
+                except Exception:
+                    logger.exception("WARC on_written callback failed")
 
     def close(self, timeout: float | None = None) -> None:
         """Write everything queued, stop the thread, close the current file."""
