@@ -64,6 +64,8 @@ def challenge_kind(status: int, body: bytes, headers: dict[str, Any] | None = No
     for other challenge statuses with a script, ``cookie_script`` for a 200 whose tiny body only sets a
     cookie and reloads.
     """
+    if status not in CHALLENGE_STATUSES and not (status == 200 and len(body) < 2048):
+        return None  # the common case, decided without scanning the body
     head = body[:20000]
     has_script = bool(_SCRIPT_RE.search(head))
     if status == 412 and has_script:
