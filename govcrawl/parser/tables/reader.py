@@ -37,7 +37,7 @@ class Block:
 
     kind: str  # "t2" | "t3" | "t4"
     key: str | None
-    rows: list[list[str]] = field(default_factory=list)
+    rows: list[tuple[str, ...]] = field(default_factory=list)
     grids: set[int] = field(default_factory=set)
     row_grids: list[int] = field(default_factory=list)  # grid index of each row
 
@@ -71,8 +71,14 @@ def _anchor(cells: list[str]) -> tuple[str, str | None] | str | None:
     return None
 
 
-def row_labels(cells: list[str]) -> tuple[list[str], int]:
+def row_labels(cells: list[str] | tuple[str, ...]) -> tuple[list[str], int]:
     """Label cells of a row (non-empty text cells before the first non-empty value) and where values start."""
+    labels, end = _row_labels(tuple(cells))
+    return list(labels), end
+
+
+@lru_cache(maxsize=32768)
+def _row_labels(cells: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
     labels: list[str] = []
     end = 0
     for i, cell in enumerate(cells):
@@ -83,7 +89,7 @@ def row_labels(cells: list[str]) -> tuple[list[str], int]:
         if not labels or core(labels[-1]) != core(cell):
             labels.append(cell)
         end = i + 1
-    return labels, end
+    return tuple(labels), end
 
 
 def _row_kind(cells: list[str]) -> str | None:
@@ -97,8 +103,14 @@ def _row_kind(cells: list[str]) -> str | None:
     return None
 
 
-def _is_header_row(cells: list[str], spec: TableSpec) -> bool:
+def _is_header_row(cells: list[str] | tuple[str, ...], spec: TableSpec) -> bool:
     """A column-header row: no value in it and a label-column header or two exact column/group labels."""
+    return _is_header_row_cached(tuple(cells), spec.template_id, spec.key)
+
+
+@lru_cache(maxsize=32768)
+def _is_header_row_cached(cells: tuple[str, ...], template_id: str, table_key: str) -> bool:
+    spec = table_specs(template_id)[table_key]
     hits = set()
     label_header = False
     for cell in cells:
@@ -126,7 +138,8 @@ def segment(grids: list[Grid]) -> list[Block]:
 
     for gi, grid in enumerate(grids):
         first = True
-        for cells in grid:
+        for row in grid:
+            cells = tuple(row)
             if not any(c.strip() for c in cells):
                 continue
             anchor = _anchor(cells)
@@ -221,12 +234,20 @@ def _column_match(leaf: str, groups: tuple[str, ...], col, spec: TableSpec) -> f
 
 
 def _align(leaves: list[tuple[int, str, tuple[str, ...]]], spec: TableSpec) -> dict[str, tuple[int, float]]:
+    """Header leaves -> template columns (cached: the same headers recur across reports)."""
+    return dict(_align_cached(tuple(leaves), spec.template_id, spec.key))
+
+
+@lru_cache(maxsize=4096)
+def _align_cached(leaves: tuple[tuple[int, str, tuple[str, ...]], ...], template_id: str, table_key: str
+                  ) -> dict[str, tuple[int, float]]:
     """Header leaves -> template columns: col key -> (position, score).
 
     A column whose label is unique in the template and matches exactly one leaf exactly is taken wherever it
     stands (columns may come in any order); the rest (repeated labels such as table 四's 结果维持/总计, and
     truncated labels) are aligned in order, group labels breaking ties.
     """
+    spec = table_specs(template_id)[table_key]
     out: dict[str, tuple[int, float]] = {}
     label_counts: dict[str, int] = {}
     for col in spec.columns:
@@ -290,7 +311,15 @@ def _group_of(c: str, spec: TableSpec) -> str | None:
     return None
 
 
-def _aligned_leaves(header_rows: list[list[str]], spec: TableSpec, width: int) -> list[tuple[int, str, tuple]]:
+def _aligned_leaves(header_rows: list, spec: TableSpec, width: int) -> list[tuple[int, str, tuple]]:
+    """Per grid column: the header leaf label (lowest label matching a template column) and its group path."""
+    return list(_aligned_leaves_cached(tuple(map(tuple, header_rows)), spec.template_id, spec.key, width))
+
+
+@lru_cache(maxsize=4096)
+def _aligned_leaves_cached(header_rows: tuple[tuple[str, ...], ...], template_id: str, table_key: str,
+                           width: int) -> tuple[tuple[int, str, tuple], ...]:
+    spec = table_specs(template_id)[table_key]
     leaves = []
     for j in range(width):
         path: list[str] = []
@@ -307,10 +336,18 @@ def _aligned_leaves(header_rows: list[list[str]], spec: TableSpec, width: int) -
             if path[k] not in LABEL_COLUMN_HEADERS and any(best_score(path[k], col.cores) for col in spec.columns):
                 leaves.append((j, path[k], tuple(path[:k])))
                 break
-    return leaves
+    return tuple(leaves)
 
 
-def _flattened_leaves(header_rows: list[list[str]], spec: TableSpec) -> list[tuple[int, str, tuple]]:
+def _flattened_leaves(header_rows: list, spec: TableSpec) -> list[tuple[int, str, tuple]]:
+    """Leaf labels of a flattened header, in value order, through the template's group tree."""
+    return list(_flattened_leaves_cached(tuple(map(tuple, header_rows)), spec.template_id, spec.key))
+
+
+@lru_cache(maxsize=4096)
+def _flattened_leaves_cached(header_rows: tuple[tuple[str, ...], ...], template_id: str, table_key: str
+                             ) -> tuple[tuple[int, str, tuple], ...]:
+    spec = table_specs(template_id)[table_key]
     seq: list[tuple[str, tuple[str, ...]]] | None = None
     for row in header_rows:
         labels = []
@@ -339,7 +376,7 @@ def _flattened_leaves(header_rows: list[list[str]], spec: TableSpec) -> list[tup
                 new.append((nxt, (*groups, group)))
         new.extend((c, ()) for c in pending)
         seq = new
-    return [(i, c, groups) for i, (c, groups) in enumerate(seq or [])]
+    return tuple((i, c, groups) for i, (c, groups) in enumerate(seq or []))
 
 
 def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[dict[str, Any], float, list[str]]:
