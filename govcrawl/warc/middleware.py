@@ -118,9 +118,10 @@ class WarcArchiveMiddleware:
         return middleware
 
     # stats callbacks run on the writer thread; only that thread touches these keys
-    def _file_opened(self, name: str) -> None:
+    def _file_opened(self, warcinfo: RecordLocation) -> None:
         if self.stats is not None:
             self.stats.inc_value("warc/files")
+            self._records_written([warcinfo])
 
     def _records_written(self, locations: list[RecordLocation]) -> None:
         if self.stats is not None:

@@ -98,7 +98,7 @@ def build_request_record(
     if body and "content-length" not in names:
         pairs.append(("Content-Length", str(len(body))))
     http_headers = RawStatusAndHeaders(
-        f"{method} {request_target(url)} {protocol}", pairs, protocol=protocol, is_http_request=True
+        f"{method} {request_target(url)} {protocol}", pairs, is_http_request=True
     )
     warc_headers = {
         "WARC-Record-ID": record_id or new_record_id(),
@@ -146,7 +146,7 @@ def response_http_headers(
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = "Unknown"
-    return RawStatusAndHeaders(f"{protocol} {status} {reason}", pairs, protocol=protocol)
+    return RawStatusAndHeaders(f"{status} {reason}", pairs, protocol=protocol)
 
 
 def build_response_record(

@@ -64,7 +64,7 @@ class WarcWriter:
         max_size: int = DEFAULT_MAX_SIZE,
         info: dict[str, str] | None = None,
         fsync_interval: float = 1.0,
-        on_file_opened: Callable[[str], None] | None = None,
+        on_file_opened: Callable[[RecordLocation], None] | None = None,
     ) -> None:
         self.directory = os.fspath(directory)
         self.prefix = prefix
@@ -99,9 +99,9 @@ class WarcWriter:
         self._file = open(path, "xb")  # noqa: SIM115
         OPEN_PATHS.add(path)
         self._warc = WARCWriter(self._file, gzip=True, warc_version=WARC_VERSION)
-        self._write_now([build_warcinfo_record(self._name, self.info)])
+        (warcinfo,) = self._write_now([build_warcinfo_record(self._name, self.info)])
         if self.on_file_opened:
-            self.on_file_opened(self._name)
+            self.on_file_opened(warcinfo)
 
     def _write_now(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
         assert self._warc is not None and self._name is not None
