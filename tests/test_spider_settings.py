@@ -89,3 +89,17 @@ def test_challenge_middleware_reports_by_name_and_retries_in_browser_only_when_a
         else:
             assert result is response
     assert site_from_url("http://127.0.0.1:8080/x").name == "127.0.0.1:8080"
+
+
+def test_spider_arguments_choose_the_sites(tmp_path) -> None:
+    default = GovReportsSpider()
+    assert [s.name for s in default.registry] == [s.name for s in __import__("govcrawl.sites").sites.load_registry()]
+    adhoc = GovReportsSpider(start_urls="http://127.0.0.1:8080/a/,http://127.0.0.1:8080/b/, http://127.0.0.1:9090/c/")
+    assert {s.name: s.start_urls for s in adhoc.registry} == {
+        "127.0.0.1:8080": ["http://127.0.0.1:8080/a/", "http://127.0.0.1:8080/b/"],
+        "127.0.0.1:9090": ["http://127.0.0.1:9090/c/"],
+    }
+    registry = tmp_path / "sites.toml"
+    registry.write_text('[[site]]\nname = "x"\nstart_urls = ["http://x.gov.cn/ndbg/"]\nrender_js = true\n', encoding="utf-8")
+    from_file = GovReportsSpider(sites=str(registry))
+    assert from_file.sites_by_name["x"].render_js
