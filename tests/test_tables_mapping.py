@@ -242,3 +242,14 @@ def test_t4_aligned_with_label_column() -> None:
     counts = read_tables_from_grids([grid]).tables["t4_review_litigation"]["values"]["counts"]
     assert (counts["review_pending"], counts["review_total"], counts["suit_direct_total"],
             counts["suit_after_review_upheld"]) == (4, 10, 1, 2)
+
+
+def test_blank_total_column_is_skipped_not_failed() -> None:
+    body = [_row("一、本年新收政府信息公开申请数量", "2", "1", "0", "0", "0", "0", ""),
+            _row("二、上年结转政府信息公开申请数量", "0", "0", "0", "0", "0", "0", "1")]
+    result = read_tables_from_grids([_t3_grid(body)])
+    row_total = next(c for c in check_tables(result.tables, result.template) if c["rule"] == "t3_row_total")
+    assert row_total["ok"] is False  # 二's 总计 says 1 where its columns sum to 0
+    assert "carried_over: 0+0+0+0+0+0=0 ≠ 1" in row_total["detail"]
+    assert "new_received: 总计 left blank" in row_total["detail"]
+    assert figures_from_tables(result.tables)["applications_new_total"] == 3
