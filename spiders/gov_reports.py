@@ -185,6 +185,7 @@ class GovReportsSpider(scrapy.Spider):
 
         return {
             "playwright": True,
+            "govcrawl_rendered": True,  # the response body is the rendered DOM, not the server's payload
             "playwright_page_event_handlers": {"response": on_response},
             "playwright_page_methods": waits,
             "govcrawl_browser_exchanges": exchanges,

@@ -103,3 +103,12 @@ def test_spider_arguments_choose_the_sites(tmp_path) -> None:
     registry.write_text('[[site]]\nname = "x"\nstart_urls = ["http://x.gov.cn/ndbg/"]\nrender_js = true\n', encoding="utf-8")
     from_file = GovReportsSpider(sites=str(registry))
     assert from_file.sites_by_name["x"].render_js
+
+
+def test_crawl_command_rejects_a_bad_registry_clearly(tmp_path, capsys) -> None:
+    from govcrawl.cli import main
+
+    bad = tmp_path / "sites.toml"
+    bad.write_text('[[site]]\nname = "x"\nstart_urls = ["x.gov.cn/ndbg/"]\n', encoding="utf-8")
+    assert main(["crawl", "--sites", str(bad)]) == 2
+    assert "start URL is not an http(s) URL: 'x.gov.cn/ndbg/'" in capsys.readouterr().out
