@@ -160,3 +160,17 @@ def test_arbitrary_grids_and_text_never_raise_and_fit_the_schema(grids, text) ->
     assert set(figures_from_tables(result.tables)) <= {
         "applications_new_total", "applications_carried_total", "granted_total", "results_total",
         "carried_next_total", "review_total", "litigation_direct_total", "litigation_after_review_total"}
+
+
+@pytest.mark.parametrize("template_id", ["gbf_2019", "gbf_2021"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_zero_report_in_every_layout(template_id: str, layout: str) -> None:
+    """A 零报告 (every cell 0): with blank zeros even table 四's data row is one empty row."""
+    values = random_consistent_values(template_id, random.Random(0))
+    zeros = {t: {r: dict.fromkeys(cells, 0) for r, cells in rows.items()} for t, rows in values.items()}
+    result = read_standard_tables(html_tables_to_grids(render_tables_html(template_id, zeros, layout)), "")
+    assert result.template == template_id
+    assert _values(result) == zeros
+    assert all(check["ok"] for check in check_tables(result.tables, result.template))
+    if layout == "blank_zeros":
+        assert len(result.tables["t4_review_litigation"]["blank_cells"]) == 15

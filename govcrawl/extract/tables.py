@@ -159,7 +159,8 @@ def _directly_follows(first: etree._Element, second: etree._Element) -> bool:
 
 
 def html_tables_to_grids(root_or_html: etree._Element | str | bytes, *, merge_split: bool = True) -> list[Grid]:
-    """All tables of a page (or element) as grids; empty tables dropped, adjacent same-width tables merged."""
+    """All tables of a page (or element) as grids; tables without text dropped (empty rows are kept: an
+    all-blank data row means zeros), adjacent same-width tables merged."""
     if isinstance(root_or_html, str | bytes):
         if not root_or_html.strip():
             return []
@@ -169,8 +170,8 @@ def html_tables_to_grids(root_or_html: etree._Element | str | bytes, *, merge_sp
     grids: list[Grid] = []
     last: etree._Element | None = None  # the table whose rows ended the last grid
     for table in root.iter("table"):
-        grid = [row for row in table_to_grid(table) if any(row)]
-        if not grid:
+        grid = table_to_grid(table)
+        if not any(any(row) for row in grid):
             continue
         if (merge_split and last is not None and len(grids[-1][0]) == len(grid[0])
                 and table not in set(last.iterdescendants("table")) and _directly_follows(last, table)):

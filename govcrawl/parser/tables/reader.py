@@ -141,6 +141,9 @@ def segment(grids: list[Grid]) -> list[Block]:
         for row in grid:
             cells = tuple(row)
             if not any(c.strip() for c in cells):
+                if current is not None and current.kind == "t4" and current.rows and not _has_data(current):
+                    current.rows.append(cells)  # an all-blank data row: zeros left blank
+                    current.row_grids.append(gi)
                 continue
             anchor = _anchor(cells)
             if anchor == "end":
@@ -178,7 +181,13 @@ def segment(grids: list[Grid]) -> list[Block]:
 
 
 def _has_data(block: Block) -> bool:
-    return any(_row_kind(r) for r in block.rows) or (block.kind == "t4" and any(_t4_data_like(r) for r in block.rows))
+    """Has the block got a data row yet (a header row ending in 总计 is not one)?"""
+    if block.kind == "t4":
+        return any(_t4_data_like(r) for r in block.rows)
+    if block.kind == "t3":
+        spec = _family_spec("t3")
+        return any(_row_kind(r) and not _is_header_row(r, spec) for r in block.rows)
+    return any(_row_kind(r) for r in block.rows)
 
 
 def _family_spec(kind: str) -> TableSpec:
@@ -412,10 +421,14 @@ def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[di
         seen_rows.add(key)
         data_rows.append((key, cells, end))
         row_score += score
-    if is_t4 and not data_rows:  # all-blank data row (blank zeros): the first empty row after the header
-        for cells in block.rows[len(header_rows):]:
-            if len(cells) >= 5 and not any(c.strip() for c in cells):
+    if is_t4 and not data_rows:  # all-blank data row (blank zeros): the first empty row after a header row
+        seen_header = False
+        for cells in block.rows:
+            if any(c.strip() for c in cells):
+                seen_header = True
+            elif seen_header and len(cells) >= 5:
                 data_rows.append(("counts", cells, 0))
+                header_rows = [r for r in header_rows if r is not cells]
                 break
     width = max((len(r) for r in header_rows), default=0)
     if aligned:
