@@ -658,7 +658,7 @@ class CrawlSession:
             "role": request.meta.get("govcrawl_role"), "etag": etag, "last_modified": last_modified,
             "content_type": _header(headers, b"Content-Type"),
         }
-        self._pending.append((response.meta.get("warc_ref"), row))
+        self._pending.append((request.meta.get("warc_ref"), row))
         self.flush_captures()
 
     def flush_captures(self, *, final: bool = False, timeout: float = 60.0) -> None:

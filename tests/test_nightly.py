@@ -1,0 +1,235 @@
+"""``govcrawl nightly`` end to end on the mock portal: incremental re-crawl with revisits, crash recovery."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from govcrawl.catalog import Catalog, canonical_url
+from govcrawl.demo.portal import Portal
+from govcrawl.nightly import REQUIRED_COMPONENTS, component_settings
+
+pytestmark = pytest.mark.timeout(600)
+
+#: fast but not instantaneous: kill points land mid-run
+CRAWL_SETTINGS = ["-s", "GOVCRAWL_FAST_LOCAL=True", "-s", "LOG_LEVEL=INFO"]
+SLOW_SETTINGS = ["-s", "CONCURRENT_REQUESTS=2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.05"]
+
+
+def nightly_command(start_url: str, archive: Path, output: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "govcrawl.cli", "nightly", "--start-urls", start_url, "--archive", str(archive),
+            "-o", str(output), *CRAWL_SETTINGS, *extra]
+
+
+def run_nightly(start_url: str, archive: Path, output: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(nightly_command(start_url, archive, output, *extra), capture_output=True, text=True,
+                          cwd="/", timeout=400)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def warc_files(archive: Path) -> list[Path]:
+    return sorted(archive.rglob("*.warc.gz"))
+
+
+def records(path: Path) -> list[tuple[str, str, str | None]]:
+    """(type, target URI, WARC-Profile) of every record of a WARC file."""
+    return [(rtype, uri, profile) for rtype, uri, profile, _ in sized_records(path)]
+
+
+def sized_records(path: Path) -> list[tuple[str, str, str | None, int]]:
+    """(type, target URI, WARC-Profile, compressed length) of every record of a WARC file."""
+    out = []
+    with open(path, "rb") as fh:
+        iterator = ArchiveIterator(fh)
+        for r in iterator:
+            r.content_stream().read()
+            out.append((r.rec_type, r.rec_headers.get_header("WARC-Target-URI"),
+                        r.rec_headers.get_header("WARC-Profile"), iterator.get_record_length()))
+    return out
+
+
+def assert_warcs_valid(archive: Path) -> None:
+    assert not list(archive.rglob("*.open")), "a .warc.gz.open file was left behind"
+    files = warc_files(archive)
+    assert files
+    for path in files:
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
+                               capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "digest pass" in check.stdout, check.stdout[:2000]
+
+
+def stable(item: dict) -> dict:
+    """An item minus its time-of-run fields (where and when it was archived)."""
+    return {k: v for k, v in item.items() if k != "source"}
+
+
+def catalog_reports(archive: Path) -> set[tuple[str, int, str]]:
+    conn = sqlite3.connect(archive / "catalog.sqlite")
+    try:
+        return set(conn.execute("SELECT canonical_url, version, content_hash FROM reports"))
+    finally:
+        conn.close()
+
+
+@pytest.fixture()
+def portal():
+    with Portal(sites=["county"]).start() as handle:
+        yield handle
+
+
+def test_required_components_are_added_only_when_missing() -> None:
+    extra = component_settings()
+    import govcrawl.settings as project
+
+    for name, required in REQUIRED_COMPONENTS.items():
+        current = getattr(project, name, {}) or {}
+        if all(key in current for key in required):
+            assert name not in extra
+        else:
+            merged = json.loads(extra[name])
+            assert all(merged[k] == v for k, v in current.items() if k not in required)
+            assert all(key in merged for key in required)
+
+
+def test_second_job_on_the_same_archive_is_refused(tmp_path: Path) -> None:
+    with open(tmp_path / ".nightly.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        done = run_nightly("http://127.0.0.1:9/x/", tmp_path, tmp_path / "o.jsonl")
+    assert done.returncode == 3 and "another nightly job" in done.stderr
+
+
+def test_bad_arguments_are_usage_errors(tmp_path: Path) -> None:
+    done = run_nightly("ftp://example/x", tmp_path, tmp_path / "o.jsonl")
+    assert done.returncode == 2 and "not an http(s) URL" in done.stderr
+
+
+def test_a_site_that_fails_entirely_makes_the_job_fail(tmp_path: Path, portal) -> None:
+    (start,) = portal.start_urls["county"]
+    dead = "http://127.0.0.1:9/zfxxgknb/index.html"  # discard port: connection refused
+    done = subprocess.run(
+        [sys.executable, "-m", "govcrawl.cli", "nightly", "--start-urls", f"{start},{dead}", "--archive",
+         str(tmp_path), *CRAWL_SETTINGS, "-s", "RETRY_TIMES=0"], capture_output=True, text=True, timeout=400)
+    assert done.returncode == 1, done.stdout + done.stderr
+    (report_path,) = (tmp_path / "runs").glob("run-*.json")
+    report = json.loads(report_path.read_text("utf-8"))
+    assert report["failed_sites"] == ["127.0.0.1:9"]
+    assert report["sites"]["127.0.0.1:9"]["errors"] >= 1
+    county = report["sites"][start.split("/")[2]]
+    assert county["new"] == len(portal.expected_reports("county")) and county["errors"] == 0
+    assert "FAILED 127.0.0.1:9" in done.stdout
+
+
+def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: Path, portal) -> None:
+    (start,) = portal.start_urls["county"]
+    archive = tmp_path / "archive"
+    first = run_nightly(start, archive, tmp_path / "n1.jsonl")
+    assert first.returncode == 0, first.stdout + first.stderr + (archive / "logs/run-1.log").read_text()[-3000:]
+    items1 = read_jsonl(tmp_path / "n1.jsonl")
+    expected = {canonical_url(u) for u in portal.expected_reports("county")}
+    assert {canonical_url(i["url"]) for i in items1} >= expected
+    files1 = set(warc_files(archive))
+    size1 = sum(p.stat().st_size for p in files1)
+
+    untouched = sorted(expected)
+    new_url = portal.add_report("county", year=2025)
+    edited_url = sorted(portal.expected_reports("county") - {new_url})[0]
+    portal.edit_report(edited_url)
+    portal.clear_requests()
+
+    second = run_nightly(start, archive, tmp_path / "n2.jsonl")
+    assert second.returncode == 0, second.stdout + second.stderr
+    items2 = read_jsonl(tmp_path / "n2.jsonl")
+    assert sorted(canonical_url(i["url"]) for i in items2) == sorted([canonical_url(new_url), canonical_url(edited_url)])
+
+    with Catalog(archive / "catalog.sqlite") as catalog:
+        versions = {(r["canonical_url"], r["version"]) for r in catalog.reports(latest_only=False, first_seen_run=2)}
+        assert versions == {(canonical_url(new_url), 1), (canonical_url(edited_url), 2)}
+        assert catalog.count_reports() == len(items1) + 1  # latest versions: one more report
+
+    report = json.loads((archive / "runs/run-2.json").read_text("utf-8"))
+    assert report["status"] == "finished" and report["failed_sites"] == []
+    assert (report["totals"]["new"], report["totals"]["changed"]) == (1, 1)
+    unchanged = [u for u in untouched if u != canonical_url(edited_url)]
+    assert report["totals"]["unchanged"] == len(items1) - 1 >= len(unchanged)
+
+    # the unchanged report pages were re-validated with conditional requests and answered 304 ...
+    conditional = [r for r in portal.site_requests("county")
+                   if {k.lower() for k in dict(r.headers)} & {"if-none-match", "if-modified-since"}]
+    assert len(conditional) >= len(unchanged)
+    # ... and archived as revisit records, not as second copies
+    new_files = sorted(set(warc_files(archive)) - files1)
+    assert new_files
+    revisits = {canonical_url(uri): profile for path in new_files for rtype, uri, profile in records(path)
+                if rtype == "revisit"}
+    for url in unchanged:
+        assert url in revisits, f"no revisit record for unchanged {url}"
+    assert "server-not-modified" in revisits[unchanged[0]]
+    full_copies = {canonical_url(uri) for path in new_files for rtype, uri, _ in records(path) if rtype == "response"}
+    assert canonical_url(new_url) in full_copies and canonical_url(edited_url) in full_copies
+    assert not (set(unchanged) & full_copies)
+    # an unchanged page costs a small revisit record instead of its full response record
+    first_copies = sum(n for path in files1 for rtype, uri, _, n in sized_records(path)
+                       if rtype == "response" and canonical_url(uri) in unchanged)
+    revisit_bytes = sum(n for path in new_files for rtype, uri, _, n in sized_records(path)
+                        if rtype == "revisit" and canonical_url(uri) in unchanged)
+    assert revisit_bytes < 0.2 * first_copies, (revisit_bytes, first_copies)
+    # the whole second crawl (request + metadata records, changed list pages, the two new captures included)
+    # adds well under half of what the first one wrote (a full second copy would add ~100%)
+    size2 = sum(p.stat().st_size for p in warc_files(archive))
+    assert size2 - size1 < 0.5 * size1, (size1, size2)
+    assert report["bytes_archived"] == size2 - size1
+    assert_warcs_valid(archive)
+
+
+def _crawl_until_killed(start: str, archive: Path, output: Path, portal, kill_after: int) -> None:
+    """Start a nightly job and SIGKILL it (wrapper and crawl) once the portal has served ``kill_after`` requests."""
+    portal.clear_requests()
+    process = subprocess.Popen(nightly_command(start, archive, output, *SLOW_SETTINGS), cwd="/",
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    try:
+        while len(portal.site_requests("county")) < kill_after:
+            assert process.poll() is None, f"crawl ended before {kill_after} requests"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_sigkilled_crawls_resume_without_losing_or_duplicating_reports(tmp_path: Path, portal) -> None:
+    (start,) = portal.start_urls["county"]
+    baseline = tmp_path / "baseline"
+    done = run_nightly(start, baseline, tmp_path / "baseline.jsonl")
+    assert done.returncode == 0, done.stdout + done.stderr
+    base_items = sorted((stable(i) for i in read_jsonl(tmp_path / "baseline.jsonl")), key=lambda i: i["url"])
+    base_rows = catalog_reports(baseline)
+    total_requests = len(portal.site_requests("county"))
+    assert len(base_items) >= len(portal.expected_reports("county"))
+
+    for kill_after in (3, total_requests // 2, total_requests - 4):
+        archive = tmp_path / f"killed-{kill_after}"
+        output = tmp_path / f"killed-{kill_after}.jsonl"
+        _crawl_until_killed(start, archive, output, portal, kill_after)
+        rerun = run_nightly(start, archive, output)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        report = json.loads((archive / "runs/run-1.json").read_text("utf-8"))
+        assert report["resumed"] and report["attempts"] == 2 and report["status"] == "finished"
+        items = sorted((stable(i) for i in read_jsonl(output)), key=lambda i: i["url"])
+        assert items == base_items, f"kill after {kill_after} requests"
+        assert catalog_reports(archive) == base_rows
+        assert_warcs_valid(archive)
