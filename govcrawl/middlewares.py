@@ -4,6 +4,9 @@
   (Scrapy's OffsiteMiddleware ignores ports).
 * :class:`ChallengeMiddleware` recognises JS cookie challenges (412/521 with a script), reports the site
   as ``govcrawl/blocked/<site>`` in the stats, and retries through the browser when the site allows it.
+* :class:`CanonicalRedirectMiddleware` is Scrapy's RedirectMiddleware, except that a redirect to the same
+  document (http -> https, adding/removing ``;jsessionid=``, tracking parameters) is not dropped by the
+  dupefilter, whose fingerprints are scheme- and session-blind.
 * :class:`OnDemandPlaywrightHandler` is an http/https download handler that behaves like Scrapy's default
   one and only starts scrapy-playwright (and Chromium) for the first request with ``meta["playwright"]``.
 """
@@ -15,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
 from govcrawl.discovery.traps import challenge_kind
+from govcrawl.discovery.urls import dedupe_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -113,6 +118,22 @@ class ChallengeMiddleware:
             return request.replace(meta=meta, dont_filter=True)
         request.meta["govcrawl_challenge"] = kind
         return response
+
+
+class CanonicalRedirectMiddleware(RedirectMiddleware):
+    """RedirectMiddleware that lets same-document redirects through the scheme-blind dupefilter.
+
+    With :class:`govcrawl.discovery.urls.CanonicalRequestFingerprinter`, ``http://x/a`` and ``https://x/a``
+    share a fingerprint, so Scrapy's redirect from one to the other would be filtered as a duplicate and
+    the page lost. Counted as ``govcrawl/redirect/same_document``.
+    """
+
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        result = super()._redirect(redirected, request, reason)
+        if not result.dont_filter and dedupe_key(result.url) == dedupe_key(request.url):
+            result.dont_filter = True
+            self.crawler.stats.inc_value("govcrawl/redirect/same_document")
+        return result
 
 
 class OnDemandPlaywrightHandler(HTTP11DownloadHandler):

@@ -75,6 +75,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's offsite middleware ignores ports; ours replaces it.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "govcrawl.middlewares.ChallengeMiddleware": 580,
+    # same-document redirects (http -> https) must pass the scheme-blind dupefilter
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "govcrawl.middlewares.CanonicalRedirectMiddleware": 600,
     "govcrawl.warc.middleware.WarcArchiveMiddleware": 950,
 }
 ITEM_PIPELINES = {

@@ -112,3 +112,18 @@ def test_crawl_command_rejects_a_bad_registry_clearly(tmp_path, capsys) -> None:
     bad.write_text('[[site]]\nname = "x"\nstart_urls = ["x.gov.cn/ndbg/"]\n', encoding="utf-8")
     assert main(["crawl", "--sites", str(bad)]) == 2
     assert "start URL is not an http(s) URL: 'x.gov.cn/ndbg/'" in capsys.readouterr().out
+
+
+def test_same_document_redirect_is_not_dropped_by_the_dupefilter() -> None:
+    from govcrawl.middlewares import CanonicalRedirectMiddleware
+
+    crawler = get_crawler(GovReportsSpider, settings_dict={"REDIRECT_ENABLED": True})
+    crawler.spider = GovReportsSpider(start_urls="http://www.x.gov.cn/ndbg/")
+    middleware = CanonicalRedirectMiddleware.from_crawler(crawler)
+    source = Request("http://www.x.gov.cn/ndbg/202403/t20240308_1.html")
+    to_https = HtmlResponse(source.url, status=301, headers={"Location": "https://www.x.gov.cn/ndbg/202403/t20240308_1.html"},
+                            request=source)
+    redirected = middleware.process_response(source, to_https)
+    assert isinstance(redirected, Request) and redirected.url.startswith("https://") and redirected.dont_filter
+    elsewhere = HtmlResponse(source.url, status=302, headers={"Location": "/ndbg/202403/t20240308_2.html"}, request=source)
+    assert not middleware.process_response(source, elsewhere).dont_filter  # another document: dupefilter applies
