@@ -77,6 +77,11 @@ class ArchiveTestHandler(BaseHTTPRequestHandler):
             self._send(200, b"<html>final after redirect</html>", html)
         elif path == "/echo-accept-encoding":
             self._send(200, (self.headers.get("Accept-Encoding") or "").encode(), [("Content-Type", "text/plain")])
+        elif path == "/etag":
+            if self.headers.get("If-None-Match") == '"v1"':
+                self._send(304, b"", [("ETag", '"v1"')])
+            else:
+                self._send(200, REPORT_HTML, html + [("ETag", '"v1"')])
         elif path == "/error":
             self._send(500, b"<html>server error</html>", html)
         else:
@@ -121,9 +126,12 @@ SPIDER_SOURCE = textwrap.dedent('''
                             "govcrawl_discovery": {"list_url": self.base + "/", "link_text": "2023年年报"}}
                     if path == "/attachment":
                         meta["govcrawl_parent_url"] = self.base + "/report"
+                headers = {}
                 if path in self.prior:
                     meta["govcrawl_prior"] = self.prior[path]
-                yield scrapy.Request(self.base + path, meta=meta, dont_filter=True)
+                    if self.prior[path].get("etag"):
+                        headers["If-None-Match"] = self.prior[path]["etag"]
+                yield scrapy.Request(self.base + path, meta=meta, headers=headers, dont_filter=True)
 
         async def parse(self, response):
             ref = await response.meta["warc_ref"].wait()

@@ -30,14 +30,19 @@ def warc_files(paths: list[str]) -> list[str]:
 
 
 def write_index(paths: list[str], output: str | None = None, *, dir_root: str | None = None,
-                post_append: bool = False) -> int:
+                post_append: bool = False, with_metadata: bool = False) -> int:
     """Write a sorted CDXJ index of the WARC files under paths to output (stdout if None).
 
-    ``filename`` fields are relative to ``dir_root`` when given (else the base name, which is what pywb
-    expects for a collection's archive/ directory). Returns the number of files indexed.
+    Lines carry the request ``method`` taken from the request record paired (by WARC-Concurrent-To) with
+    each response. ``filename`` fields are relative to ``dir_root`` when given (else the base name, which
+    is what pywb expects for a collection's archive/ directory). govcrawl's JSON ``metadata`` records are
+    left out unless ``with_metadata`` (a replay tool would otherwise see them as captures of the page URL).
+    Returns the number of files indexed.
     """
     files = warc_files(paths)
-    indexer = CDXJIndexer(output or "-", files, sort=True, dir_root=dir_root, post_append=post_append)
+    records = "response,revisit,resource" + (",metadata" if with_metadata else "")
+    indexer = CDXJIndexer(output or "-", files, sort=True, dir_root=dir_root, post_append=post_append,
+                          fields="method", records=records)
     indexer.process_all()
     return len(files)
 
@@ -46,12 +51,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="WARC files or directories")
     parser.add_argument("-o", "--output", help="index file to write (default: stdout)")
     parser.add_argument("--dir-root", help="write file names relative to this directory")
-    parser.add_argument("--post-append", action="store_true", help="append request fields (method) to lines")
+    parser.add_argument("--post-append", action="store_true", help="append POST bodies to the url key (cdxj-indexer -p)")
+    parser.add_argument("--with-metadata", action="store_true", help="also index govcrawl's JSON metadata records")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        count = write_index(list(args.paths), args.output, dir_root=args.dir_root, post_append=args.post_append)
+        count = write_index(list(args.paths), args.output, dir_root=args.dir_root, post_append=args.post_append,
+                            with_metadata=args.with_metadata)
     except FileNotFoundError as exc:
         print(f"govcrawl index: {exc}", file=sys.stderr)
         return 2
