@@ -239,7 +239,8 @@ class GovReportsSpider(scrapy.Spider):
             request = self._report_request(link, site, response.url, page)
             if request is not None:
                 yield request
-        item_urls = [link.url for link in links if link.url not in {p.url for p in more_pages}]
+        page_urls = {p.url for p in more_pages}
+        item_urls = [link.url for link in links if link.url not in page_urls]
         if page.kind != "html" and self.traps.page_seen(column, site.name, item_urls):
             return
         if page.kind == "html" and item_urls and self.traps.page_seen(column, site.name, item_urls):
@@ -251,7 +252,8 @@ class GovReportsSpider(scrapy.Spider):
         for extra in more_pages:
             key = _page_key(extra)
             if self.traps.may_schedule_page(column, site.name, key, site.max_pages):
-                yield self._list_request(extra, site, column, render=bool(meta.get("playwright")))
+                render = bool(meta.get("playwright")) and extra.kind == "html"  # JSON/XML answers need no browser
+                yield self._list_request(extra, site, column, render=render)
 
     def _read_html_list(
         self, response: Response, site: Site, column: str, page: PageRequest
