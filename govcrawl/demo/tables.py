@@ -39,14 +39,23 @@ def values_for(template_id: str, rng: random.Random, zero: bool = False) -> Valu
     return _plain_values(template_id, rng, zero)
 
 
+SECTION_HEADINGS = {
+    "二": "二、主动公开政府信息情况",
+    "三": "三、收到和处理政府信息公开申请情况",
+    "四": "四、政府信息公开行政复议、行政诉讼情况",
+}
+
+
 def render(template_id: str, values: Values, layout: str) -> dict[str, str]:
-    """HTML of the standard tables grouped by report section ("二", "三", "四")."""
+    """HTML of each report section holding standard tables ("二", "三", "四"), its heading included."""
     if _layouts is not None:
-        rendered = _layouts.render_tables_html(template_id, values, layout)
-        if isinstance(rendered, dict):
-            return {section: rendered.get(section, "") for section in ("二", "三", "四")}
-        return {"二": rendered, "三": "", "四": ""}
-    return _plain_render(template_id, values)
+        out = {}
+        for section in ("二", "三", "四"):
+            subset = {k: v for k, v in values.items() if SECTION_OF_TABLE.get(k) == section}
+            out[section] = _layouts.render_tables_html(template_id, subset, layout)
+        return out
+    plain = _plain_render(template_id, values)
+    return {s: f"<p><strong>{SECTION_HEADINGS[s]}</strong></p>\n{html}" for s, html in plain.items()}
 
 
 def _plain_values(template_id: str, rng: random.Random, zero: bool) -> Values:

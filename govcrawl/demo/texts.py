@@ -213,12 +213,9 @@ def compose_report(
         for template in _OVERVIEW_NEW[1:]:
             para(template.format(y=y, a=a, t=trainings, tp=trainees, wx=rng.randint(50, 900)))
         tables_by_section = demo_tables.render(template_id, values, layout or rng.choice(demo_tables.LAYOUTS))
-        head("二、主动公开政府信息情况")
-        parts.append(tables_by_section["二"])
-        head("三、收到和处理政府信息公开申请情况")
-        parts.append(tables_by_section["三"])
-        head("四、政府信息公开行政复议、行政诉讼情况")
-        parts.append(tables_by_section["四"])
+        for section in ("二", "三", "四"):  # the renderer writes these headings with the tables
+            parts.append(tables_by_section[section])
+            paragraphs.append(demo_tables.SECTION_HEADINGS[section])
         head("五、存在的主要问题及改进情况")
         for template in _PROBLEMS_NEW:
             para(template.format(y=y))
