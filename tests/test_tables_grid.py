@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import html
 
 from govcrawl.extract.tables import cell_text, html_tables_to_grids, table_to_grid
@@ -13,6 +15,11 @@ def test_rowspan_and_colspan_are_expanded() -> None:
       <tr><th>自然人</th><th>法人</th></tr>
       <tr><td>新收</td><td>3</td><td>4</td></tr></table>"""
     assert html_tables_to_grids(page) == [[["项目", "申请人", "申请人"], ["项目", "自然人", "法人"], ["新收", "3", "4"]]]
+
+
+def test_huge_colspan_is_capped() -> None:
+    grid = html_tables_to_grids("<table><tr><td colspan=99999>a</td><td>1</td></tr></table>")[0]
+    assert len(grid[0]) == 51 and grid[0][-1] == "1"
 
 
 def test_spans_overrunning_the_table_are_clipped() -> None:
@@ -90,3 +97,22 @@ def test_empty_input_and_empty_tables() -> None:
 def test_accepts_a_parsed_element() -> None:
     root = html.fromstring("<div><table><tr><td>x</td></tr></table></div>")
     assert html_tables_to_grids(root) == [[["x"]]]
+
+
+_SPAN = st.sampled_from(["", " rowspan=2", " colspan=3", " rowspan=0", " colspan=x", " rowspan=-1", " colspan=99999",
+                         " rowspan=\"2.5\""])
+_CELL = st.builds(lambda tag, span, text: f"<{tag}{span}>{text}</{tag}>", st.sampled_from(["td", "th"]), _SPAN,
+                  st.sampled_from(["", "1", "&nbsp;", "商业<br>企业", "<p>x</p>", "<table><tr><td>in</td></tr></table>"]))
+_ROW = st.builds(lambda cells: "<tr>" + "".join(cells) + "</tr>", st.lists(_CELL, max_size=6))
+_TABLE = st.builds(lambda rows, tail: "<table>" + "".join(rows) + "</table>" + tail, st.lists(_ROW, max_size=6),
+                   st.sampled_from(["", "<p>续</p>", " "]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables=st.lists(_TABLE, max_size=4))
+def test_arbitrary_table_markup_gives_rectangular_grids(tables: list[str]) -> None:
+    for grid in html_tables_to_grids("<div>" + "".join(tables) + "</div>"):
+        assert grid and len({len(row) for row in grid}) == 1
+        assert all(isinstance(cell, str) for row in grid for cell in row)
+        assert len(grid[0]) <= 6 * 50  # colspans capped at 50, trailing overruns clipped
+        assert len(grid) <= 6

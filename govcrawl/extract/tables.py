@@ -20,7 +20,8 @@ from lxml import etree, html
 
 Grid = list[list[str]]
 
-_MAX_SPAN = 1000
+_MAX_SPAN = 1000  # rowspans are clipped to the table anyway
+_MAX_COLSPAN = 50  # report tables have at most ~16 columns; colspan="99999" must not build a 1000-wide grid
 _BLOCK_TAGS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIP_TAGS = frozenset({"script", "style", "table", "template"})
 
@@ -92,7 +93,7 @@ def table_to_grid(table: etree._Element) -> Grid:
                 continue
             while (r, c) in slots:
                 c += 1
-            colspan = _span(td.get("colspan")) or 1
+            colspan = min(_span(td.get("colspan")) or 1, _MAX_COLSPAN)
             rowspan = _span(td.get("rowspan"))
             rowspan = n_rows - r if rowspan is None else min(rowspan, n_rows - r)
             text = cell_text(td)
@@ -104,12 +105,9 @@ def table_to_grid(table: etree._Element) -> Grid:
         placed.append(row_cells)
     if not slots:
         return []
-    # Width: the widest row, where a row's last cell counts for one column only when its span overruns.
-    width = 0
-    for row_cells in placed:
-        for i, (start, colspan, _) in enumerate(row_cells):
-            last = i == len(row_cells) - 1
-            width = max(width, start + (1 if last and colspan > 1 else colspan))
+    # Width: up to the right-most column where some cell starts. Columns further right could only hold copies
+    # of spanned text, so a colspan running past that (colspan="99" on a title row) is clipped losslessly.
+    width = 1 + max(start for row_cells in placed for start, _, _ in row_cells)
     return [[slots.get((r, c), "") for c in range(width)] for r in range(n_rows)]
 
 
