@@ -113,7 +113,8 @@ class ChallengeMiddleware:
         ):
             self.stats.inc_value("govcrawl/browser/challenge_retry")
             request.meta["govcrawl_challenge"] = kind
-            meta = {**request.meta, "playwright": True}
+            stale = {"warc_ref", "download_latency", "download_slot"}  # belong to the challenged exchange
+            meta = {**{k: v for k, v in request.meta.items() if k not in stale}, "playwright": True}
             meta.update(getattr(spider, "browser_meta", lambda r: {})(request))
             return request.replace(meta=meta, dont_filter=True)
         request.meta["govcrawl_challenge"] = kind

@@ -292,7 +292,8 @@ class GovReportsSpider(scrapy.Spider):
             self.rendered_urls.add(response.url)
             self.crawler.stats.inc_value("govcrawl/browser/auto_render")
             logger.info("List page %s has no report links but scripts: rendering it in the browser", response.url)
-            request = response.request.replace(meta={**response.meta, **self.browser_meta()}, dont_filter=True)
+            own_meta = {k: v for k, v in response.meta.items() if k.startswith("govcrawl_")}
+            request = response.request.replace(meta={**own_meta, **self.browser_meta()}, dont_filter=True)
             return None, [request]
         return links, more
 
