@@ -122,6 +122,7 @@ def _build_item(capture: Capture) -> dict[str, Any]:
         return flagged_item(capture, [f"extract_error: {exc}"[:300]])
 
     attachments: list[dict[str, Any]] = []
+    documents: list[ExtractedDocument | None] = []  # parallel to ``attachments``
     readable: list[ExtractedDocument] = []
     for attachment in capture.attachments:
         document: ExtractedDocument | None = None
@@ -134,6 +135,7 @@ def _build_item(capture: Capture) -> dict[str, Any]:
             except ValueError as exc:
                 error = f"extract_error: {exc}"[:300]
         attachments.append(_attachment_summary(attachment, document, error))
+        documents.append(document)
         if document is not None and document.text.strip():
             readable.append(document)
 
@@ -144,7 +146,7 @@ def _build_item(capture: Capture) -> dict[str, Any]:
         best = max(readable, key=lambda doc: _visible_chars(doc.text))
         if page_chars < STUB_PAGE_MAX_CHARS and _visible_chars(best.text) > page_chars and not page.grids:
             chosen = best
-            flags.append("text_from_attachment")
+            attachments[[id(doc) for doc in documents].index(id(best))]["text_source"] = True
     page_meta = dict(chosen.page_meta)
     page_meta.update({k: v for k, v in page.page_meta.items() if v})  # the HTML page's 要素表 wins
 

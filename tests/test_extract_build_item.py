@@ -51,7 +51,7 @@ def test_stub_page_takes_text_from_its_pdf_attachment() -> None:
     item = build_item(Capture(url="http://127.0.0.1/zfxxgknb/t1.html", body=STUB, content_type="text/html",
                               discovery=DISCOVERY, warc=WARC, attachments=[pdf]))
     validate_item(item)
-    assert "text_from_attachment" in item["flags"]
+    assert item["attachments"][0]["text_source"] is True
     assert "主动公开政府信息1234条" in item["text"] and item["report_year"] == 2023
     assert item["published"] == "2024-03-08"  # from the HTML page's PubDate, not the PDF
     (attachment,) = item["attachments"]
