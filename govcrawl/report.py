@@ -85,7 +85,7 @@ def flagged_item(capture: Capture, flags: list[str], *, title: str | None = None
 
 
 def _visible_chars(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
+    return len("".join(text.split()))
 
 
 def _attachment_summary(capture: Capture, document: Any, error: str | None) -> dict[str, Any]:

@@ -120,7 +120,7 @@ def extract_document(body: bytes, content_type: str | None, url: str) -> Extract
 
         decoded = decode_body(body, content_type)
         html = extract_html(decoded.text, url)
-        visible = sum(1 for ch in html.text if not ch.isspace())
+        visible = len("".join(html.text.split()))
         image_only = html.images > 0 and visible < IMAGE_PAGE_MAX_TEXT
         return ExtractedDocument(text=html.text, grids=html.grids, page_meta=html.page_meta,
                                  encoding=decoded.encoding, kind="html", image_only=image_only,

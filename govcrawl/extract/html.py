@@ -58,6 +58,7 @@ META_LABELS: dict[str, str] = {
     "关键词": "keywords", "主题词": "keywords", "来源": "content_source", "信息来源": "content_source",
     "有效性": "validity", "内容概述": "summary",
 }
+_LABEL_INITIALS = frozenset(label[0] for label in META_LABELS)
 #: <meta name=...> (lower-cased) -> page_meta key
 META_TAGS: dict[str, str] = {
     "articletitle": "title", "pubdate": "published", "contentsource": "content_source", "sitename": "site_name",
@@ -238,11 +239,15 @@ def metadata_table(root: lxml.html.HtmlElement) -> dict[str, str]:
     """The 要素表 fields (索引号, 发布机构, 发文日期, 名称...) found anywhere in the page, first occurrence wins."""
     found: dict[str, str] = {}
     for element in root.iter("td", "th", "dt", "li", "span", "b", "strong", "label", "em", "p", "div", "font"):
+        # cheap filter first: the element's own leading text must start like a label
+        own = (element.text or "").lstrip(" \t\r\n\xa0\u3000")
+        if not own or own[0] not in _LABEL_INITIALS or len(element) > 6:
+            continue
         raw = element.text_content()
         if len(raw) > 200:
             continue
         compact = _compact(raw)
-        if not compact or compact[0] not in "索名标发公生成印文分组信主关来有内":
+        if not compact:
             continue
         key = META_LABELS.get(compact)
         if key:
