@@ -124,7 +124,9 @@ def _build_item(capture: Capture) -> dict[str, Any]:
     attachments: list[dict[str, Any]] = []
     documents: list[ExtractedDocument | None] = []  # parallel to ``attachments``
     readable: list[ExtractedDocument] = []
-    for attachment in capture.attachments:
+    # a stable order (live: page order; rebuild: archive order) so both paths give the same item
+    ordered = sorted(capture.attachments, key=lambda a: (a.url, str((a.warc or {}).get("warc_record_id") or "")))
+    for attachment in ordered:
         document: ExtractedDocument | None = None
         error = None
         if attachment.status is not None and attachment.status >= 400:

@@ -109,3 +109,12 @@ def test_gzip_body_without_content_encoding_is_inflated() -> None:
                               content_type="text/html"))
     validate_item(item)
     assert "gzip_body" in item["flags"] and "主动公开政府信息1234条" in item["text"]
+
+
+def test_attachment_order_does_not_change_the_item() -> None:
+    pdf = Capture(url="http://127.0.0.1/zfxxgknb/b.pdf", body=make_pdf(REPORT_LINES), content_type="application/pdf")
+    docx = Capture(url="http://127.0.0.1/zfxxgknb/a.docx", body=make_docx(), content_type=None)
+    items = [build_item(Capture(url="http://127.0.0.1/zfxxgknb/t4.html", body=STUB, content_type="text/html",
+                                attachments=order)) for order in ([pdf, docx], [docx, pdf])]
+    assert items[0] == items[1]
+    assert [a["url"] for a in items[0]["attachments"]] == [docx.url, pdf.url]
