@@ -6,6 +6,8 @@ import gzip
 import urllib.request
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govcrawl.report import Capture, build_item
 from govcrawl.schema import schema_errors, validate_item
@@ -118,3 +120,15 @@ def test_attachment_order_does_not_change_the_item() -> None:
                                 attachments=order)) for order in ([pdf, docx], [docx, pdf])]
     assert items[0] == items[1]
     assert [a["url"] for a in items[0]["attachments"]] == [docx.url, pdf.url]
+
+
+@settings(max_examples=60, deadline=None)
+@given(prefix=st.sampled_from([b"", b"%PDF-1.4\n", b"PK\x03\x04", b"\x1f\x8b", b"<html><div class=TRS_Editor>",
+                               b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"]),
+       body=st.binary(max_size=300),
+       content_type=st.sampled_from([None, "text/html", "application/pdf", "text/plain; charset=gbk"]),
+       status=st.sampled_from([200, 404, None]))
+def test_build_item_never_raises_and_always_gives_a_valid_item(prefix: bytes, body: bytes, content_type: str | None,
+                                                                status: int | None) -> None:
+    item = build_item(Capture(url="http://127.0.0.1/x", body=prefix + body, content_type=content_type, status=status))
+    validate_item(item)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from govcrawl.extract import extract_document
 from govcrawl.extract.decode import decode_body, header_charset, meta_charset, normalise_charset
@@ -94,3 +96,20 @@ def test_extract_document_reports_encoding_and_mismatch_flag() -> None:
     assert document.encoding == "gb18030" and "charset_mismatch" in document.flags
     document = extract_document(page(PHRASE).encode("gbk"), "text/html; charset=gbk", "http://x.gov.cn/a.html")
     assert document.flags == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.binary(max_size=400), label=st.sampled_from([None, "text/html", "text/html; charset=utf-8",
+                                                           "text/html; charset=gbk", "text/html; charset=bogus"]))
+def test_decode_never_raises_and_reports_a_real_codec(body: bytes, label: str | None) -> None:
+    decoded = decode_body(body, label)
+    assert isinstance(decoded.text, str)
+    assert decoded.encoding in ("utf-8", "gb18030", "utf-16") or normalise_charset(decoded.encoding)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=5, max_size=80))
+def test_gbk_text_round_trips_whatever_the_declaration(text: str) -> None:
+    body = page(text).encode("gbk")
+    for content_type in (None, "text/html; charset=utf-8", "text/html; charset=gb2312"):
+        assert text in decode_body(body, content_type).text
