@@ -56,12 +56,22 @@ def summarise(handle: PortalHandle, items: list[dict[str, Any]], archive: Path) 
     found = expected & emitted
     failing = [item for item in items if any(not check.get("ok", True) for check in item.get("checks") or [])]
     flagged = [item for item in items if item.get("flags")]
+    compared = matched = 0
+    truths = handle.reports()
+    for item in items:
+        truth = truths.get(item.get("url"))
+        if truth is None:
+            continue
+        for key, value in truth.figures.items():
+            compared += 1
+            matched += (item.get("figures") or {}).get(key) == value
     warcs = sorted(p.name for p in archive.glob("*.warc.gz"))
     open_warcs = sorted(p.name for p in archive.glob("*.warc.gz.open"))
     lines = [
         f"reports found: {len(found)} of {len(expected)} expected ({len(items)} items written)",
         f"decoys emitted as reports: {len(decoys & emitted)}",
         f"items with failing checks: {len(failing)}; items with flags: {len(flagged)}",
+        f"figures equal to the portal's ground truth: {matched} of {compared}",
         f"WARC files: {len(warcs)} closed" + (f", {len(open_warcs)} still open" if open_warcs else "") + f" in {archive}/",
     ]
     missing = sorted(expected - emitted)

@@ -27,7 +27,7 @@ class ReportTruth:
     agency: str
     format: str  # "pre2019" | "2019" | "2021"
     published: str  # YYYY-MM-DD
-    figures: dict[str, int] = field(default_factory=dict)
+    figures: dict[str, int] = field(default_factory=dict)  # keys and meanings of docs/schema.md "Figures"
     tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     kind: str = "html"  # "html" | "pdf" | "docx" | "image_pdf"
     script: str = "simplified"
@@ -175,8 +175,6 @@ def compose_report(
         head("七、其他需要报告的事项")
         para("本年度无其他需要报告的事项。")
         truth.figures = {"proactive_total": proactive, "applications_received": received, "review_total": review}
-        if received:
-            truth.figures["granted_total"] = granted
         truth.phrase = f"共主动公开政府信息{proactive}条"
         tables_html = ""
     else:
@@ -228,7 +226,7 @@ def compose_report(
             "applications_received": received,
             "applications_new_total": received,
             "applications_carried_total": carried,
-            "granted_total": t3["result_open"]["total"],
+            "granted_total": t3["result_open"]["total"] + t3["result_partial"]["total"],
             "results_total": results,
             "carried_next_total": carry_next,
             "review_total": t4["review_total"],
