@@ -16,6 +16,7 @@ import queue
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +38,33 @@ OPEN_PATHS: set[str] = set()
 
 def _safe_hostname() -> str:
     return socket.gethostname().replace("-", "_").replace("/", "_") or "localhost"
+
+
+class _GzipMember:
+    """One gzip member per record at a chosen level (warcio's GzippingWrapper is fixed at level 9, which
+    costs about twice the CPU of level 6 for a ~1% smaller file)."""
+
+    def __init__(self, out: Any, level: int) -> None:
+        self.out = out
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+    def write(self, data: bytes) -> None:
+        self.out.write(self.compressor.compress(data))
+
+    def flush(self) -> None:
+        self.out.write(self.compressor.flush())
+        self.out.flush()
+
+
+class _LeveledWARCWriter(WARCWriter):
+    """warcio's WARCWriter with a configurable gzip level (still one member per record)."""
+
+    def __init__(self, filebuf: Any, level: int, **kwargs: Any) -> None:
+        super().__init__(filebuf, gzip=False, **kwargs)
+        self.level = level
+
+    def write_record(self, record: ArcWarcRecord, params: Any = None) -> None:
+        self._write_warc_record(_GzipMember(self.out, self.level), record)
 
 
 @dataclass(frozen=True)
@@ -64,6 +92,7 @@ class WarcWriter:
         max_size: int = DEFAULT_MAX_SIZE,
         info: dict[str, str] | None = None,
         fsync_interval: float = 1.0,
+        compresslevel: int = 6,
         on_file_opened: Callable[[RecordLocation], None] | None = None,
     ) -> None:
         self.directory = os.fspath(directory)
@@ -71,13 +100,14 @@ class WarcWriter:
         self.max_size = int(max_size)
         self.info = dict(info or {})
         self.fsync_interval = fsync_interval
+        self.compresslevel = compresslevel
         self.on_file_opened = on_file_opened
         self.closed_files: list[str] = []
         self.records_written = 0
         self.bytes_written = 0
         self._lock = threading.Lock()
         self._file: Any = None
-        self._warc: WARCWriter | None = None
+        self._warc: _LeveledWARCWriter | None = None
         self._name: str | None = None
         self._last_fsync = 0.0
         os.makedirs(self.directory, exist_ok=True)
@@ -98,7 +128,7 @@ class WarcWriter:
         path = os.path.abspath(os.path.join(self.directory, self._name + OPEN_SUFFIX))
         self._file = open(path, "xb")  # noqa: SIM115
         OPEN_PATHS.add(path)
-        self._warc = WARCWriter(self._file, gzip=True, warc_version=WARC_VERSION)
+        self._warc = _LeveledWARCWriter(self._file, self.compresslevel, warc_version=WARC_VERSION)
         (warcinfo,) = self._write_now([build_warcinfo_record(self._name, self.info)])
         if self.on_file_opened:
             self.on_file_opened(warcinfo)

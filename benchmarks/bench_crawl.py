@@ -1,0 +1,203 @@
+"""Crawl throughput (pages/s) with WARC writing on and off, in the same run, on a loopback portal.
+
+The portal is generated here: LIST_PAGES list pages linking REPORTS report-like pages of 12–25 KB (a third with
+a 30x8 number table), served by a threaded http.server on 127.0.0.1 (random port) in its own process.
+A minimal spider follows list -> detail; detail pages are not mined for links. Each mode runs in a fresh
+Scrapy process; modes alternate for ROUNDS rounds and the median is reported.
+
+    python benchmarks/bench_crawl.py [--reports 2000] [--rounds 2] [--out benchmarks/results/crawl.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+LIST_PAGES = 20
+
+
+def build_site(reports: int, seed: int = 7) -> dict[str, bytes]:
+    """Path -> HTML body for the whole generated portal."""
+    rng = random.Random(seed)
+    pages: dict[str, bytes] = {}
+    per_list = -(-reports // LIST_PAGES)
+    for page in range(LIST_PAGES):
+        items = range(page * per_list, min(reports, (page + 1) * per_list))
+        links = "".join(f'<li><a href="/nb/{i}.html">2023年政府信息公开工作年度报告（{i}）</a><span>2024-01-{i % 28 + 1:02d}</span></li>'
+                        for i in items)
+        next_link = f'<a class="next" href="/list/{page + 1}.html">下一页</a>' if page + 1 < LIST_PAGES else ""
+        pages[f"/list/{page}.html"] = (f"<html><head><meta charset='utf-8'><title>信息公开年报</title></head><body>"
+                                       f"<ul class='list'>{links}</ul>{next_link}</body></html>").encode()
+    sentence = "本机关坚持以习近平新时代中国特色社会主义思想为指导，全面推进政务公开，主动公开政府信息{}条。"
+    for i in range(reports):
+        target = rng.randint(12_000, 25_000)
+        parts = [f"<html><head><meta charset='utf-8'><title>报告{i}</title></head><body><div class='content'>"]
+        if i % 3 == 0:
+            rows = "".join("<tr>" + "".join(f"<td>{rng.randint(0, 9999)}</td>" for _ in range(8)) + "</tr>"
+                           for _ in range(30))
+            parts.append(f"<table>{rows}</table>")
+        size = sum(len(p.encode()) for p in parts)
+        while size < target:
+            para = "<p>" + sentence.format(rng.randint(1, 99999)) + "</p>"
+            parts.append(para)
+            size += len(para.encode())
+        parts.append("</div></body></html>")
+        pages[f"/nb/{i}.html"] = "".join(parts).encode()
+    return pages
+
+
+def serve(pages: dict[str, bytes], port_queue: multiprocessing.Queue) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = pages.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            body = body if body is not None else b"not found"
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    port_queue.put(server.server_address[1])
+    server.serve_forever()
+
+
+SPIDER = '''
+import scrapy
+
+class BenchSpider(scrapy.Spider):
+    name = "bench"
+
+    def __init__(self, start, **kwargs):
+        super().__init__(**kwargs)
+        self.start_urls = [start]
+
+    def parse(self, response):
+        for href in response.css("ul.list a::attr(href)").getall():
+            yield response.follow(href, self.parse_report, meta={"govcrawl_role": "report",
+                                  "govcrawl_discovery": {"list_url": response.url}})
+        next_page = response.css("a.next::attr(href)").get()
+        if next_page:
+            yield response.follow(next_page, self.parse)
+
+    def parse_report(self, response):
+        yield {"url": response.url, "size": len(response.body)}
+'''
+
+
+def crawl_once(base: str, warc: bool, workdir: Path) -> dict:
+    """One crawl in a fresh Scrapy process; returns pages, seconds, pages/s and archive bytes."""
+    spider = workdir / "bench_spider.py"
+    spider.write_text(SPIDER)
+    archive = workdir / ("archive-on" if warc else "archive-off")
+    stats_file = workdir / "stats.json"
+    code = f"""
+import json, sys
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.spider import iter_spider_classes
+import importlib.util
+spec = importlib.util.spec_from_file_location("bench_spider", {str(spider)!r})
+module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
+settings = {{
+    "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
+    "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
+    "GOVCRAWL_ARCHIVE_DIR": {str(archive)!r}, "GOVCRAWL_WARC_ENABLED": {warc!r},
+    "DOWNLOADER_MIDDLEWARES": {{"govcrawl.warc.middleware.WarcArchiveMiddleware": 950}},
+}}
+process = CrawlerProcess(settings)
+crawler = process.create_crawler(module.BenchSpider)
+process.crawl(crawler, start={base + "/list/0.html"!r})
+process.start()
+stats = crawler.stats.get_stats()
+elapsed = (stats["finish_time"] - stats["start_time"]).total_seconds()
+json.dump({{"pages": stats.get("response_received_count", 0), "seconds": elapsed,
+           "warc_bytes": stats.get("warc/bytes", 0), "warc_records": stats.get("warc/records", 0)}},
+          open({str(stats_file)!r}, "w"))
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+    result = json.loads(stats_file.read_text())
+    result["pages_per_s"] = result["pages"] / result["seconds"]
+    leftover = list(archive.glob("*.open")) if archive.exists() else []
+    assert not leftover, f"open WARC files left: {leftover}"
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "crawl.md"))
+    args = parser.parse_args()
+
+    pages = build_site(args.reports)
+    sizes = [len(body) for path, body in pages.items() if path.startswith("/nb/")]
+    port_queue: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve, args=(pages, port_queue), daemon=True)
+    server.start()
+    base = f"http://127.0.0.1:{port_queue.get(timeout=30)}"
+    runs: dict[bool, list[dict]] = {False: [], True: []}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for round_ in range(args.rounds):
+                for warc in (False, True) if round_ % 2 == 0 else (True, False):
+                    workdir = Path(tmp) / f"r{round_}-{'on' if warc else 'off'}"
+                    workdir.mkdir()
+                    result = crawl_once(base, warc, workdir)
+                    runs[warc].append(result)
+                    print(f"round {round_ + 1} WARC {'on ' if warc else 'off'}: {result['pages']} pages in "
+                          f"{result['seconds']:.2f}s = {result['pages_per_s']:.1f} pages/s"
+                          + (f", {result['warc_records']} records, {result['warc_bytes'] / 1e6:.1f} MB" if warc else ""),
+                          flush=True)
+    finally:
+        server.terminate()
+    off = statistics.median(r["pages_per_s"] for r in runs[False])
+    on = statistics.median(r["pages_per_s"] for r in runs[True])
+    cost = 1 - on / off
+    verdict = "met" if cost <= 0.10 else "NOT met"
+    summary = (f"pages/s median: WARC off {off:.1f}, WARC on {on:.1f}; ratio on/off {on / off:.3f}; "
+               f"WARC cost {cost:.1%} (target <= 10%: {verdict})")
+    print(summary)
+    cpus = os.cpu_count()
+    load = os.getloadavg()[0]
+    lines = [
+        "# Crawl throughput with and without WARC (benchmarks/bench_crawl.py)",
+        "",
+        f"- Portal: {LIST_PAGES} list pages + {args.reports} report pages "
+        f"({min(sizes) // 1000}–{max(sizes) // 1000} KB, a third with 30×8 tables), threaded http.server on 127.0.0.1"
+        " in its own process",
+        "- Spider: list -> detail, CONCURRENT_REQUESTS 16, fresh Scrapy process per run; WARC on = "
+        "WarcArchiveMiddleware at 950 (response + request + metadata records, gzip on the writer thread)",
+        f"- Machine: {cpus} CPUs, load average {load:.1f} at the end of the run; rounds: {args.rounds}",
+        f"- Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        "",
+        "| run | WARC | pages | seconds | pages/s | WARC MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for warc in (False, True):
+        for index, result in enumerate(runs[warc]):
+            lines.append(f"| {index + 1} | {'on' if warc else 'off'} | {result['pages']} | {result['seconds']:.2f} | "
+                         f"{result['pages_per_s']:.1f} | {result['warc_bytes'] / 1e6:.1f} |")
+    lines += ["", f"**{summary}**", ""]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
