@@ -15,7 +15,7 @@ from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from twisted.internet import defer
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from govcrawl.report import SOURCE_WARC_FIELDS, Capture, build_item
@@ -83,24 +83,26 @@ class ReportPipeline:
         if self.stats is not None:
             self.stats.inc_value(key, count)
 
-    @defer.inlineCallbacks
-    def _wait_for_refs(self, item: Any) -> Any:
+    async def _wait_for_refs(self, item: Any) -> None:
         for ref in _refs(item):
-            if hasattr(ref, "deferred") and not (hasattr(ref, "done") and ref.done()):
-                try:
-                    yield ref.deferred()
-                except Exception as exc:  # the record failed to write: the item keeps what is known
-                    self._inc("govcrawl/warc_ref_errors")
-                    logger.error("WARC record for %s not written: %s", getattr(ref, "url", "?"), exc)
+            if hasattr(ref, "done") and ref.done():
+                continue
+            try:
+                if hasattr(ref, "wait"):
+                    await ref.wait()
+                elif hasattr(ref, "deferred"):
+                    await maybe_deferred_to_future(ref.deferred())
+            except Exception as exc:  # the record failed to write: the item keeps what is known
+                self._inc("govcrawl/warc_ref_errors")
+                logger.error("WARC record for %s not written: %s", getattr(ref, "url", "?"), exc)
 
-    @defer.inlineCallbacks
-    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+    async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, dict) and "parser_version" in item:
             return item  # already a report item
-        yield self._wait_for_refs(item)
+        await self._wait_for_refs(item)
         capture = capture_from_item(item)
         if self.in_thread:
-            report = yield deferToThread(build_item, capture)
+            report = await maybe_deferred_to_future(deferToThread(build_item, capture))
         else:
             report = build_item(capture)
         self._count(report)

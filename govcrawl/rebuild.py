@@ -2,7 +2,7 @@
 
 Reads the archive with :mod:`govcrawl.warc.reader` (no network), rebuilds the same :class:`Capture` the live
 crawl built, and runs the same :func:`govcrawl.report.build_item`. Output is JSONL (UTF-8, not ASCII-escaped)
-in (url, record id) order, so two rebuilds of one archive are byte-identical. ``-j 2`` spreads extraction over
+in (url, fetch date, record id) order, so two rebuilds of one archive are byte-identical. ``-j 2`` spreads extraction over
 a process pool (each worker reads its own payloads from the WARC files).
 """
 
@@ -55,7 +55,7 @@ def _items(refs: list[CaptureRef], jobs: int, progress: Any = None) -> Iterator[
 
 
 def rebuild_items(paths: Iterable[str | os.PathLike[str]], jobs: int = 1) -> Iterator[dict[str, Any]]:
-    """Report items rebuilt from the WARC files/folders in ``paths``, in (url, record id) order."""
+    """Report items rebuilt from the WARC files/folders in ``paths``, in (url, fetch date, record id) order."""
     yield from _items(index_captures(paths), jobs)
 
 

@@ -3,6 +3,7 @@ govcrawl's own WARC writer."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -105,13 +106,10 @@ def test_pipeline_builds_the_item_and_counts_flags() -> None:
                              "content_type": "application/msword", "status": 200, "warc_ref": None}]}
     capture = capture_from_item(item)
     assert capture.warc["warc_offset"] == 10 and capture.attachments[0].url.endswith("a.doc")
-    results: list[dict] = []
-    pipeline.process_item(item).addCallback(results.append)
-    (report,) = results
+    report = asyncio.run(pipeline.process_item(item))
     validate_item(report)
     assert report["source"]["warc_filename"] == "f.warc.gz" and report["attachments"][0]["kind"] == "doc"
     bad = dict(item, body=b"\x00" * 300, attachments=[])
-    pipeline.process_item(bad).addCallback(results.append)
-    assert results[1]["flags"]
+    assert asyncio.run(pipeline.process_item(bad))["flags"]
     assert crawler.stats.get_value("govcrawl/items") == 2
     assert crawler.stats.get_value("govcrawl/items_flagged") >= 1

@@ -65,8 +65,9 @@ class CaptureRef:
     attachments: list[CaptureRef] = field(default_factory=list)
 
     @property
-    def sort_key(self) -> tuple[str, str]:
-        return (self.record.uri, self.record.record_id)
+    def sort_key(self) -> tuple[str, str, str]:
+        """(url, fetch date, record id): one URL's captures in time order, ties broken by record id."""
+        return (self.record.uri, self.record.date or "", self.record.record_id)
 
 
 def warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
@@ -131,7 +132,7 @@ def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any]
 
 
 def index_captures(paths: Iterable[str | os.PathLike[str]]) -> list[CaptureRef]:
-    """Report captures in the archive, sorted by (url, record id), attachments joined to their page."""
+    """Report captures in the archive, sorted by (url, date, record id), attachments joined to their page."""
     records: dict[str, RecordRef] = {}
     by_digest: dict[str, list[RecordRef]] = {}
     metadata: list[dict[str, Any]] = []
@@ -201,6 +202,6 @@ def load_capture(capture: CaptureRef) -> Capture:
 
 
 def iter_captures(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Capture]:
-    """Every report capture in the archive as a :class:`Capture`, in (url, record id) order."""
+    """Every report capture in the archive as a :class:`Capture`, in (url, date, record id) order."""
     for capture in index_captures(paths):
         yield load_capture(capture)
