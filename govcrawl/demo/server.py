@@ -173,6 +173,7 @@ class _SiteServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms Nagle/delayed-ACK stalls
     server_version = "Apache"
     sys_version = ""
     server: _SiteServer
