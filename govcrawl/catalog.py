@@ -317,6 +317,12 @@ class Catalog:
             (pid or os.getpid(), run_id),
         )
 
+    def mark_running(self, run_id: int, *, pid: int | None = None) -> None:
+        """Record that a crawl process (``pid``) is working on an existing run."""
+        self.commit()
+        self.conn.execute("UPDATE runs SET status='running', finished=NULL, pid=? WHERE id=?",
+                          (pid or os.getpid(), run_id))
+
     def finish_run(self, run_id: int, status: str, counts: dict[str, Any] | None = None) -> None:
         """Close a run with its final status and counts (JSON)."""
         self.commit()
@@ -732,7 +738,7 @@ class CatalogExtension:
 
     def spider_opened(self, spider: Any) -> None:
         if not self.session.owns_run:
-            self.session.catalog.resume_run(self.session.run_id)
+            self.session.catalog.mark_running(self.session.run_id)
         spider.logger.info("catalog %s, run %d", self.session.catalog.path, self.session.run_id)
 
     def response_received(self, response: Any, request: Any, spider: Any) -> None:
@@ -781,8 +787,9 @@ class CatalogPipeline:
         if capture is not None:
             etag = etag or capture["etag"]
             last_modified = last_modified or capture["last_modified"]
+        # committed at once (with the capture rows queued before it): a crash never loses a catalogued report
         result = self.session.catalog.upsert_report(item, run_id=self.session.run_id, site=host_of(url),
-                                                    etag=etag, last_modified=last_modified)
+                                                    etag=etag, last_modified=last_modified, batch=1)
         if self.crawler.stats:
             self.crawler.stats.inc_value(f"govcrawl/catalog/{result.outcome}")
         return item
