@@ -154,9 +154,12 @@ def _build_item(capture: Capture) -> dict[str, Any]:
 
     hint = title_hint(capture)
     scanned_attachments = any(a.get("image_only") for a in attachments)
-    if chosen is page and page_chars < STUB_PAGE_MAX_CHARS and scanned_attachments and not page.grids:
-        # a stub page whose report is a scan (图片版): say so rather than parsing the link text
+    stub = chosen is page and page_chars < STUB_PAGE_MAX_CHARS and not page.grids
+    if stub and (scanned_attachments or (page.image_only and not page.attachment_links)):
+        # a stub page whose report is a scan (图片版 attachment or <img> pages): say so, don't parse the caption
         return flagged_item(capture, ["image_only", *flags], attachments=attachments, page_meta=page_meta)
+    if stub and page.attachment_links and not readable:
+        flags.append("attachment_missing")  # the report lives in an attachment we do not have (or cannot read)
     if not chosen.text.strip():
         images = page.image_only or scanned_attachments
         if images:

@@ -132,3 +132,14 @@ def test_build_item_never_raises_and_always_gives_a_valid_item(prefix: bytes, bo
                                                                 status: int | None) -> None:
     item = build_item(Capture(url="http://127.0.0.1/x", body=prefix + body, content_type=content_type, status=status))
     validate_item(item)
+
+
+def test_picture_page_and_stub_without_its_attachment_are_flagged() -> None:
+    pictures = (f'<html><head><meta name="ArticleTitle" content="{TITLE}（图片版）"></head><body>'
+                "<div class='TRS_Editor'><p><img src='W1.jpg'></p><p><img src='W2.jpg'></p><p>图片版</p></div></body></html>")
+    item = build_item(Capture(url="http://127.0.0.1/p.html", body=pictures.encode(), content_type="text/html"))
+    validate_item(item)
+    assert item["flags"] == ["image_only"] and item["report_year"] == 2023
+    item = build_item(Capture(url="http://127.0.0.1/zfxxgknb/t1.html", body=STUB, content_type="text/html"))
+    validate_item(item)
+    assert "attachment_missing" in item["flags"]
