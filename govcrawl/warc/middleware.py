@@ -158,8 +158,11 @@ class WarcArchiveMiddleware:
         protocol = response.protocol or "HTTP/1.1"
         ip_address = str(response.ip_address) if response.ip_address else None
         method = request.method.upper()
+        # scrapy-playwright responses carry the rendered DOM, not the bytes the server sent
+        rendered = "playwright" in (response.flags or []) or bool(request.meta.get("playwright"))
         http_headers = response_http_headers(
-            status=response.status, protocol=protocol, headers=response.headers.items(), body=body, method=method
+            status=response.status, protocol=protocol, headers=response.headers.items(), body=body, method=method,
+            rendered=rendered,
         )
         record_id = new_record_id()
         prior = request.meta.get("govcrawl_prior") or {}
@@ -190,6 +193,7 @@ class WarcArchiveMiddleware:
             main = build_response_record(
                 url=response.url, http_headers=http_headers, body=body, date=now, digest=digest,
                 record_id=record_id, ip_address=ip_address, truncated=truncated,
+                rendered_by="chromium (scrapy-playwright): payload is the rendered DOM" if rendered else None,
             )
         if ref.record_type == "revisit" and self.stats is not None:
             self.stats.inc_value("warc/revisits")

@@ -118,6 +118,7 @@ def response_http_headers(
     headers: Iterable[tuple[bytes | str, Iterable[bytes | str]]],
     body: bytes,
     method: str = "GET",
+    rendered: bool = False,
 ) -> RawStatusAndHeaders:
     """HTTP status line + headers for a stored response whose headers agree with the stored payload.
 
@@ -127,13 +128,18 @@ def response_http_headers(
     by closing the connection, which Twisted does not let us tell apart): we keep
     ``X-Orig-Transfer-Encoding: chunked`` and set Content-Length to the stored length. A Content-Length
     that disagrees with the stored body (e.g. a truncated download) is kept as ``X-Orig-Content-Length``.
+    ``rendered``: the body is a browser's serialised DOM (scrapy-playwright), not the bytes sent, so a
+    ``Content-Encoding`` no longer applies and is kept as ``X-Orig-Content-Encoding``.
     """
     pairs = _header_pairs(headers)
+    if rendered:
+        pairs = [(("X-Orig-" + name, value) if name.lower() in ("content-encoding", "transfer-encoding") else
+                  (name, value)) for name, value in pairs]
     has_body = method != "HEAD" and status not in NO_BODY_STATUSES
     if has_body:
         lengths = [value for name, value in pairs if name.lower() == "content-length"]
         if not lengths:
-            if protocol.upper() == "HTTP/1.1":
+            if protocol.upper() == "HTTP/1.1" and not rendered:
                 pairs.append(("X-Orig-Transfer-Encoding", "chunked"))
             pairs.append(("Content-Length", str(len(body))))
         elif lengths[0].strip() != str(len(body)):
@@ -159,9 +165,15 @@ def build_response_record(
     record_id: str,
     ip_address: str | None = None,
     truncated: str | None = None,
+    rendered_by: str | None = None,
 ) -> ArcWarcRecord:
-    """A ``response`` record holding the HTTP response as the server sent it (de-chunked)."""
+    """A ``response`` record holding the HTTP response as the server sent it (de-chunked).
+
+    ``rendered_by`` marks a payload that is a browser-rendered DOM (``Govcrawl-Rendered-By`` WARC field).
+    """
     warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Payload-Digest": digest}
+    if rendered_by:
+        warc_headers["Govcrawl-Rendered-By"] = rendered_by
     if ip_address:
         warc_headers["WARC-IP-Address"] = ip_address
     if truncated:
