@@ -194,6 +194,24 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
     assert report["bytes_archived"] == size2 - size1
     assert_warcs_valid(archive)
 
+    # the catalog can be rebuilt from the WARC files alone: same reports, versions and content
+    rebuilt = tmp_path / "rebuilt.sqlite"
+    done = subprocess.run([sys.executable, "-m", "govcrawl.cli", "rebuild", str(archive), "-o",
+                           str(tmp_path / "rebuilt.jsonl"), "--catalog", str(rebuilt)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    live_rows = catalog_reports(archive)
+    conn = sqlite3.connect(rebuilt)
+    try:
+        assert set(conn.execute("SELECT canonical_url, version, content_hash FROM reports")) == live_rows
+        live = sqlite3.connect(archive / "catalog.sqlite")
+        query = ("SELECT warc_record_id, status, record_type, payload_digest, warc_filename, warc_offset, etag,"
+                 " last_modified, revisit_of FROM captures")
+        assert set(conn.execute(query)) == set(live.execute(query))
+        live.close()
+    finally:
+        conn.close()
+
 
 def _crawl_until_killed(start: str, archive: Path, output: Path, portal, kill_after: int) -> None:
     """Start a nightly job and SIGKILL it (wrapper and crawl) once the portal has served ``kill_after`` requests."""
