@@ -386,3 +386,20 @@ def test_rotation_small_max_size(trap_server, tmp_path):
     for path in files[:-1]:
         # a file is closed as soon as it passes the limit: everything but its last group fits under it
         assert os.path.getsize(path) >= 3000
+
+
+def test_crawl_repairs_open_files_left_by_a_crash(trap_server, tmp_path):
+    from test_warc_repair import make_closed_file
+
+    from govcrawl.warc.writer import _safe_hostname
+
+    closed = make_closed_file(tmp_path / "src", count=3)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    dead_name = f"govcrawl-20260101000000000-00001-{_safe_hostname()}-4999999.warc.gz"  # pid above pid_max
+    (archive / (dead_name + ".open")).write_bytes(closed.read_bytes()[:-25])
+    _, log = run_crawl(trap_server, tmp_path, ["/report"], archive=archive)
+    assert "repaired WARC file left by a crash" in log
+    assert not list(archive.glob("*.open"))
+    assert [r["type"] for r in read_records(str(archive / dead_name))] == ["warcinfo"] + ["response", "request"] * 2 + [
+        "response"]

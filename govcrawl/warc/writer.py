@@ -285,9 +285,7 @@ class WarcRef:
     def __deepcopy__(self, memo: dict[int, Any]) -> WarcRef:  # Scrapy may deep-copy items/meta
         return self
 
-    def __getstate__(self) -> dict[str, Any]:  # pickling (JOBDIR, multiprocessing) keeps data only
-        if not self.done():
-            self._event.wait(30)
+    def __getstate__(self) -> dict[str, Any]:  # pickling (JOBDIR, multiprocessing) keeps data only, no waiting
         state = {k: v for k, v in self.__dict__.items() if k not in ("_event", "_callbacks", "_lock")}
         state["error"] = None if self.error is None else repr(self.error)
         return state
