@@ -13,7 +13,8 @@ One invocation:
    upserts keyed by URL + content hash make a re-run after a crash add no duplicate;
 5. writes ``-o`` (the report items this run added: new reports and new versions, JSONL), the run report
    ``<archive>/runs/run-<id>.json`` + ``.txt`` and prints the summary. Exit status: 0 when every site
-   answered, 1 when a site failed entirely or the crawl process failed, 2 on bad arguments, 3 when locked.
+   answered, 1 when a site failed entirely or the crawl process failed, 2 on bad arguments, 3 when locked,
+   4 when the crawl was stopped gracefully before the end (``--timeout``, SIGTERM; the next run resumes it).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ REQUIRED_COMPONENTS: dict[str, dict[str, int]] = {
     "EXTENSIONS": {"govcrawl.catalog.CatalogExtension": 500},
     "ITEM_PIPELINES": {"govcrawl.catalog.CatalogPipeline": 800},
 }
-EXIT_OK, EXIT_SITE_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_SITE_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -114,6 +115,8 @@ def _run_locked(args: argparse.Namespace, archive: Path, expected: list[str]) ->
     print(summary)
     if returncode != 0 or report["failed_sites"]:
         return EXIT_SITE_FAILED
+    if status == "interrupted":
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 

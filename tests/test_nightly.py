@@ -260,3 +260,28 @@ def test_sigkilled_crawls_resume_without_losing_or_duplicating_reports(tmp_path:
     # the kills interrupted WARC writing, and at least one landed after some reports were catalogued
     assert all(n_open >= 1 for _, n_open, _ in partial_states), partial_states
     assert any(n > 0 for _, _, n in partial_states), partial_states
+
+
+def test_a_gracefully_stopped_run_resumes_from_its_jobdir(tmp_path: Path, portal) -> None:
+    (start,) = portal.start_urls["county"]
+    baseline = tmp_path / "baseline"
+    assert run_nightly(start, baseline, tmp_path / "baseline.jsonl").returncode == 0
+    base_items = sorted((stable(i) for i in read_jsonl(tmp_path / "baseline.jsonl")), key=lambda i: i["url"])
+
+    archive = tmp_path / "stopped"
+    output = tmp_path / "stopped.jsonl"
+    stopped = run_nightly(start, archive, output, *SLOW_SETTINGS, "-s", "DOWNLOAD_DELAY=0.3", "--timeout", "3")
+    assert stopped.returncode == 4, stopped.stdout + stopped.stderr
+    report = json.loads((archive / "runs/run-1.json").read_text("utf-8"))
+    assert report["status"] == "interrupted" and report["crawl_finish_reason"] == "shutdown"
+    assert (archive / "jobs/run-1").is_dir()  # Scrapy's JOBDIR kept for the next run
+    assert len(read_jsonl(output)) < len(base_items)
+
+    resumed = run_nightly(start, archive, output)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    report = json.loads((archive / "runs/run-1.json").read_text("utf-8"))
+    assert report["resumed"] and report["status"] == "finished"
+    assert not (archive / "jobs/run-1").exists()
+    assert sorted((stable(i) for i in read_jsonl(output)), key=lambda i: i["url"]) == base_items
+    assert catalog_reports(archive) == catalog_reports(baseline)
+    assert_warcs_valid(archive)
