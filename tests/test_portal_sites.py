@@ -215,6 +215,13 @@ def test_attachment_reports(portal):
 
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(body)).paragraphs)
     assert docx_truth.phrase in text
+    with pdfplumber.open(io.BytesIO(fetch(traps["pdf_with_tables"])[2])) as pdf:
+        grids = [grid for page in pdf.pages for grid in page.extract_tables()]
+        text = "".join(page.extract_text() or "" for page in pdf.pages).replace("\n", "")
+    tables_truth = portal.truth(traps["pdf_with_tables"])
+    assert tables_truth.format == "2021" and len(grids) >= 3 and tables_truth.phrase in text
+    assert any(str(tables_truth.tables["t3_applications"]["new_received"]["total"]) in (row[-1] or "")
+               for grid in grids for row in grid)
     p0_detail = fetch(next(t.url for t in portal.reports("attachments").values() if traps["p0_pdf"] in t.attachments))[2]
     assert b"OLDSRC=\"/protect/" in p0_detail
 

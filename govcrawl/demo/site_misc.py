@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 
 from govcrawl.demo import chrome
-from govcrawl.demo.attachments import docx_bytes, image_only_pdf_bytes, pdf_bytes
+from govcrawl.demo.attachments import docx_bytes, image_only_pdf_bytes, pdf_bytes, pdf_report_with_tables
 from govcrawl.demo.chrome import SiteInfo, esc
 from govcrawl.demo.context import BASE_MODIFIED, BuildContext, s2t
 from govcrawl.demo.server import Page, Request
@@ -205,7 +205,19 @@ def build_attachments(ctx: BuildContext) -> None:
     ctx.ground.add_truth(truth)
     ctx.ground.add_trap(site.name, "image_only_pdf", truth.attachments[0])
 
-    # 5. an ordinary HTML report and a decoy, as real columns mix them
+    # 5. attachment-only entry: a 2021-format report as PDF with its standard tables
+    truth = ReportTruth(url="", title=report_title(agency, 2022, 0), year=2022, agency=agency, format="2021",
+                        published="2023-01-30", site=site.name, kind="pdf")
+    body = compose_report(truth, ctx.sub_rng("attach", 931007), compiler=f"{agency}办公室")
+    pdf_path = column.path + "202301/P020230130800000000007.pdf"
+    site.add(pdf_path, _lazy(lambda t=truth, b=body: pdf_report_with_tables(t.title, b.paragraphs, "gbf_2021", t.tables),
+                             "application/pdf"))
+    column.entries.append(ListEntry(href="./202301/P020230130800000000007.pdf", title=truth.title, date=truth.published))
+    truth.url = site.url(pdf_path)
+    ctx.ground.add_truth(truth)
+    ctx.ground.add_trap(site.name, "pdf_with_tables", truth.url)
+
+    # 6. an ordinary HTML report and a decoy, as real columns mix them
     add_trs_report(ctx, column, ReportSpec(agency=agency, year=2023, doc_id=931005, title_style=1))
     add_decoy(ctx, column, "jiedu", f"图解：{agency}2023年政府信息公开工作年度报告", 2023, 931006)
     column.register()
