@@ -150,3 +150,14 @@ def test_xml_declaration_and_garbage_do_not_crash() -> None:
     for junk in (b"", b"\x00\x01\x02", b"<<<>>>", b"<html>"):
         document = extract_document(junk, "text/html", "http://x/a")
         assert isinstance(document.text, str)
+
+
+def test_deeply_nested_markup_keeps_its_text() -> None:
+    # unclosed <font> runs (old FrontPage pages) nest past libxml2's default limit of 255 levels
+    fonts = "<html><body><div class=TRS_Editor>" + "<font>" * 1000 + "<p>某某县2023年政府信息公开工作年度报告</p></body></html>"
+    document = extract_document(fonts.encode(), "text/html", "http://x/a")
+    assert document.text == "某某县2023年政府信息公开工作年度报告" and document.flags == []
+    # beyond 2048 levels lxml drops the rest: the regex fallback still gets the text, and says so
+    divs = "<html><body>" + "<div>" * 5000 + "<p>第一段</p><p>第二段 &amp; 附件</p>" + "</div>" * 5000 + "</body></html>"
+    document = extract_document(divs.encode(), "text/html", "http://x/a")
+    assert document.text.splitlines() == ["第一段", "第二段 & 附件"] and "html_too_deep" in document.flags

@@ -124,7 +124,8 @@ def extract_document(body: bytes, content_type: str | None, url: str) -> Extract
         image_only = html.images > 0 and visible < IMAGE_PAGE_MAX_TEXT
         return ExtractedDocument(text=html.text, grids=html.grids, page_meta=html.page_meta,
                                  encoding=decoded.encoding, kind="html", image_only=image_only,
-                                 attachment_links=html.attachment_links, flags=_decode_flags(decoded))
+                                 attachment_links=html.attachment_links,
+                                 flags=_decode_flags(decoded) + (["html_too_deep"] if html.too_deep else []))
     if kind == "pdf":
         from govcrawl.extract.pdf import extract_pdf
 

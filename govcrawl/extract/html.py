@@ -9,7 +9,9 @@ one block per line; a table row is one line with its cells separated by a tab.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -40,6 +42,30 @@ ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et"
 
 _HANWEB_CONTENT = re.compile(r"<!--\s*ZJEG_RSS\.content\.begin\s*-->(.*?)<!--\s*ZJEG_RSS\.content\.end\s*-->",
                              re.S | re.I)
+_LOCAL = threading.local()
+_TAG = re.compile(r"<[^>]*>")
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|tr|h[1-6]|table|dd|dt)\b[^>]*>", re.I)
+
+
+def _parser() -> lxml.html.HTMLParser:
+    """This thread's parser (lxml parsers are not shared between threads). ``huge_tree`` lifts libxml2's
+    nesting limit from 255 to 2048 levels; deeper than that it drops the rest of the page."""
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = lxml.html.HTMLParser(huge_tree=True)
+    return parser
+
+
+def _too_deep(parser: lxml.html.HTMLParser) -> bool:
+    return any("Excessive depth" in entry.message for entry in parser.error_log)
+
+
+def strip_tags(text: str) -> str:
+    """Markup-free text by regular expressions: the fallback for pages lxml cannot hold in a tree."""
+    text = _BLOCK_TAG.sub("\n", _SCRIPT_STYLE.sub("", text))
+    lines = (_clean(unescape(line)) for line in _TAG.sub("", text).splitlines())
+    return "\n".join(line for line in lines if line)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v\xa0\u2002\u2003\u2009\u200b\u3000]+")
 _LABEL_STRIP = re.compile(r"[\s\xa0\u3000:：]+")
@@ -77,6 +103,7 @@ class HtmlExtract:
     attachment_links: list[dict[str, str]] = field(default_factory=list)
     container: str | None = None   # how the content was located: "TRS_Editor", "hanweb-markers", "density", ...
     images: int = 0                # <img> elements inside the content container
+    too_deep: bool = False         # nesting beyond libxml2's limit: text taken by the regex fallback
 
 
 def _clean(text: str) -> str:
@@ -93,9 +120,9 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
     if not text.strip():
         text = "<html><body></body></html>"
     try:
-        return lxml.html.document_fromstring(text)
+        return lxml.html.document_fromstring(text, parser=_parser())
     except (lxml.etree.ParserError, ValueError):
-        return lxml.html.document_fromstring(f"<html><body>{text}</body></html>")
+        return lxml.html.document_fromstring(f"<html><body>{text}</body></html>", parser=_parser())
 
 
 def _class_tokens(element: lxml.html.HtmlElement) -> list[str]:
@@ -126,7 +153,7 @@ def _drop_chrome_blocks(root: lxml.html.HtmlElement) -> None:
 
 
 def render_text(element: lxml.html.HtmlElement) -> str:
-    """Text of ``element``, one block per line; table rows as tab-separated cells."""
+    """Text of ``element``, one block per line; table rows as tab-separated cells (iterative: any depth)."""
     lines: list[str] = []
     current: list[str] = []
 
@@ -136,27 +163,30 @@ def render_text(element: lxml.html.HtmlElement) -> str:
             lines.append(line)
         current.clear()
 
-    def walk(node: lxml.html.HtmlElement) -> None:
+    stack: list[tuple[lxml.html.HtmlElement, bool]] = [(element, False)]
+    while stack:
+        node, leaving = stack.pop()
         tag = node.tag if isinstance(node.tag, str) else ""
+        if leaving:
+            if tag in BLOCK_TAGS:
+                flush()
+            if node is not element and node.tail:
+                current.append(node.tail)
+            continue
         if tag == "tr":
             flush()
             cells = [_clean(" ".join(render_text(cell).splitlines())) for cell in node if cell.tag in ("td", "th")]
             if any(cells):
                 lines.append("\t".join(cells))
-            return
-        block = tag in BLOCK_TAGS
-        if block:
+            if node is not element and node.tail:
+                current.append(node.tail)
+            continue
+        if tag in BLOCK_TAGS:
             flush()
         if node.text and tag:
             current.append(node.text)
-        for child in node:
-            walk(child)
-            if child.tail:
-                current.append(child.tail)
-        if block:
-            flush()
-
-    walk(element)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node))
     flush()
     return "\n".join(lines)
 
@@ -357,6 +387,7 @@ def _simple_grids(element: lxml.html.HtmlElement) -> list[list[list[str]]]:
 def extract_html(text: str, url: str) -> HtmlExtract:
     """Extract text, grids, page metadata and attachment links from decoded report HTML."""
     root = parse_html(text)
+    too_deep = _too_deep(_parser())
     tags = meta_tags(root)
     table = metadata_table(root)
     title = page_title(root, tags, table)
@@ -390,5 +421,9 @@ def extract_html(text: str, url: str) -> HtmlExtract:
             page_meta[key] = value
     if "agency" not in page_meta and page_meta.get("content_source"):
         page_meta["agency"] = page_meta["content_source"]
+    if too_deep:  # the tree lost everything below libxml2's depth limit: take the text by regex instead
+        body = hanweb.group(1) if hanweb else text
+        return HtmlExtract(text=strip_tags(body), grids=[], page_meta=page_meta, attachment_links=links,
+                           container="regex-fallback", images=body.lower().count("<img"), too_deep=True)
     return HtmlExtract(text=render_text(container), grids=_grids(container), page_meta=page_meta,
                        attachment_links=links, container=how, images=sum(1 for _ in container.iter("img")))
