@@ -23,7 +23,14 @@ from govcrawl.warc.reader import CaptureRef, index_captures, load_capture
 PROGRESS_MIN_CAPTURES = 50
 
 
-def _build(capture_ref: CaptureRef) -> dict[str, Any]:
+def _is_stub(body: bytes) -> bool:
+    """The crawl emits no item for a near-empty or "removed" stub page (it counts a trap instead): neither do we."""
+    from govcrawl.discovery.traps import stub_kind
+
+    return stub_kind(body) is not None
+
+
+def _build(capture_ref: CaptureRef) -> dict[str, Any] | None:
     try:
         capture = load_capture(capture_ref)
     except (OSError, ValueError) as exc:  # a damaged record: flag it, keep going
@@ -35,10 +42,13 @@ def _build(capture_ref: CaptureRef) -> dict[str, Any]:
                                 "warc_record_id": record.record_id, "payload_digest": record.payload_digest,
                                 "fetched_at": record.date})
         return flagged_item(capture, [f"extract_error: unreadable WARC record: {exc}"[:300]])
+    if _is_stub(capture.body):
+        return None
     return build_item(capture)
 
 
-def _items(refs: list[CaptureRef], jobs: int, progress: Any = None) -> Iterator[dict[str, Any]]:
+def _items(refs: list[CaptureRef], jobs: int, progress: Any = None) -> Iterator[dict[str, Any] | None]:
+    """One entry per capture, in order; None for a stub capture the crawl would not have emitted."""
     if jobs <= 1 or len(refs) < 2:
         for ref in refs:
             item = _build(ref)
@@ -56,7 +66,7 @@ def _items(refs: list[CaptureRef], jobs: int, progress: Any = None) -> Iterator[
 
 def rebuild_items(paths: Iterable[str | os.PathLike[str]], jobs: int = 1) -> Iterator[dict[str, Any]]:
     """Report items rebuilt from the WARC files/folders in ``paths``, in (url, fetch date, record id) order."""
-    yield from _items(index_captures(paths), jobs)
+    yield from (item for item in _items(index_captures(paths), jobs) if item is not None)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,11 +95,14 @@ def run(args: argparse.Namespace) -> int:
 
     show = len(refs) >= PROGRESS_MIN_CAPTURES and sys.stderr.isatty()
     progress = tqdm(total=len(refs), unit="report", file=sys.stderr, disable=not show)
-    flagged = 0
+    flagged = stubs = 0
     kept: list[dict[str, Any]] = []
     out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
     try:
         for item in _items(refs, args.jobs, progress):
+            if item is None:
+                stubs += 1
+                continue
             out.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
             flagged += bool(item.get("flags"))
             if args.catalog:
@@ -101,5 +114,6 @@ def run(args: argparse.Namespace) -> int:
     if args.catalog:
         counts = _write_catalog(args.catalog, kept, list(args.paths))
         print(f"catalog {args.catalog}: {counts}", file=sys.stderr)
-    print(f"rebuilt {len(refs)} report captures ({flagged} flagged) -> {args.output}", file=sys.stderr)
+    print(f"rebuilt {len(refs) - stubs} report captures ({flagged} flagged; {stubs} stub pages skipped "
+          f"as the crawl does) -> {args.output}", file=sys.stderr)
     return 0

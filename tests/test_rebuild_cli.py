@@ -41,6 +41,10 @@ def archive(tmp_path: Path) -> Path:
         records, _, _ = exchange("http://127.0.0.1:8000/nb/broken.html", b"\x00\x01\x02" * 50,
                                  [("Content-Type", "text/html")], role="report", discovery={})
         writer.write_group(records)
+        # a 2-byte WAF answer: the spider emits no item for it (a trap), so neither does the rebuild
+        records, _, _ = exchange("http://127.0.0.1:8000/nb/stub.html", b"ok", [("Content-Type", "text/html")],
+                                 role="report", discovery={})
+        writer.write_group(records)
     return directory
 
 
@@ -53,7 +57,7 @@ def test_rebuild_cli_writes_sorted_unescaped_jsonl(archive: Path, tmp_path: Path
     out = tmp_path / "out.jsonl"
     result = run_cli(str(archive), "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert "rebuilt 4 report captures (1 flagged)" in result.stderr
+    assert "rebuilt 4 report captures (1 flagged; 1 stub pages skipped" in result.stderr
     text = out.read_text(encoding="utf-8")
     assert TITLE in text  # ensure_ascii=False
     items = [json.loads(line) for line in text.splitlines()]
