@@ -115,4 +115,4 @@ def test_arbitrary_table_markup_gives_rectangular_grids(tables: list[str]) -> No
         assert grid and len({len(row) for row in grid}) == 1
         assert all(isinstance(cell, str) for row in grid for cell in row)
         assert len(grid[0]) <= 6 * 50  # colspans capped at 50, trailing overruns clipped
-        assert len(grid) <= 6
+        assert len(grid) <= 6 * len(tables)  # split tables of equal width are merged into one grid

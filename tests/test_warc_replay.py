@@ -1,7 +1,8 @@
 """Revisit records (identical payload, 304 server-not-modified), ``govcrawl index`` (CDXJ), and replay with
 pywb on 127.0.0.1 over two real crawls' WARC files: a full capture, then a revisit of the same payload.
 
-pywb's pins clash with playwright/redis, so it runs from its own venv: /tmp/pywbvenv if present, else a
+pywb's pins clash with playwright/redis, so it runs from its own venv: $GOVCRAWL_PYWB_VENV (scripts/test makes
+it), else /tmp/pywbvenv if present, else a
 venv created here with ``python -m venv`` + ``pip install pywb`` (needs PyPI).
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 from test_warc_crawl import REPORT_HTML, decoded, read_records, run_crawl, trap_server  # noqa: F401
 
-PYWB_VENV = Path("/tmp/pywbvenv")
+PYWB_VENV = Path(os.environ.get("GOVCRAWL_PYWB_VENV", "/tmp/pywbvenv"))
 
 
 def _records_for(archive: Path) -> list[tuple[str, dict]]:
