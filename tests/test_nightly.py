@@ -77,6 +77,19 @@ def stable(item: dict) -> dict:
     return {k: v for k, v in item.items() if k != "source"}
 
 
+def item_diff(expected: list[dict], got: list[dict]) -> dict:
+    """What differs between two item lists: URLs missing / extra / duplicated, and differing fields per URL."""
+    want = {i["url"]: i for i in expected}
+    have = {i["url"]: i for i in got}
+    return {
+        "missing": sorted(set(want) - set(have)),
+        "extra": sorted(set(have) - set(want)),
+        "duplicated": len(got) - len(have),
+        "differing": {u: sorted(k for k in set(want[u]) | set(have[u]) if want[u].get(k) != have[u].get(k))
+                      for u in set(want) & set(have) if want[u] != have[u]},
+    }
+
+
 def catalog_reports(archive: Path) -> set[tuple[str, int, str]]:
     conn = sqlite3.connect(archive / "catalog.sqlite")
     try:
@@ -253,7 +266,7 @@ def test_sigkilled_crawls_resume_without_losing_or_duplicating_reports(tmp_path:
         report = json.loads((archive / "runs/run-1.json").read_text("utf-8"))
         assert report["resumed"] and report["attempts"] == 2 and report["status"] == "finished"
         items = sorted((stable(i) for i in read_jsonl(output)), key=lambda i: i["url"])
-        assert items == base_items, f"kill after {kill_after} requests"
+        assert items == base_items, f"kill after {kill_after} requests: {item_diff(base_items, items)}"
         assert catalog_reports(archive) == base_rows
         assert_warcs_valid(archive)
     print("kill points (after N requests, .open files, catalogued reports):", partial_states)
