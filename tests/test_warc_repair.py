@@ -211,3 +211,52 @@ def test_repair_cli(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "govcrawl.cli", "repair", str(tmp_path / "archive")],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "no .warc.gz.open files found" in proc.stdout
+
+
+ZOMBIE_SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {tests!r})
+    from test_warc_repair import exchange
+    from govcrawl.warc import WarcWriter
+    writer = WarcWriter({directory!r}, fsync_interval=-1)
+    writer.write_group(exchange(0)[0])
+    print(writer.current_path, flush=True)
+    sys.stdin.readline()
+    os._exit(0)  # dies without closing: the .open file stays behind
+""")
+
+
+def _proc_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_bytes().rpartition(b")")[2].split()[0].decode()
+
+
+def test_repair_treats_zombie_writer_as_dead(tmp_path):
+    """A writer that exited but was not reaped (a zombie) still answers kill(pid, 0): its file is repaired."""
+    from govcrawl.warc.repair import _writer_alive
+
+    directory = tmp_path / "archive"
+    script = ZOMBIE_SCRIPT.format(tests=str(Path(__file__).parent), directory=str(directory))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        open_path = proc.stdout.readline().strip()
+        assert open_path.endswith(f"-{proc.pid}.warc.gz.open")
+        assert _writer_alive(open_path), "the writer is running"
+        assert repair_directory(directory) == [], "a running writer's file is left alone"
+        proc.stdin.write("exit\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 20
+        while _proc_state(proc.pid) != "Z":  # exited, not reaped: we have not called wait()/poll()
+            assert time.monotonic() < deadline, "child did not exit"
+            time.sleep(0.02)
+        os.kill(proc.pid, 0)  # a zombie still "exists" for kill(pid, 0) ...
+        assert not _writer_alive(open_path)  # ... but writes nothing any more
+        reports = repair_directory(directory)
+        assert len(reports) == 1 and reports[0].records_kept == 3 and not reports[0].removed
+        assert _proc_state(proc.pid) == "Z", "still a zombie while repairing"
+    finally:
+        proc.stdin.close()
+        proc.stdout.close()
+        proc.wait()
+    assert not list(directory.glob("*.open"))
+    assert warcio_check(reports[0].path).returncode == 0

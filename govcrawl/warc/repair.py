@@ -121,8 +121,19 @@ def repair_open_file(path: str | os.PathLike[str]) -> RepairReport:
     return RepairReport(closed, original_size, keep, records)
 
 
+def _is_zombie(pid: int) -> bool:
+    """True when ``pid`` has exited but was not reaped yet (state ``Z`` in Linux ``/proc/<pid>/stat``)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return False
+    # "pid (comm) state ...": comm may hold spaces and parentheses, so split after the last ')'
+    return stat.rpartition(b")")[2].split()[:1] == [b"Z"]
+
+
 def _writer_alive(path: str) -> bool:
-    """Might a live writer still own this file? (another host, or a running pid of this host.)"""
+    """Might a live writer still own this file? (another host, or a running, non-zombie pid of this host.)"""
     if os.path.abspath(path) in OPEN_PATHS:
         return True
     match = _NAME_RE.search(os.path.basename(path))
@@ -136,8 +147,8 @@ def _writer_alive(path: str) -> bool:
     try:
         os.kill(pid, 0)
     except OSError as exc:
-        return exc.errno == errno.EPERM
-    return True
+        return exc.errno == errno.EPERM and not _is_zombie(pid)
+    return not _is_zombie(pid)  # a zombie answers kill(pid, 0) but writes nothing any more
 
 
 def find_open_files(paths: list[str]) -> list[str]:
