@@ -11,6 +11,7 @@ import pytest
 
 from govcrawl.warc.reader import index_captures, iter_captures, load_capture, read_payload, warc_files
 from govcrawl.warc.records import (
+    PROFILE_SERVER_NOT_MODIFIED,
     build_metadata_record,
     build_request_record,
     build_response_record,
@@ -136,3 +137,87 @@ def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
         warc_files([tmp_path / "nothing-here"])
     assert warc_files([tmp_path]) == []
     assert os.path.isdir(tmp_path)
+
+
+def test_server_not_modified_revisit_yields_no_capture(archive: dict[str, Any], tmp_path: Path) -> None:
+    """A 304 re-validation produced no item in the crawl; archives written before the middleware stopped
+    writing metadata for it must not rebuild one either."""
+    report_url = archive["report_url"]
+    revisit_id = new_record_id()
+    http = response_http_headers(status=304, protocol="HTTP/1.1", headers=[("ETag", ['"v1"'])], body=b"")
+    later = "2027-01-22T10:00:00.000000Z"
+    with WarcWriter(tmp_path / "c", prefix="test") as writer:
+        writer.write_group([
+            build_revisit_record(url=report_url, http_headers=http, date=later, record_id=revisit_id,
+                                 digest=archive["digest"], refers_to_uri=report_url, refers_to_date=DATE,
+                                 profile=PROFILE_SERVER_NOT_MODIFIED),
+            build_metadata_record(url=report_url, date=later, concurrent_to=revisit_id,
+                                  fields=dict(archive["discovery"], role="report")),
+        ])
+    ids = [c.record.record_id for c in index_captures([archive["dir"]])]
+    assert revisit_id not in ids and ids == [archive["page_id"], archive["revisit_id"]]
+
+
+@pytest.mark.timeout(600)
+def test_rebuild_of_a_crawl_and_its_incremental_recrawl_is_the_union_of_both(tmp_path: Path) -> None:
+    """Two ``govcrawl nightly`` runs into one archive (the second re-validates: 304 revisits, one new and one
+    edited report); rebuild yields exactly what the two live crawls emitted, each capture once."""
+    import json
+    import subprocess
+    import sys
+
+    from govcrawl.demo.portal import Portal
+    from govcrawl.rebuild import rebuild_items
+
+    archive = tmp_path / "archive"
+
+    def crawl(n: int, start: str) -> list[dict[str, Any]]:
+        feed = tmp_path / f"live{n}.jsonl"
+        done = subprocess.run(
+            [sys.executable, "-m", "govcrawl.cli", "nightly", "--start-urls", start, "--archive", str(archive),
+             "-o", str(tmp_path / f"n{n}.jsonl"), "-s", "GOVCRAWL_FAST_LOCAL=True",
+             "-s", "FEEDS=" + json.dumps({str(feed): {"format": "jsonlines"}})],
+            capture_output=True, text=True, cwd="/", timeout=400)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return [json.loads(line) for line in feed.read_text("utf-8").splitlines() if line.strip()]
+
+    with Portal(sites=["county"]).start() as portal:
+        (start,) = portal.start_urls["county"]
+        first = crawl(1, start)
+        new_url = portal.add_report("county", year=2025)
+        edited_url = sorted(portal.expected_reports("county") - {new_url})[0]
+        portal.edit_report(edited_url)
+        second = crawl(2, start)
+    assert len(first) >= len(portal.expected_reports("county")) - 1
+    assert sorted(i["url"] for i in second) == sorted([new_url, edited_url]), "unchanged reports: 304, no item"
+    records = [r for path in warc_files([archive]) for r in _headers(path)]
+    not_modified = {r["WARC-Record-ID"] for r in records if r["type"] == "revisit"
+                    and r["WARC-Profile"] == PROFILE_SERVER_NOT_MODIFIED}
+    assert len(not_modified) >= len(first) - 1, "the re-crawl re-validated the unchanged reports"
+    assert not [r for r in records if r["type"] == "metadata" and r["WARC-Concurrent-To"] in not_modified], \
+        "no metadata record for a 304 revisit"
+
+    rebuilt = list(rebuild_items([archive]))
+
+    def key(item: dict[str, Any]) -> tuple[str, str]:
+        return item["url"], item["source"]["warc_record_id"]
+
+    live = {key(i): i for i in first + second}
+    assert len(live) == len(first) + len(second)
+    order = [(i["url"], i["source"]["fetched_at"], i["source"]["warc_record_id"]) for i in rebuilt]
+    assert order == sorted(order)
+    assert len({key(i) for i in rebuilt}) == len(rebuilt), "no capture rebuilt twice"
+    assert {key(i) for i in rebuilt} == set(live), "rebuild == union of the two live crawls"
+    for item in rebuilt:
+        expected = live[key(item)]
+        stable = {k: v for k, v in item.items() if k != "source"}
+        assert stable == {k: v for k, v in expected.items() if k != "source"}, item["url"]
+
+
+def _headers(path: str) -> list[dict[str, str | None]]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    names = ("WARC-Record-ID", "WARC-Profile", "WARC-Concurrent-To")
+    with open(path, "rb") as handle:
+        return [{"type": record.rec_type, **{n: record.rec_headers.get_header(n) for n in names}}
+                for record in ArchiveIterator(handle)]

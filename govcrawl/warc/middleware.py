@@ -11,7 +11,8 @@ Settings: ``GOVCRAWL_WARC_ENABLED`` (default True), ``GOVCRAWL_ARCHIVE_DIR`` (``
 left by a crashed crawl of this host before writing).
 
 Per response it writes ``response`` (or ``revisit``) + ``request`` (+ ``metadata`` for report/attachment
-captures), adjacent and linked by ``WARC-Concurrent-To``; download errors write nothing (nothing was
+captures, except 304 server-not-modified revisits, for which the crawl emits no item), adjacent and linked by
+``WARC-Concurrent-To``; download errors write nothing (nothing was
 received) and are counted as ``warc/download_errors``. Stats: ``warc/records``, ``warc/bytes``,
 ``warc/files``, ``warc/revisits``.
 
@@ -205,7 +206,11 @@ class WarcArchiveMiddleware:
             ),
         ]
         role = request.meta.get("govcrawl_role")
-        if role in METADATA_ROLES and (200 <= response.status < 300 or ref.record_type == "revisit"):
+        # a 304 (server-not-modified) revisit gets no metadata: the crawl emits no item for it (the report is
+        # unchanged since the capture it refers to), so rebuild must not either
+        not_modified = ref.record_type == "revisit" and response.status == 304
+        if role in METADATA_ROLES and not not_modified and (
+                200 <= response.status < 300 or ref.record_type == "revisit"):
             fields: dict[str, Any] = dict(request.meta.get("govcrawl_discovery") or {})
             fields["role"] = role
             parent_url = request.meta.get("govcrawl_parent_url") or fields.get("parent_url")

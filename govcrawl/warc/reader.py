@@ -3,7 +3,8 @@
 Two passes. :func:`index_captures` scans the records' headers (payloads are skipped, not decoded) and
 joins every ``metadata`` record whose JSON says ``role`` = ``report``/``attachment`` with the response (or
 revisit) it is ``WARC-Concurrent-To``; revisits are resolved to an original response with the same payload
-digest (preferring ``WARC-Refers-To-Target-URI``/``-Date``). :func:`load_capture` then seeks to each record and
+digest (preferring ``WARC-Refers-To-Target-URI``/``-Date``). A 304 (server-not-modified) revisit is never a
+capture, even when an older archive has metadata for it: the crawl emitted no item for it. :func:`load_capture` then seeks to each record and
 reads its payload with warcio's content stream, which removes chunking and ``Content-Encoding``, so the bytes
 equal what the spider saw. Files may be ``.warc`` or ``.warc.gz``, closed or still ``.open`` (a truncated tail
 ends the scan of that file; it is not an error).
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
 OPEN_SUFFIX = ".open"
+#: WARC-Profile of a revisit recording a 304 answer (WARC 1.0 and 1.1 URIs share the suffix)
+NOT_MODIFIED_PROFILE_SUFFIX = "/revisit/server-not-modified"
 #: the status code in a status line, whether or not the line repeats the protocol ("HTTP/1.1 200 OK")
 _STATUS = re.compile(r"(?:^|\s)([1-5]\d\d)(?:\s|$)")
 
@@ -47,6 +50,7 @@ class RecordRef:
     record_type: str = "response"           # "response" | "revisit"
     refers_to_uri: str | None = None
     refers_to_date: str | None = None
+    profile: str | None = None              # WARC-Profile of a revisit
 
     @property
     def filename(self) -> str:
@@ -114,6 +118,7 @@ def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any]
                         content_type=content_type, record_type=kind,
                         refers_to_uri=headers.get_header("WARC-Refers-To-Target-URI"),
                         refers_to_date=headers.get_header("WARC-Refers-To-Date"),
+                        profile=headers.get_header("WARC-Profile"),
                     ), None
                 elif kind == "metadata" and "json" in (headers.get_header("Content-Type") or ""):
                     try:
@@ -162,6 +167,8 @@ def index_captures(paths: Iterable[str | os.PathLike[str]]) -> list[CaptureRef]:
             logger.warning("metadata for %s points at a missing record %s", fields.get("_uri"),
                            fields.get("_concurrent_to"))
             continue
+        if record.record_type == "revisit" and (record.profile or "").endswith(NOT_MODIFIED_PROFILE_SUFFIX):
+            continue  # a 304 re-validation: the crawl emitted nothing for it (older archives have metadata here)
         discovery = {k: v for k, v in fields.items() if k not in ("role", "_concurrent_to", "_uri")}
         capture = CaptureRef(record=record, payload_record=payload_of(record), discovery=discovery)
         if fields["role"] == "report":
