@@ -14,7 +14,14 @@ Per response it writes ``response`` (or ``revisit``) + ``request`` (+ ``metadata
 captures, except 304 server-not-modified revisits, for which the crawl emits no item), adjacent and linked by
 ``WARC-Concurrent-To``; download errors write nothing (nothing was
 received) and are counted as ``warc/download_errors``. Stats: ``warc/records``, ``warc/bytes``,
-``warc/files``, ``warc/revisits``.
+``warc/files``, ``warc/revisits``, ``warc/conversions``.
+
+**Browser-rendered pages** (scrapy-playwright, ``meta["playwright"]``): the DOM Chromium serialised is not
+what the server sent, so it is stored as one ``conversion`` record (WARC 1.1 §6.7; ``Govcrawl-Rendered-By:
+chromium``; ``WARC-Refers-To`` the raw document's response record when its exchange carries a
+``warc_record_id``) + ``metadata`` for report/attachment roles, never as a response/request pair. The raw
+HTTP exchanges the browser made (``meta["govcrawl_browser_exchanges"]``) are archived as response+request
+pairs by whoever collected them (the spider), with :func:`govcrawl.warc.records.build_exchange_records`.
 
 **warc_ref.** ``request.meta["warc_ref"]`` (hence ``response.meta["warc_ref"]``) is a
 :class:`govcrawl.warc.writer.WarcRef`. ``warc_record_id``, ``payload_digest`` and ``fetched_at`` are set at
@@ -42,6 +49,7 @@ from scrapy.http import Response
 from govcrawl.warc.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
+    build_conversion_record,
     build_metadata_record,
     build_request_record,
     build_response_record,
@@ -159,8 +167,11 @@ class WarcArchiveMiddleware:
         protocol = response.protocol or "HTTP/1.1"
         ip_address = str(response.ip_address) if response.ip_address else None
         method = request.method.upper()
-        # scrapy-playwright responses carry the rendered DOM, not the bytes the server sent
+        # scrapy-playwright responses carry the rendered DOM, not the bytes the server sent; a file the
+        # browser downloaded (playwright_suggested_filename) is the server's payload, archived as a response
         rendered = "playwright" in (response.flags or []) or bool(request.meta.get("playwright"))
+        if rendered and "playwright_suggested_filename" not in request.meta:
+            return self._archive_rendered(request, response, now, digest)
         http_headers = response_http_headers(
             status=response.status, protocol=protocol, headers=response.headers.items(), body=body, method=method,
             rendered=rendered,
@@ -194,7 +205,7 @@ class WarcArchiveMiddleware:
             main = build_response_record(
                 url=response.url, http_headers=http_headers, body=body, date=now, digest=digest,
                 record_id=record_id, ip_address=ip_address, truncated=truncated,
-                rendered_by="chromium (scrapy-playwright): payload is the rendered DOM" if rendered else None,
+                rendered_by="chromium (scrapy-playwright download)" if rendered else None,
             )
         if ref.record_type == "revisit" and self.stats is not None:
             self.stats.inc_value("warc/revisits")
@@ -205,18 +216,60 @@ class WarcArchiveMiddleware:
                 protocol=protocol, date=now, concurrent_to=record_id,
             ),
         ]
-        role = request.meta.get("govcrawl_role")
+        fields = self._metadata_fields(request)
         # a 304 (server-not-modified) revisit gets no metadata: the crawl emits no item for it (the report is
         # unchanged since the capture it refers to), so rebuild must not either
         not_modified = ref.record_type == "revisit" and response.status == 304
-        if role in METADATA_ROLES and not not_modified and (
-                200 <= response.status < 300 or ref.record_type == "revisit"):
-            fields: dict[str, Any] = dict(request.meta.get("govcrawl_discovery") or {})
-            fields["role"] = role
-            parent_url = request.meta.get("govcrawl_parent_url") or fields.get("parent_url")
-            if parent_url:
-                fields["parent_url"] = parent_url
+        if fields is not None and not not_modified and (200 <= response.status < 300 or ref.record_type == "revisit"):
             records.append(build_metadata_record(url=response.url, date=now, concurrent_to=record_id, fields=fields))
+        self.writer.submit(records, {0: ref})
+        return ref
+
+    @staticmethod
+    def _metadata_fields(request: Request) -> dict[str, Any] | None:
+        """The JSON of the ``metadata`` record for a report/attachment capture (None for other roles)."""
+        role = request.meta.get("govcrawl_role")
+        if role not in METADATA_ROLES:
+            return None
+        fields: dict[str, Any] = dict(request.meta.get("govcrawl_discovery") or {})
+        fields["role"] = role
+        parent_url = request.meta.get("govcrawl_parent_url") or fields.get("parent_url")
+        if parent_url:
+            fields["parent_url"] = parent_url
+        return fields
+
+    @staticmethod
+    def _document_record_id(request: Request, response: Response) -> str | None:
+        """``WARC-Record-ID`` of the raw response the browser rendered ``response`` from, when known: the last
+        ``document`` exchange for the page's URL in ``meta["govcrawl_browser_exchanges"]`` carrying a
+        ``warc_record_id`` (given when the exchange was collected; see :func:`build_exchange_records`)."""
+        exchanges = request.meta.get("govcrawl_browser_exchanges") or []
+        documents = [e for e in exchanges if isinstance(e, dict) and e.get("url") == response.url
+                     and e.get("resource_type", "document") == "document"]
+        return documents[-1].get("warc_record_id") if documents else None
+
+    def _archive_rendered(self, request: Request, response: Response, now: str, digest: str) -> WarcRef:
+        """A browser-rendered page: one ``conversion`` record (+ ``metadata`` for report/attachment roles).
+
+        The DOM is not an HTTP exchange, so no response/request pair: the raw exchanges (document, XHR) are
+        archived as such from ``meta["govcrawl_browser_exchanges"]``. The payload is ``response.body``
+        byte for byte (what the spider parsed), labelled with the charset scrapy-playwright encoded it in.
+        Metadata is written for 2xx navigations and for a browser retry of a JS challenge (whose navigation
+        status is the challenge's; ChallengeMiddleware, which runs after this one, makes a passed one 200).
+        """
+        record_id = new_record_id()
+        encoding = getattr(response, "encoding", None) or "utf-8"
+        ref = WarcRef(warc_record_id=record_id, payload_digest=digest, fetched_at=now, url=response.url,
+                      record_type="conversion")
+        records = [build_conversion_record(
+            url=response.url, body=response.body, date=now, record_id=record_id,
+            content_type=f"text/html; charset={encoding}", refers_to=self._document_record_id(request, response),
+        )]
+        fields = self._metadata_fields(request)
+        if fields is not None and (200 <= response.status < 300 or request.meta.get("govcrawl_challenge")):
+            records.append(build_metadata_record(url=response.url, date=now, concurrent_to=record_id, fields=fields))
+        if self.stats is not None:
+            self.stats.inc_value("warc/conversions")
         self.writer.submit(records, {0: ref})
         return ref
 

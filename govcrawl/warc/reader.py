@@ -4,7 +4,9 @@ Two passes. :func:`index_captures` scans the records' headers (payloads are skip
 joins every ``metadata`` record whose JSON says ``role`` = ``report``/``attachment`` with the response (or
 revisit) it is ``WARC-Concurrent-To``; revisits are resolved to an original response with the same payload
 digest (preferring ``WARC-Refers-To-Target-URI``/``-Date``). A 304 (server-not-modified) revisit is never a
-capture, even when an older archive has metadata for it: the crawl emitted no item for it. :func:`load_capture` then seeks to each record and
+capture, even when an older archive has metadata for it: the crawl emitted no item for it.
+A browser-rendered page is a ``conversion`` record (the DOM as the spider saw it): when metadata names it
+a report/attachment it is its own payload; rendered list pages have no such metadata and yield nothing. :func:`load_capture` then seeks to each record and
 reads its payload with warcio's content stream, which removes chunking and ``Content-Encoding``, so the bytes
 equal what the spider saw. Files may be ``.warc`` or ``.warc.gz``, closed or still ``.open`` (a truncated tail
 ends the scan of that file; it is not an error).
@@ -29,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
 OPEN_SUFFIX = ".open"
+#: status a rendered page (``conversion`` record) is read back with: the crawl archives metadata for one only when
+#: the spider received it as a success (a 2xx navigation, or a JS challenge the browser passed)
+CONVERSION_STATUS = 200
 #: WARC-Profile of a revisit recording a 304 answer (WARC 1.0 and 1.1 URIs share the suffix)
 NOT_MODIFIED_PROFILE_SUFFIX = "/revisit/server-not-modified"
 #: the status code in a status line, whether or not the line repeats the protocol ("HTTP/1.1 200 OK")
@@ -47,7 +52,7 @@ class RecordRef:
     payload_digest: str | None
     status: int | None
     content_type: str | None
-    record_type: str = "response"           # "response" | "revisit"
+    record_type: str = "response"           # "response" | "revisit" | "conversion"
     refers_to_uri: str | None = None
     refers_to_date: str | None = None
     profile: str | None = None              # WARC-Profile of a revisit
@@ -98,7 +103,7 @@ def _status_and_type(record: Any) -> tuple[int | None, str | None]:
 
 
 def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any] | None]]:
-    """Yield ``(kind, RecordRef, None)`` for response/revisit records and ``("metadata", None, fields)``
+    """Yield ``(kind, RecordRef, None)`` for response/revisit/conversion records and ``("metadata", None, fields)``
     (fields include ``_concurrent_to``) for JSON metadata records of one file."""
     with open(path, "rb") as handle:
         iterator = ArchiveIterator(handle, no_record_parse=False)
@@ -108,8 +113,11 @@ def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any]
                 headers = record.rec_headers
                 if not kind:
                     raise ValueError(f"unparseable record at offset {iterator.get_record_offset()}")
-                if kind in ("response", "revisit"):
-                    status, content_type = _status_and_type(record)
+                if kind in ("response", "revisit", "conversion"):
+                    if kind == "conversion":  # a rendered DOM: no HTTP headers, the WARC Content-Type says it all
+                        status, content_type = CONVERSION_STATUS, headers.get_header("Content-Type")
+                    else:
+                        status, content_type = _status_and_type(record)
                     yield kind, RecordRef(
                         path=path, offset=iterator.get_record_offset(),
                         record_id=headers.get_header("WARC-Record-ID"),
@@ -151,7 +159,7 @@ def index_captures(paths: Iterable[str | os.PathLike[str]]) -> list[CaptureRef]:
                 metadata.append(fields)
 
     def payload_of(ref: RecordRef) -> RecordRef | None:
-        if ref.record_type == "response":
+        if ref.record_type in ("response", "conversion"):
             return ref
         candidates = by_digest.get(ref.payload_digest or "", [])
         exact = [c for c in candidates if c.uri == ref.refers_to_uri and c.date == ref.refers_to_date]

@@ -1,4 +1,4 @@
-"""Builders for the WARC records govcrawl writes: request, response, revisit, metadata, warcinfo.
+"""Builders for the WARC records govcrawl writes: request, response, revisit, conversion, metadata, warcinfo.
 
 Builders do the cheap work (headers, payload digest) so they can run on the crawl thread; the expensive part
 (block digest over the headers + gzip) happens when :class:`govcrawl.warc.writer.WarcWriter` writes them.
@@ -34,6 +34,8 @@ PROFILE_IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-p
 PROFILE_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 #: HTTP statuses (and HEAD) whose response never carries a body, so Content-Length is left as sent.
 NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
+#: ``Govcrawl-Rendered-By`` of conversion records holding a DOM serialised by scrapy-playwright's Chromium
+RENDERED_BY_CHROMIUM = "chromium"
 
 # One record builder shared by all builders; only its id/date helpers and create_* methods are used.
 _BUILDER = BufferWARCWriter(gzip=False, warc_version=WARC_VERSION)
@@ -214,6 +216,61 @@ def build_revisit_record(
         url, "revisit", payload=BytesIO(b""), length=0, http_headers=http_headers,
         warc_headers_dict=warc_headers,
     )
+
+
+def build_conversion_record(
+    *,
+    url: str,
+    body: bytes,
+    date: str,
+    record_id: str,
+    content_type: str = "text/html; charset=utf-8",
+    refers_to: str | None = None,
+    rendered_by: str = RENDERED_BY_CHROMIUM,
+) -> ArcWarcRecord:
+    """A ``conversion`` record (WARC 1.1 §6.7): a browser's serialised DOM of ``url``, not an HTTP exchange.
+
+    ``refers_to`` is the ``WARC-Record-ID`` of the raw ``response`` record the DOM was rendered from, when
+    known. The block is the DOM itself (no HTTP headers), so block and payload digest are equal.
+    """
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": date, "WARC-Payload-Digest": payload_digest(body),
+                    "Govcrawl-Rendered-By": rendered_by}
+    if refers_to:
+        warc_headers["WARC-Refers-To"] = refers_to
+    return _BUILDER.create_warc_record(
+        url, "conversion", payload=BytesIO(body), length=len(body), warc_content_type=content_type,
+        warc_headers_dict=warc_headers,
+    )
+
+
+#: header names a browser reports for a body it has already decoded and de-framed
+_BROWSER_FRAMING = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+
+
+def build_exchange_records(exchange: dict[str, Any], *, date: str) -> list[ArcWarcRecord]:
+    """``response`` + ``request`` records for one HTTP exchange a browser made (document, XHR).
+
+    ``exchange``: ``url, status, headers [(name, value)], body, method, request_headers, request_body``, and
+    optionally ``warc_record_id``: the id the response record must get (set it when the exchange is
+    collected, so a ``conversion`` record of the same page can refer to it). The browser hands over decoded
+    bodies, so coding/framing headers are kept as ``X-Orig-*``.
+    """
+    body: bytes = exchange.get("body") or b""
+    headers = [(f"X-Orig-{name}" if name.lower() in _BROWSER_FRAMING else name, [value])
+               for name, value in exchange.get("headers") or []]
+    method = str(exchange.get("method") or "GET").upper()
+    record_id = exchange.get("warc_record_id") or new_record_id()
+    http = response_http_headers(status=int(exchange["status"]), protocol="HTTP/1.1", headers=headers, body=body,
+                                 method=method)
+    request_headers = [(name, [value]) for name, value in exchange.get("request_headers") or []
+                       if not name.startswith(":")]  # HTTP/2 pseudo-headers
+    return [
+        build_response_record(url=exchange["url"], http_headers=http, body=body, date=date,
+                              digest=payload_digest(body), record_id=record_id),
+        build_request_record(url=exchange["url"], method=method, headers=request_headers,
+                             body=exchange.get("request_body") or b"", protocol="HTTP/1.1", date=date,
+                             concurrent_to=record_id),
+    ]
 
 
 def build_metadata_record(*, url: str, date: str, concurrent_to: str, fields: dict[str, Any]) -> ArcWarcRecord:
