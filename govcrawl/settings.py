@@ -28,6 +28,8 @@ GOVCRAWL_INCREMENTAL = False
 GOVCRAWL_FAST_LOCAL = False  # True: no politeness delays (loopback portals only)
 GOVCRAWL_BROWSER = "auto"  # "auto": render where a site hint or an empty scripted list needs it; "off"; "on"
 GOVCRAWL_SITES = None  # default registry file when no -a start_urls / -a sites is given
+GOVCRAWL_DISTRIBUTED = False  # True: share the frontier through Redis (govcrawl.distributed, needs REDIS_URL)
+REDIS_URL = os.environ.get("REDIS_URL", "")
 
 # User-Agent: composed from GOVCRAWL_CONTACT by the spider's update_settings when not set explicitly.
 USER_AGENT = f"govcrawl/{__version__} (+{GOVCRAWL_CONTACT or 'https://pypi.org/project/govcrawl/'})"
@@ -74,6 +76,8 @@ DOWNLOADER_MIDDLEWARES = {
     "govcrawl.middlewares.HostPortOffsiteMiddleware": 50,
     # Scrapy's offsite middleware ignores ports; ours replaces it.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    # catalog-backed govcrawl_prior / conditional requests (GOVCRAWL_INCREMENTAL); after Retry (550)
+    "govcrawl.incremental.IncrementalMiddleware": 560,
     "govcrawl.middlewares.ChallengeMiddleware": 580,
     # same-document redirects (http -> https) must pass the scheme-blind dupefilter
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
@@ -82,6 +86,15 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "govcrawl.pipelines.ReportPipeline": 300,
+    "govcrawl.catalog.CatalogPipeline": 800,  # upsert report items into GOVCRAWL_CATALOG
+}
+# runs and captures in the catalog; both catalog components disable themselves when GOVCRAWL_CATALOG is ""
+EXTENSIONS = {
+    "govcrawl.catalog.CatalogExtension": 500,
+}
+# the add-on switches scheduler and dupefilter to scrapy-redis only when GOVCRAWL_DISTRIBUTED is true
+ADDONS = {
+    "govcrawl.distributed.DistributedAddon": 0,
 }
 DOWNLOAD_HANDLERS = {
     # Scrapy's HTTP/1.1 handler; starts scrapy-playwright + Chromium only for meta["playwright"] requests.

@@ -1,4 +1,5 @@
-"""``govcrawl demo``: start the bundled mock portal on 127.0.0.1, crawl it, write ``archive/`` and ``reports.jsonl``.
+"""``govcrawl demo``: start the bundled mock portal on 127.0.0.1, crawl it, write ``archive/`` (WARC files and
+``catalog.sqlite``) and ``reports.jsonl``.
 
 The portal runs in this process (server threads); the crawl runs as ``govcrawl crawl`` in a child process so
 Scrapy's reactor and the portal do not share one interpreter lock. The summary compares what the crawl
@@ -74,10 +75,21 @@ def summarise(handle: PortalHandle, items: list[dict[str, Any]], archive: Path) 
         f"figures equal to the portal's ground truth: {matched} of {compared}",
         f"WARC files: {len(warcs)} closed" + (f", {len(open_warcs)} still open" if open_warcs else "") + f" in {archive}/",
     ]
+    catalog = archive / "catalog.sqlite"
+    if catalog.exists():
+        lines.append(f"catalog: {catalog_report_count(catalog)} reports in {catalog}")
     missing = sorted(expected - emitted)
     if missing:
         lines.append("missing: " + ", ".join(missing[:5]) + (" …" if len(missing) > 5 else ""))
     return "\n".join(lines)
+
+
+def catalog_report_count(path: Path) -> int:
+    """Reports (latest version of each URL) in the catalog the crawl wrote (``GOVCRAWL_CATALOG`` default)."""
+    from govcrawl.catalog import Catalog
+
+    with Catalog(path) as catalog:
+        return catalog.count_reports()
 
 
 def run(args: argparse.Namespace) -> int:
