@@ -3,7 +3,8 @@
 * :class:`HostPortOffsiteMiddleware` drops requests leaving their site's allowed ``host`` / ``host:port``
   (Scrapy's OffsiteMiddleware ignores ports).
 * :class:`ChallengeMiddleware` recognises JS cookie challenges (412/521 with a script), reports the site
-  as ``govcrawl/blocked/<site>`` in the stats, and retries through the browser when the site allows it.
+  as ``govcrawl/blocked/<site>`` in the stats, and retries through the browser when the site allows it;
+  the cookies the browser earned go into Scrapy's cookie jar.
 * :class:`CanonicalRedirectMiddleware` is Scrapy's RedirectMiddleware, except that a redirect to the same
   document (http -> https, adding/removing ``;jsessionid=``, tracking parameters) is not dropped by the
   dupefilter, whose fingerprints are scheme- and session-blind.
@@ -14,10 +15,12 @@
 from __future__ import annotations
 
 import logging
+from http.cookiejar import Cookie
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
@@ -72,6 +75,8 @@ class ChallengeMiddleware:
     ``govcrawl/blocked/<site>/<kind>``. When the site's registry entry has ``browser_on_challenge = true``
     the request is re-issued once with ``meta["playwright"] = True``; otherwise the response goes on (and
     the spider logs it as blocked). Sits below the retry middleware so 5xx retries are not spent on it.
+    Once the browser has passed the challenge, the cookies it holds for the page are copied into Scrapy's
+    cookie jar (``govcrawl/browser/cookies_copied``): the site's later pages go through plain HTTP.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -90,6 +95,7 @@ class ChallengeMiddleware:
             # the DOM after the challenge script set its cookie and reloaded
             if b"<a " in response.body.lower():
                 self.stats.inc_value("govcrawl/browser/challenge_passed")
+                self._copy_browser_cookies(request)
                 return response.replace(status=200)
             self.stats.inc_value("govcrawl/browser/challenge_failed")
             return response
@@ -116,9 +122,65 @@ class ChallengeMiddleware:
             stale = {"warc_ref", "download_latency", "download_slot"}  # belong to the challenged exchange
             meta = {**{k: v for k, v in request.meta.items() if k not in stale}, "playwright": True}
             meta.update(getattr(spider, "browser_meta", lambda r: {})(request))
+            # read the browser's cookies once the challenge has run, so later pages can go through plain HTTP
+            from scrapy_playwright.page import PageMethod
+
+            meta["playwright_page_methods"] = [*meta.get("playwright_page_methods", []),
+                                               PageMethod(browser_cookies)]
             return request.replace(meta=meta, dont_filter=True)
         request.meta["govcrawl_challenge"] = kind
         return response
+
+    def _copy_browser_cookies(self, request: Request) -> int:
+        """Put the cookies the browser holds after passing a challenge into Scrapy's cookie jar of the request
+        (``meta["cookiejar"]``), so the site's later pages are fetched over plain HTTP. Returns how many."""
+        cookies: list[dict[str, Any]] = []
+        for method in request.meta.get("playwright_page_methods") or []:
+            if getattr(method, "method", None) is browser_cookies and isinstance(method.result, list):
+                cookies = method.result
+        jar = cookie_jar(self.crawler, request.meta.get("cookiejar"))
+        if jar is None or not cookies:
+            logger.warning("Could not copy the browser's cookies for %s (jar: %s, cookies: %d)", request.url,
+                           jar is not None, len(cookies))
+            return 0
+        for cookie in cookies:
+            jar.set_cookie(playwright_cookie(cookie))
+        self.stats.inc_value("govcrawl/browser/cookies_copied", len(cookies))
+        logger.info("Copied %d browser cookies for %s into the crawl's cookie jar", len(cookies), request.url)
+        return len(cookies)
+
+
+async def browser_cookies(page: Any) -> list[dict[str, Any]]:
+    """scrapy-playwright page method: the cookies the browser context holds for the page's URL."""
+    return await page.context.cookies(page.url)
+
+
+def playwright_cookie(cookie: dict[str, Any]) -> Cookie:
+    """A Playwright cookie dict (``name, value, domain, path, expires, httpOnly, secure``) as an http.cookiejar
+    Cookie. A domain with a leading dot is a domain cookie, otherwise host-only."""
+    domain = str(cookie.get("domain") or "")
+    expires_at = cookie.get("expires")
+    expires = int(expires_at) if isinstance(expires_at, int | float) and expires_at > 0 else None
+    return Cookie(
+        version=0, name=str(cookie["name"]), value=str(cookie.get("value", "")), port=None, port_specified=False,
+        domain=domain, domain_specified=domain.startswith("."), domain_initial_dot=domain.startswith("."),
+        path=str(cookie.get("path") or "/"), path_specified=True, secure=bool(cookie.get("secure")),
+        expires=expires, discard=expires is None, comment=None, comment_url=None,
+        rest={"HttpOnly": ""} if cookie.get("httpOnly") else {}, rfc2109=False,
+    )
+
+
+def cookie_jar(crawler: Crawler, key: Any = None) -> Any:
+    """Scrapy's cookie jar (``scrapy.http.cookies.CookieJar``) for ``meta["cookiejar"]`` key, or None when the
+    cookies middleware is not running."""
+    try:
+        middlewares = crawler.engine.downloader.middleware.middlewares
+    except AttributeError:
+        return None
+    for middleware in middlewares:
+        if isinstance(middleware, CookiesMiddleware):
+            return middleware.jars[key]
+    return None
 
 
 class CanonicalRedirectMiddleware(RedirectMiddleware):

@@ -55,6 +55,7 @@ from govcrawl.discovery.pagination import (
 )
 from govcrawl.discovery.traps import TrapTracker, is_calendar_link, stub_kind
 from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
+from govcrawl.incremental import NotModified
 from govcrawl.items import CaptureItem
 from govcrawl.sites import RegistryError, Site, load_registry, site_from_url
 
@@ -252,7 +253,10 @@ class GovReportsSpider(scrapy.Spider):
         for extra in more_pages:
             key = _page_key(extra)
             if self.traps.may_schedule_page(column, site.name, key, site.max_pages):
-                render = bool(meta.get("playwright")) and extra.kind == "html"  # JSON/XML answers need no browser
+                # JSON/XML answers need no browser; nor do later pages of a column whose JS cookie challenge the
+                # browser passed (its cookies are in Scrapy's jar now, see ChallengeMiddleware)
+                rendered = bool(meta.get("playwright")) and not meta.get("govcrawl_challenge")
+                render = (rendered or site.render_js) and extra.kind == "html"
                 yield self._list_request(extra, site, column, render=render)
 
     def _read_html_list(
@@ -361,12 +365,14 @@ class GovReportsSpider(scrapy.Spider):
         return links, pages
 
     def _is_report_link(self, link: Link, site: Site, column: str) -> bool:
-        title = link.best_title
-        if not title or looks_like_list_url(link.url) and not is_attachment_url(link.url):
+        """A report link when its title attribute OR its text passes the classifier: a junk title attribute
+        (``在新窗口打开``) must not hide a real report title in the text, nor a truncated text the full title."""
+        candidates = [t for t in dict.fromkeys((link.title, link.text)) if t]
+        if not candidates or looks_like_list_url(link.url) and not is_attachment_url(link.url):
             return False
         if dedupe_key(link.url) == dedupe_key(column):
             return False
-        return self.is_report(title)
+        return any(self.is_report(title) for title in candidates)
 
     def _report_request(self, link: Link, site: Site, list_url: str, page: PageRequest) -> Request | None:
         url = link.url
@@ -383,11 +389,14 @@ class GovReportsSpider(scrapy.Spider):
         discovery = {
             "list_url": list_url,
             "link_text": link.text,
-            "link_title": link.title,
+            # a title attribute that is not a report title (在新窗口打开) is no title hint: kept apart
+            "link_title": link.title if not link.title or self.is_report(link.title) else "",
             "site": site.name,
             "agency_hint": site.agency,
             "list_style": page.style,
         }
+        if link.title and not discovery["link_title"]:
+            discovery["link_title_attr"] = link.title
         meta = {"govcrawl_role": "report", "govcrawl_site": site.name, "govcrawl_discovery": discovery}
         callback = self.parse_attachment_report if is_attachment_url(url) else self.parse_report
         return Request(canonicalize(url), meta=meta, callback=callback, errback=self.report_failed)
@@ -494,9 +503,44 @@ class GovReportsSpider(scrapy.Spider):
             logger.warning("List page %s failed: %s", request.url, failure.getErrorMessage())
 
     def report_failed(self, failure: Failure) -> None:
+        """A failed report page: counted and logged; a 304 to an incremental re-validation is no failure."""
         request = failure.request  # type: ignore[attr-defined]
+        if failure.check(NotModified):
+            self.crawler.stats.inc_value("govcrawl/unchanged")
+            logger.debug("Report page %s not modified since its last capture", request.url)
+            return
         self.crawler.stats.inc_value("govcrawl/errors/report")
         logger.warning("Report page %s failed: %s", request.url, failure.getErrorMessage())
+
+    # ----------------------------------------------------------------------------------------- distributed
+    def resume_request(self, request: Request) -> Request | None:
+        """A serialisable stand-in for a worker-local request a stopping distributed worker cannot hand back.
+
+        Attachment requests carry the report page's capture (bytes, WARC reference) in ``meta``: they are
+        replaced by a fresh request for their report page, which fetches the attachments again. Browser list
+        requests (page-event callables in ``meta``) are replaced by the same list page without the browser
+        meta (a page that needs the browser is rendered again by the worker that takes it). Used by
+        ``govcrawl.distributed.SharedFrontierScheduler``; None when there is nothing to resume.
+        """
+        meta = request.meta
+        own = {k: v for k, v in meta.items() if k.startswith("govcrawl_") and k not in _LOCAL_META}
+        role = meta.get("govcrawl_role")
+        if role == "attachment":
+            parent = meta.get("govcrawl_parent_url")
+            if not parent:
+                return None
+            capture = meta.get("govcrawl_capture")
+            discovery = capture.get("discovery") if isinstance(capture, dict) else None
+            if not isinstance(discovery, dict):
+                discovery = {k: v for k, v in (meta.get("govcrawl_discovery") or {}).items() if k != "parent_url"}
+            report_meta = {"govcrawl_role": "report", "govcrawl_site": meta.get("govcrawl_site"),
+                           "govcrawl_discovery": dict(discovery)}
+            callback = self.parse_attachment_report if is_attachment_url(parent) else self.parse_report
+            return Request(parent, meta=report_meta, callback=callback, errback=self.report_failed,
+                           dont_filter=True)
+        if role == "list" and meta.get("playwright"):
+            return request.replace(meta=own, dont_filter=True)
+        return None
 
     def closed(self, reason: str) -> None:
         """Write the crawl stats as JSON to ``GOVCRAWL_STATS_FILE`` when set (tests, nightly run reports)."""
@@ -555,6 +599,11 @@ class GovReportsSpider(scrapy.Spider):
             ]
             writer.submit(records)
             self.crawler.stats.inc_value("govcrawl/browser/archived")
+
+
+#: request meta of one worker's crawl state, never handed to another worker (see resume_request)
+_LOCAL_META = frozenset({"govcrawl_capture", "govcrawl_pending", "govcrawl_attachment", "govcrawl_browser_exchanges",
+                         "govcrawl_rendered", "govcrawl_challenge"})
 
 
 def _page_key(page: PageRequest) -> str:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,9 +25,22 @@ SITES = ["county", "hanweb", "query", "gkmlpt", "fujian", "jsonly", "encodings",
          "challenge"]
 
 
+def build_paged_challenge(ctx) -> None:
+    """The ``challenge`` mock site with two reports per list page, so its column has two guarded pages."""
+    from govcrawl.demo import site_traps
+    from govcrawl.demo.trs import TrsColumn
+
+    class TwoPerPage(TrsColumn):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **{**kwargs, "per_page": 2})
+
+    with mock.patch.object(site_traps, "TrsColumn", TwoPerPage):
+        site_traps.build_challenge(ctx)
+
+
 @pytest.fixture(scope="module")
 def portal():
-    with Portal(sites=SITES).start() as handle:
+    with Portal(sites=[*SITES, "challenge_paged"], extra={"challenge_paged": build_paged_challenge}).start() as handle:
         yield handle
 
 
@@ -199,3 +213,31 @@ def test_js_challenge_is_passed_through_the_browser_when_allowed(portal, tmp_pat
     assert stats["govcrawl/blocked/jcnb-challenge"] == 1
     assert stats["govcrawl/browser/challenge_passed"] == 1
     assert_exact_reports(items, portal.expected_for(start))
+
+
+@pytest.mark.browser
+def test_after_the_browser_passes_a_challenge_later_pages_go_through_plain_http(portal, tmp_path: Path) -> None:
+    (start,) = portal.start_urls["challenge_paged"]
+    cookie = portal.traps("challenge_paged")["challenge_cookie"]
+    registry = tmp_path / "sites.toml"
+    registry.write_text(
+        f'[[site]]\nname = "paged-challenge"\nstart_urls = ["{start}"]\nbrowser_on_challenge = true\n', encoding="utf-8"
+    )
+    portal.clear_requests()
+    items, stats = crawl(tmp_path, sites_file=registry)
+    assert_exact_reports(items, portal.expected_for(start))
+    assert stats["govcrawl/browser/challenge_passed"] == 1 and stats["govcrawl/browser/cookies_copied"] >= 1
+    assert stats["playwright/page_count"] == 1, "only the challenged list page may go through the browser"
+    assert stats["govcrawl/blocked/paged-challenge"] == 1  # the second list page was not challenged
+    requests = portal.site_requests("challenge_paged")
+    column = urlsplit(start).path.rsplit("/", 1)[0] + "/"
+    second = [r for r in requests if r.path == column + "index_1.html"]
+    assert second, [r.path for r in requests]
+    # fetched once, by Scrapy (no browser-only headers), with the cookie only the challenge script sets
+    assert len(second) == 1 and cookie in second[0].headers.get("cookie", "")
+    assert not any(name.lower().startswith("sec-") for name in second[0].headers), second[0].headers
+    report_paths = {urlsplit(u).path for u in portal.expected_for(start)}
+    browser_paths = {r.path for r in requests if "sec-fetch-mode" in r.headers}  # headers only Chromium sends
+    assert column + "index.html" in browser_paths and not browser_paths & (report_paths | {second[0].path})
+    reports = [r for r in requests if r.path in report_paths]
+    assert len(reports) == len(portal.expected_for(start)) and all(cookie in r.headers.get("cookie", "") for r in reports)

@@ -127,3 +127,30 @@ def test_same_document_redirect_is_not_dropped_by_the_dupefilter() -> None:
     assert isinstance(redirected, Request) and redirected.url.startswith("https://") and redirected.dont_filter
     elsewhere = HtmlResponse(source.url, status=302, headers={"Location": "/ndbg/202403/t20240308_2.html"}, request=source)
     assert not middleware.process_response(source, elsewhere).dont_filter  # another document: dupefilter applies
+
+
+def test_browser_cookies_become_scrapy_cookies_for_that_host() -> None:
+    from scrapy.http.cookies import CookieJar
+
+    from govcrawl.middlewares import playwright_cookie
+
+    jar = CookieJar()
+    for cookie in (
+        {"name": "924omrTVcFchP", "value": "rs123", "domain": "127.0.0.1", "path": "/", "expires": -1,
+         "httpOnly": False, "secure": False, "sameSite": "Lax"},
+        {"name": "sid", "value": "abc", "domain": ".x.gov.cn", "path": "/zwgk/", "expires": 4102444800,
+         "httpOnly": True, "secure": False, "sameSite": "Lax"},
+        {"name": "tls_only", "value": "1", "domain": "www.x.gov.cn", "path": "/", "expires": -1, "secure": True},
+    ):
+        jar.set_cookie(playwright_cookie(cookie))
+
+    def sent(url: str) -> str:
+        request = Request(url)
+        jar.add_cookie_header(request)
+        return request.headers.get("Cookie", b"").decode()
+
+    assert sent("http://127.0.0.1:8080/zwgk/jcnb/index_1.html") == "924omrTVcFchP=rs123"
+    assert sent("http://127.0.0.2/zwgk/") == ""  # host-only: not another host
+    assert sent("http://www.x.gov.cn/zwgk/a.html") == "sid=abc"  # domain cookie; the secure one needs https
+    assert sent("https://www.x.gov.cn/zwgk/a.html") in {"sid=abc; tls_only=1", "tls_only=1; sid=abc"}
+    assert sent("http://www.x.gov.cn/other/") == ""  # path-scoped
