@@ -14,6 +14,7 @@ import pytest
 
 from govcrawl.demo.bench import bench_site
 from govcrawl.demo.portal import Portal
+from govcrawl.parser.normalise import to_simplified
 from tests.test_portal import fetch
 
 ISSUE4_SITES = ["hanweb", "query", "gkmlpt", "fujian", "jsonly", "encodings", "traditional", "attachments"]
@@ -184,8 +185,12 @@ def test_traditional_site(portal):
     for url in portal.expected_for(start):
         truth = portal.truth(url)
         page = fetch(url)[2].decode()
-        assert truth.script == "traditional" and re.search("報告|年報", truth.title) and truth.phrase in page
+        assert truth.script == "traditional" and re.search("報告|年報", truth.title_original) and truth.phrase in page
         assert "公開" in page and "公开" not in page
+        # the truth gives title and agency in simplified form too, as the parser outputs them
+        assert truth.title_original in page and truth.agency_original in page
+        assert truth.title == to_simplified(truth.title_original) and re.search("报告|年报", truth.title)
+        assert truth.agency == to_simplified(truth.agency_original) and truth.agency != truth.agency_original
 
 
 def test_attachment_reports(portal):
@@ -203,6 +208,14 @@ def test_attachment_reports(portal):
     with pdfplumber.open(io.BytesIO(fetch(traps["image_only_pdf"])[2])) as pdf:
         assert "".join(page.extract_text() or "" for page in pdf.pages).strip() == ""
         assert pdf.pages[0].images
+    # every detail page shows a 索引号 and its truth has it; attachment-only entries (a bare PDF) have none
+    for truth in portal.reports("attachments").values():
+        if truth.url.lower().endswith(".pdf"):
+            assert truth.index_no == "", truth.url
+        else:
+            page = fetch(truth.url)[2].decode()
+            assert re.search(r"索\s*引\s*号", page) and truth.index_no and truth.index_no in page, truth.url
+            assert truth.title_original == truth.title and truth.agency_original == truth.agency
     image_truth = next(t for t in portal.reports("attachments").values() if t.kind == "image_pdf")
     assert image_truth.title.endswith("（图片版）")
     detail = fetch(image_truth.url)[2].decode()

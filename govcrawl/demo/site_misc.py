@@ -140,8 +140,9 @@ def build_attachments(ctx: BuildContext) -> None:
         path, href = report_path(column.path, truth.published, doc_id)
         content = (f'<p style="text-indent:2em;">{esc(truth.title)}全文详见附件。</p>'
                    f'<p class="insertfileTag">附件：{links_html}</p>')
+        truth.index_no = f"5323-31/{truth.published[:4]}-{doc_id % 100000:05d}"  # the page's 索引号
         html = chrome.detail_page(info, column=column.name, title=truth.title, published=truth.published, source=agency,
-                                  index_no=f"5323-31/{truth.published[:4]}-{doc_id % 100000:05d}", content_html=content,
+                                  index_no=truth.index_no, content_html=content,
                                   label_set=doc_id, doc_id=doc_id, chnl_id=column.chnl_id,
                                   breadcrumb=[("/", "首页"), ("../index.html", column.name)])
         site.add(path, Page.html(html).with_validators(BASE_MODIFIED))

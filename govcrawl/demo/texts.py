@@ -22,9 +22,9 @@ class ReportTruth:
     """Ground truth for one generated report (what a perfect crawler + parser would find)."""
 
     url: str
-    title: str
+    title: str  # simplified characters, as the parser outputs it (``title_original``: as published)
     year: int
-    agency: str
+    agency: str  # simplified, like ``title`` (``agency_original``: as published)
     format: str  # "pre2019" | "2019" | "2021"
     published: str  # YYYY-MM-DD
     figures: dict[str, int] = field(default_factory=dict)  # keys and meanings of docs/schema.md "Figures"
@@ -36,6 +36,12 @@ class ReportTruth:
     phrase: str = ""  # a sentence that must survive extraction verbatim
     attachments: list[str] = field(default_factory=list)
     zero_report: bool = False
+    title_original: str = ""  # the title in the site's own script (traditional on a traditional site)
+    agency_original: str = ""
+
+    def __post_init__(self) -> None:
+        self.title_original = self.title_original or self.title
+        self.agency_original = self.agency_original or self.agency
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

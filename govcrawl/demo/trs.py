@@ -154,9 +154,10 @@ def publish_report(
 
     published = spec.published or publish_date(ctx, spec.year, spec.doc_id)
     fmt = spec.fmt or format_for_year(spec.year)
-    title = spec.title or report_title(spec.agency, spec.year, spec.title_style)
-    if spec.traditional:
-        title = s2t().convert(title)
+    plain_title = spec.title or report_title(spec.agency, spec.year, spec.title_style)
+    # a traditional site publishes title and agency in traditional characters; the truth keeps both forms
+    title = s2t().convert(plain_title) if spec.traditional else plain_title
+    shown_agency = s2t().convert(spec.agency) if spec.traditional else spec.agency
     url = ctx.site.url(path)
     compiler = spec.compiler or f"{spec.agency}办公室"
     site_name = ctx.site.name
@@ -166,9 +167,11 @@ def publish_report(
         rng = ctx.sub_rng("report", spec.doc_id, variant)
         truth = ReportTruth(
             url=url,
-            title=title,
+            title=plain_title,
+            title_original=title,
             year=spec.year,
             agency=spec.agency,
+            agency_original=shown_agency,
             format=fmt,
             published=published,
             site=site_name,
