@@ -116,3 +116,54 @@ def test_arbitrary_table_markup_gives_rectangular_grids(tables: list[str]) -> No
         assert all(isinstance(cell, str) for row in grid for cell in row)
         assert len(grid[0]) <= 6 * 50  # colspans capped at 50, trailing overruns clipped
         assert len(grid) <= 6 * len(tables)  # split tables of equal width are merged into one grid
+
+
+_RICH_CELL = st.builds(
+    lambda tag, span, text: f"<{tag}{span}>{text}</{tag}>", st.sampled_from(["td", "th", "TD"]), _SPAN,
+    st.sampled_from(["", "1", " 2 ", "&nbsp;", "商业<br>企业", "<p>x</p><p>y</p>", "<span>1</span>2<o:p></o:p>",
+                     "5<script>var x=1;</script><!-- c -->件", "<style>p{}</style>a<b>b</b>c", "<div>a<span>b</span></div>tail",
+                     "<table><tr><td>in</td></tr></table>after", "<h2>标题</h2><li>项</li>", "a\u3000b\xa0c"]))
+_RICH_TABLE = st.builds(
+    lambda rows, wrap: wrap.replace("{}", "".join(rows), 1).replace("{}", "".join(rows[:1])),
+    st.lists(st.builds(lambda cells: "<tr>" + "".join(cells) + "</tr>", st.lists(_RICH_CELL, max_size=5)), max_size=5),
+    st.sampled_from(["<table>{}</table>", "<table><thead>{}</thead></table>", "<table><tbody>{}</tbody><tfoot>{}</tfoot></table>",
+                     "<div><table>{}</table></div>"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(tables=st.lists(_RICH_TABLE, min_size=1, max_size=3))
+def test_xslt_cell_reader_equals_the_python_walk(tables: list[str]) -> None:
+    """The libxslt fast path reads every table exactly as table_to_grid/cell_text do (spans, skips, blocks)."""
+    from govcrawl.extract.tables import _expand, _fast_tables
+
+    root = html.fromstring("<div>" + "<p>x</p>".join(tables) + "</div>")
+    elements = list(root.iter("table"))
+    fast = _fast_tables(root, len(elements))
+    assert fast is not None
+    assert [_expand(rows) for rows in fast] == [table_to_grid(table) for table in elements]
+
+
+def test_separator_characters_in_the_page_fall_back_to_the_python_walk() -> None:
+    from govcrawl.extract.tables import _fast_tables
+
+    page = "<table><tr><td rowspan='2\ufdd1'>a\ufdd2b</td><td>1</td></tr><tr><td>2</td></tr></table>"
+    assert _fast_tables(html.fromstring(page), 1) is None
+    assert html_tables_to_grids(page) == [[["a\ufdd2b", "1"], ["a\ufdd2b", "2"]]]
+    assert _fast_tables(html.fromstring(page.replace("a\ufdd2b", "ab")), 1) is not None  # attribute only: kept
+    assert html_tables_to_grids(page.replace("a\ufdd2b", "ab")) == [[["ab", "1"], ["ab", "2"]]]
+
+
+def test_word_layout_grids_via_xslt_match_the_python_walk() -> None:
+    import random
+
+    from govcrawl.demo.table_layouts import LAYOUTS, random_consistent_values, render_tables_html
+    from govcrawl.extract.tables import _expand, _fast_tables
+
+    for template_id in ("gbf_2019", "gbf_2021"):
+        values = random_consistent_values(template_id, random.Random(5))
+        for layout in LAYOUTS:
+            root = html.fromstring(f"<html><body>{render_tables_html(template_id, values, layout)}</body></html>")
+            elements = list(root.iter("table"))
+            fast = _fast_tables(root, len(elements))
+            assert fast is not None
+            assert [_expand(rows) for rows in fast] == [table_to_grid(table) for table in elements], layout

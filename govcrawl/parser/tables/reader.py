@@ -388,27 +388,39 @@ def _flattened_leaves_cached(header_rows: tuple[tuple[str, ...], ...], template_
     return tuple((i, c, groups) for i, (c, groups) in enumerate(seq or []))
 
 
-def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[dict[str, Any], float, list[str]]:
-    """Read the block's values through ``spec`` in one mode; returns (table, quality, issues)."""
-    header_rows: list[list[str]] = []
-    data_rows: list[tuple[str, list[str], int]] = []
+@dataclass
+class _Rows:
+    """The mode-independent part of reading a block through one table spec: header and data rows."""
+
+    header_rows: list[tuple[str, ...]]
+    data_rows: list[tuple[str, tuple[str, ...], int]]
+    score: float
+    issues: list[str]
+
+
+def _read_rows(block: Block, spec: TableSpec) -> _Rows:
+    """Split the block's rows into header rows (above the first data row) and data rows named by their labels."""
+    header_rows: list[tuple[str, ...]] = []
+    data_rows: list[tuple[str, tuple[str, ...], int]] = []
     row_score = 0.0
     is_t4 = spec.key == "t4_review_litigation"
     seen_rows: set[str] = set()
     issues: list[str] = []
     for cells in block.rows:
         if is_t4:
+            if data_rows:
+                continue
             texts = sum(1 for c in cells if c.strip() and not parse_cell(c).is_value)
             filled = sum(1 for c in cells if c.strip()) - texts
-            if (not data_rows and len(cells) - texts >= 5 and texts <= 2 and not _is_header_row(cells, spec)
+            if (len(cells) - texts >= 5 and texts <= 2 and not _is_header_row(cells, spec)
                     and (filled >= 5 or (header_rows and filled >= 1))):
-                labels, end = row_labels(cells)
+                _, end = _row_labels(cells)
                 data_rows.append(("counts", cells, end))
                 row_score += EXACT
-            elif not data_rows:
+            else:
                 header_rows.append(cells)
             continue
-        labels, end = row_labels(cells)
+        labels, end = _row_labels(cells)
         match = _match_row(labels, spec) if labels and not _is_header_row(cells, spec) else None
         if match is None:
             if not data_rows:
@@ -430,18 +442,54 @@ def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[di
                 data_rows.append(("counts", cells, 0))
                 header_rows = [r for r in header_rows if r is not cells]
                 break
-    width = max((len(r) for r in header_rows), default=0)
+    return _Rows(header_rows, data_rows, row_score, issues)
+
+
+@dataclass
+class _Columns:
+    """How one reading mode maps the header onto the template columns."""
+
+    aligned: bool
+    width: int
+    leaves: list[tuple[int, str, tuple]]
+    mapping: dict[str, tuple[int, float]]
+    by_position: bool
+
+    def best_quality(self, rows: _Rows) -> float:
+        """An upper bound of the quality ``_read_values`` can reach (every cell readable, none bad)."""
+        col_score = sum(s for _, s in self.mapping.values()) if not self.by_position else 0.0
+        return rows.score + col_score + 0.01 * len(rows.data_rows) * len(self.mapping)
+
+
+def _read_columns(rows: _Rows, spec: TableSpec, aligned: bool) -> _Columns:
+    width = max((len(r) for r in rows.header_rows), default=0)
     if aligned:
-        leaves = _aligned_leaves(header_rows, spec, width)
+        leaves = _aligned_leaves(rows.header_rows, spec, width)
     else:
-        leaves = _flattened_leaves(header_rows, spec)
+        leaves = _flattened_leaves(rows.header_rows, spec)
     mapping = _align(leaves, spec)
-    by_position = not mapping and data_rows
+    by_position = bool(not mapping and rows.data_rows)
     if by_position:
-        issues.append(f"{spec.key}: no readable header; columns taken by position")
         leaves = [(i, col.cores[0], col.groups) for i, col in enumerate(spec.columns)]
         mapping = {col.key: (i, 1.0) for i, col in enumerate(spec.columns)}
         aligned = False
+    return _Columns(aligned, width, leaves, mapping, by_position)
+
+
+def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[dict[str, Any], float, list[str]]:
+    """Read the block's values through ``spec`` in one mode; returns (table, quality, issues)."""
+    rows = _read_rows(block, spec)
+    return _read_values(rows, _read_columns(rows, spec, aligned), spec, source)
+
+
+def _read_values(rows: _Rows, columns: _Columns, spec: TableSpec, source: str
+                 ) -> tuple[dict[str, Any], float, list[str]]:
+    """The values of the data rows under the column mapping; returns (table, quality, issues)."""
+    issues = list(rows.issues)
+    leaves, mapping, by_position, aligned, width = (columns.leaves, columns.mapping, columns.by_position,
+                                                    columns.aligned, columns.width)
+    if by_position:
+        issues.append(f"{spec.key}: no readable header; columns taken by position")
     ordinal = {pos: n for n, (pos, _, _) in enumerate(leaves)}
     header_units = {key: _header_unit(leaves, pos) for key, (pos, _) in mapping.items() if key in AMOUNT_COLUMNS}
 
@@ -450,12 +498,13 @@ def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[di
     raw: dict[str, dict[str, str]] = {}
     units: dict[str, dict[str, str]] = {}
     good = bad = 0
-    for row_key, cells, end in data_rows:
+    n_leaves = len(leaves)
+    for row_key, cells, end in rows.data_rows:
         row_values: dict[str, Any] = {}
         same_shape = aligned and len(cells) == width
         tail = cells[end:]
-        if aligned and not same_shape and len(tail) > len(leaves):
-            tail = tail[len(tail) - len(leaves):]  # another grid's row (next PDF page): data columns sit right
+        if aligned and not same_shape and len(tail) > n_leaves:
+            tail = tail[len(tail) - n_leaves:]  # another grid's row (next PDF page): data columns sit right
         for col_key, (pos, _) in mapping.items():
             if same_shape:
                 text = cells[pos] if pos < len(cells) else ""
@@ -467,23 +516,25 @@ def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[di
                 text = tail[n]
             cell = parse_cell(text)
             value = cell.value
-            if cell.kind == "blank":
+            kind = cell.kind
+            if kind == "blank":
                 blank.append([row_key, col_key])
-            elif cell.kind == "text":
+            elif kind == "text":
                 bad += 1
                 issues.append(f"{spec.key}: cell {row_key}/{col_key} {text!r} is not a number")
                 raw.setdefault(row_key, {})[col_key] = text
-            elif cell.kind != "number" or not _PLAIN_INT.match(text.strip()):
+            elif kind != "number" or not _is_plain_int(text):
                 raw.setdefault(row_key, {})[col_key] = text
-            if cell.kind != "text":
+            if kind != "text":
                 good += 1
-            if col_key in AMOUNT_COLUMNS and value is not None and cell.kind == "number":
+            if value is not None and kind == "number" and col_key in AMOUNT_COLUMNS:
                 unit = cell.unit or header_units.get(col_key) or ("万元" if spec.unit == "万元" else None)
                 if unit:
                     value = to_10k_yuan(value, unit)
                 units.setdefault(row_key, {})[col_key] = unit or "unspecified (taken as 万元)"
             row_values[col_key] = value
         values[row_key] = row_values
+    is_t4 = spec.key == "t4_review_litigation"
     table: dict[str, Any] = {
         "template": spec.template_id,
         "values": values,
@@ -496,8 +547,13 @@ def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[di
     if raw:
         table["raw_cells"] = raw
     col_score = sum(s for _, s in mapping.values()) if not by_position else 0.0
-    quality = row_score + col_score + good * 0.01 - bad * 3
+    quality = rows.score + col_score + good * 0.01 - bad * 3
     return table, quality, issues
+
+
+@lru_cache(maxsize=4096)
+def _is_plain_int(text: str) -> bool:
+    return _PLAIN_INT.match(text.strip()) is not None
 
 
 def _header_unit(leaves: list[tuple[int, str, tuple]], pos: int) -> str | None:
@@ -525,11 +581,18 @@ def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
     rectangular = len({len(r) for r, g in zip(block.rows, block.row_grids, strict=True) if g == first_grid}) == 1
     for key in keys:
         spec = specs[key]
+        rows = _read_rows(block, spec)
+        if not rows.data_rows:
+            continue  # no values in either mode
         modes = [True, False] if rectangular else [False, True]
         for aligned in modes:
-            table, quality, issues = _read(block, spec, aligned, source)
-            if not table["values"]:
+            columns = _read_columns(rows, spec, aligned)
+            if best is not None and columns.best_quality(rows) <= best.score:
+                # cannot beat the best read so far, whatever its cells hold (same outcome as reading it)
+                if aligned and len(columns.mapping) == len(spec.columns):
+                    break
                 continue
+            table, quality, issues = _read_values(rows, columns, spec, source)
             if best is None or quality > best.score:
                 best = Mapped(key, table, quality, issues)
             if aligned and not table["missing_columns"]:
