@@ -171,7 +171,7 @@ def _build_item(capture: Capture) -> dict[str, Any]:
 
     try:
         item = parse_report(chosen.text, url=capture.url, grids=chosen.grids, page_meta=page_meta,
-                            title_hint=hint)
+                            title_hint=hint, source_kind=chosen.kind)
     except Exception as exc:  # ParseError (binary/empty text) or a parser bug: keep what the page says
         return flagged_item(capture, [f"extract_error: {type(exc).__name__}: {exc}"[:300], *flags],
                             attachments=attachments, page_meta=page_meta)

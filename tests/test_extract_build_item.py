@@ -143,3 +143,26 @@ def test_picture_page_and_stub_without_its_attachment_are_flagged() -> None:
     item = build_item(Capture(url="http://127.0.0.1/zfxxgknb/t1.html", body=STUB, content_type="text/html"))
     validate_item(item)
     assert "attachment_missing" in item["flags"]
+
+
+@pytest.mark.parametrize("stub", [True, False], ids=["stub page + pdf", "attachment-only pdf"])
+def test_pdf_attachment_tables_are_labelled_pdf_with_exact_values(stub: bool) -> None:
+    """A 2021-format PDF (reportlab, merged cells) -> extract (pdfplumber grids) -> parse: tables say source pdf."""
+    import random
+
+    from govcrawl.demo.table_layouts import random_consistent_values, render_tables_pdf
+
+    values = random_consistent_values("gbf_2021", random.Random(2021))
+    body = render_tables_pdf("gbf_2021", values)
+    pdf = Capture(url="http://127.0.0.1/zfxxgknb/P020240308.pdf", body=body, content_type="application/pdf",
+                  discovery=DISCOVERY, warc={**WARC, "warc_record_id": "<urn:uuid:2>"})
+    capture = (Capture(url="http://127.0.0.1/zfxxgknb/t1.html", body=STUB, content_type="text/html",
+                       discovery=DISCOVERY, warc=WARC, attachments=[pdf]) if stub else pdf)
+    item = build_item(capture)
+    validate_item(item)
+    assert item["report_year"] == 2023 and item["format"] == "2021"
+    assert set(item["tables"]) == set(values)
+    assert {key: table["values"] for key, table in item["tables"].items()} == values
+    assert {table["source"] for table in item["tables"].values()} == {"pdf"}
+    assert {table["template"] for table in item["tables"].values()} == {"gbf_2021"}
+    assert all(check["ok"] for check in item["checks"] if check["rule"].startswith(("t3_", "t4_"))), item["checks"]

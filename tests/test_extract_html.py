@@ -161,3 +161,36 @@ def test_deeply_nested_markup_keeps_its_text() -> None:
     divs = "<html><body>" + "<div>" * 5000 + "<p>第一段</p><p>第二段 &amp; 附件</p>" + "</div>" * 5000 + "</body></html>"
     document = extract_document(divs.encode(), "text/html", "http://x/a")
     assert document.text.splitlines() == ["第一段", "第二段 & 附件"] and "html_too_deep" in document.flags
+
+
+TRADITIONAL_PAGE = """<html><head><meta charset="big5"><title>某某縣人民政府2023年政府信息公開工作年度報告</title></head><body>
+<table class="xxgk_table"><tr><td><b>索 引 號：</b></td><td>014416330/2024-04736</td>
+<td>發佈機構：</td><td>某某縣人民政府辦公室</td></tr>
+<tr><td>名　　稱：</td><td colspan=3>某某縣人民政府2023年政府信息公開工作年度報告</td></tr>
+<tr><td>發文日期：</td><td>2024-03-08</td><td>文 號：</td><td></td></tr></table>
+<div class="xxgk_list"><ul><li>發佈日期： 2024-03-09</li><li>發文機關： 某某縣人民政府</li></ul></div>
+<div class=TRS_Editor><p>一、總體情況</p><p>2023年，某某縣持續推進政務公開，全年主動公開政府信息1234條。</p>
+<p>二、主動公開政府信息情況</p><p>三、收到和處理政府信息公開申請情況</p><p>四、政府信息公開行政復議、行政訴訟情況</p>
+<p>五、存在的主要問題及改進情況</p><p>六、其他需要報告的事項</p></div></body></html>"""
+
+
+def test_traditional_yaosu_labels_are_recognised() -> None:
+    """索引號 / 發佈機構 / 發文日期 (table cells) and 發佈日期 / 發文機關 (``label：value`` items) on a big5 page."""
+    document = extract_document(TRADITIONAL_PAGE.encode("big5"), "text/html", URL)
+    meta = document.page_meta
+    assert meta["index_no"] == "014416330/2024-04736"
+    assert meta["agency"] == "某某縣人民政府辦公室"  # raw value: the parser converts it
+    assert meta["published"] == "2024-03-08"  # 發文日期 comes first; first occurrence wins
+    assert meta["title"] == "某某縣人民政府2023年政府信息公開工作年度報告"
+    assert "doc_no" not in meta  # 文號 is empty: no value rather than the next label
+    li_only = extract_html(TRADITIONAL_PAGE.split("<table", 1)[0] + TRADITIONAL_PAGE.split("</table>", 1)[1], URL)
+    assert li_only.page_meta["published"] == "2024-03-09" and li_only.page_meta["agency"] == "某某縣人民政府"
+
+
+def test_traditional_yaosu_fields_reach_the_item() -> None:
+    from govcrawl.report import Capture, build_item
+
+    item = build_item(Capture(url=URL, body=TRADITIONAL_PAGE.encode("big5"), content_type="text/html"))
+    assert item["script"] == "traditional"
+    assert item["index_no"] == "014416330/2024-04736" and item["published"] == "2024-03-08"
+    assert item["agency"] == "某某县人民政府" and item["report_year"] == 2023  # the title's agency, simplified

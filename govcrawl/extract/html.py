@@ -84,7 +84,13 @@ META_LABELS: dict[str, str] = {
     "关键词": "keywords", "主题词": "keywords", "来源": "content_source", "信息来源": "content_source",
     "有效性": "validity", "内容概述": "summary",
 }
-_LABEL_INITIALS = frozenset(label[0] for label in META_LABELS)
+#: traditional forms of the characters in META_LABELS (OpenCC s2t/s2tw/s2hk, plus 佈 of 發佈) -> simplified, so
+#: the 要素表 of traditional pages (索引號, 發佈機構, 發佈日期, 發文日期 ...) is recognised too
+_TRADITIONAL_LABEL_CHARS = str.maketrans("號發佈機構關單開體責門時間稱標題編類組鍵詞來內",
+                                         "号发布机构关单开体责门时间称标题编类组键词来内")
+_LABEL_INITIALS = frozenset(label[0] for label in META_LABELS) | frozenset(
+    chr(traditional) for traditional, simplified in _TRADITIONAL_LABEL_CHARS.items()
+    if chr(simplified) in {label[0] for label in META_LABELS})
 #: <meta name=...> (lower-cased) -> page_meta key
 META_TAGS: dict[str, str] = {
     "articletitle": "title", "pubdate": "published", "contentsource": "content_source", "sitename": "site_name",
@@ -111,7 +117,8 @@ def _clean(text: str) -> str:
 
 
 def _compact(text: str) -> str:
-    return _LABEL_STRIP.sub("", text)
+    """Label text without spaces and colons, traditional label characters made simplified."""
+    return _LABEL_STRIP.sub("", text).translate(_TRADITIONAL_LABEL_CHARS)
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:

@@ -48,6 +48,8 @@ def extract_pdf(body: bytes) -> PdfExtract:
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
 
+    from govcrawl.parser.tables import grids_from_pdf_tables
+
     try:
         pdf = pdfplumber.open(io.BytesIO(body))
     except (PDFSyntaxError, Exception) as exc:  # pdfminer raises assorted types on garbage
@@ -66,8 +68,7 @@ def extract_pdf(body: bytes) -> PdfExtract:
                 image_pages += 1
             if page_text.strip():
                 texts.append(join_wrapped_lines(page_text.strip()))
-            for table in page.extract_tables():
-                grid = [[_cell(value) for value in row] for row in table if row]
+            for grid in grids_from_pdf_tables(page.extract_tables()):  # None cells -> "", rows padded
                 if any(any(cell for cell in row) for row in grid):
                     grids.append(grid)
         pages = len(pdf.pages)

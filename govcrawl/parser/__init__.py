@@ -104,10 +104,11 @@ def _header_zone(lines: list[str]) -> int:
     return min(len(lines), _HEADER_ZONE_MAX)
 
 
-def _read_tables(grids: list | None, text: str) -> Any:
+def _read_tables(grids: list | None, text: str, source: str | None, report_year: int | None) -> Any:
     from govcrawl.parser.tables import read_standard_tables
 
-    return read_standard_tables(grids or None, text)
+    hint = None if report_year is None else "gbf_2021" if report_year >= 2021 else "gbf_2019"
+    return read_standard_tables(grids or None, text, source=source, template_hint=hint)
 
 
 def _table_checks(tables: dict, template: str | None) -> list[dict]:
@@ -163,12 +164,15 @@ def parse_report(
     grids: list | None = None,
     page_meta: dict | None = None,
     title_hint: str | None = None,
+    source_kind: str | None = None,
 ) -> dict[str, Any]:
     """Parse one report's text into the report item (without ``source``).
 
-    ``grids`` are HTML table grids (rows of cell strings), ``page_meta`` the page's metadata (title, published,
-    index_no, agency ... as raw strings), ``title_hint`` the link text that led to the page. Never raises on odd
-    text: problems end up in ``checks`` and ``flags``. Raises :class:`ParseError` for non-text or empty input.
+    ``grids`` are table grids (rows of cell strings), ``page_meta`` the page's metadata (title, published,
+    index_no, agency ... as raw strings), ``title_hint`` the link text that led to the page, ``source_kind`` the
+    kind of document text and grids came from ("html", "pdf", "docx", "text"; labels the tables read from the
+    grids, default "html"). Never raises on odd text: problems end up in ``checks`` and ``flags``. Raises
+    :class:`ParseError` for non-text or empty input.
     """
     _check_input(text)
     normalised, script = normalise(text)
@@ -188,7 +192,8 @@ def parse_report(
     report_year, year_from = find_report_year(title, table_text, published)
     agency = find_agency(title, meta, header, table_text, body_lines)
 
-    tables_result = _read_tables(_normalise_grids(grids, script == "traditional"), table_text)
+    tables_result = _read_tables(_normalise_grids(grids, script == "traditional"), table_text, source_kind,
+                                 report_year)
     tables: dict = tables_result.tables or {}
     template = tables_result.template if tables else None
     if tables:  # their numbers now live in `tables`
