@@ -345,6 +345,8 @@ def test_metadata_records_for_report_and_attachment(crawl):
         response = records[index - 2]
         assert response["type"] == "response"
         assert record["headers"].get_header("WARC-Concurrent-To") == response["headers"].get_header("WARC-Record-ID")
+        page = response["headers"].get_header("WARC-Target-URI")
+        assert record["headers"].get_header("WARC-Target-URI") == "metadata://" + page
     assert set(roles) == {"report", "attachment"}
     assert roles["report"]["link_text"] == "2023年年报" and roles["report"]["list_url"] == crawl["base"] + "/"
     assert roles["attachment"]["parent_url"] == crawl["base"] + "/report"

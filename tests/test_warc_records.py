@@ -11,9 +11,12 @@ from warcio.warcwriter import WARCWriter
 from govcrawl.warc.middleware import filter_accept_encoding
 from govcrawl.warc.records import (
     PROFILE_IDENTICAL_PAYLOAD,
+    build_conversion_record,
+    build_exchange_records,
     build_metadata_record,
     build_response_record,
     build_revisit_record,
+    capture_uri_of_metadata,
     new_record_id,
     payload_digest,
     request_target,
@@ -84,6 +87,8 @@ def test_revisit_and_metadata_shapes():
     meta = build_metadata_record(url="http://h/p", date="2026-11-22T00:00:01.000000Z", concurrent_to="<urn:uuid:1>",
                                  fields={"role": "report", "link_text": "2023年年报"})
     assert meta.content_type == "application/json"
+    assert meta.rec_headers.get_header("WARC-Target-URI") == "metadata://http://h/p"
+    assert capture_uri_of_metadata("metadata://http://h/p") == "http://h/p" == capture_uri_of_metadata("http://h/p")
     assert json.loads(meta.raw_stream.read())["link_text"] == "2023年年报"
 
 
@@ -93,3 +98,30 @@ def test_request_target_and_accept_encoding_filter():
     assert filter_accept_encoding(b"gzip, deflate, br, zstd") in ("gzip, deflate, br", "gzip, deflate")
     assert filter_accept_encoding("zstd;q=1.0, gzip;q=0.5") == "gzip;q=0.5"
     assert filter_accept_encoding("zstd") == "identity"
+
+
+def test_conversion_and_browser_exchange_records():
+    dom = "<html><body><a href='/r'>报告</a></body></html>".encode()
+    raw_id = new_record_id()
+    conversion = build_conversion_record(url="http://h/list", body=dom, date="2026-11-22T00:00:01.000000Z",
+                                         record_id=new_record_id(), refers_to=raw_id)
+    headers = conversion.rec_headers
+    assert conversion.rec_type == "conversion" and conversion.content_type == "text/html; charset=utf-8"
+    assert headers.get_header("WARC-Refers-To") == raw_id and headers.get_header("Govcrawl-Rendered-By") == "chromium"
+    assert headers.get_header("WARC-Payload-Digest") == payload_digest(dom)
+    exchange = {"url": "http://h/api?page=1", "status": 200, "method": "get", "body": b'{"a": 1}',
+                "headers": [("Content-Type", "application/json"), ("content-encoding", "br")],
+                "request_headers": [(":authority", "h"), ("accept", "*/*")], "warc_record_id": raw_id}
+    response, request = build_exchange_records(exchange, date="2026-11-22T00:00:01.000000Z")
+    assert response.rec_headers.get_header("WARC-Record-ID") == raw_id
+    assert response.http_headers.get_header("X-Orig-content-encoding") == "br"
+    assert response.http_headers.get_header("Content-Length") == "8"
+    assert request.rec_headers.get_header("WARC-Concurrent-To") == raw_id
+    assert request.http_headers.protocol == "GET" and request.http_headers.get_header(":authority") is None
+    buffer = BytesIO()
+    writer = WARCWriter(buffer, gzip=False)
+    for record in (conversion, response, request):
+        writer.write_record(record)
+    buffer.seek(0)
+    read = list(ArchiveIterator(buffer, check_digests="raise"))
+    assert [r.rec_type for r in read] == ["conversion", "response", "request"]

@@ -142,8 +142,8 @@ def test_pywb_replays_capture_and_revisit(two_crawls, pywb_bin, tmp_path):
     env.pop("PYTHONPATH", None)
     subprocess.run([str(pywb_bin / "wb-manager"), "init", "govcrawl"], cwd=root, env=env, check=True,
                    capture_output=True)
-    # the collection's index comes from `govcrawl index` (it leaves out govcrawl's JSON metadata records,
-    # which `wb-manager add`'s own indexer would list as captures of the page URL)
+    # the collection's index comes from `govcrawl index` (responses/revisits only, requests paired by
+    # WARC-Concurrent-To); `wb-manager add`'s own indexing is checked in the next test
     collection = root / "collections" / "govcrawl"
     for path in sorted(glob.glob(str(two_crawls["archive"] / "*.warc.gz"))):
         shutil.copy(path, collection / "archive")
@@ -187,3 +187,24 @@ def test_pywb_replays_capture_and_revisit(two_crawls, pywb_bin, tmp_path):
         server.wait(10)
         log.close()
     shutil.rmtree(root, ignore_errors=True)
+
+
+def test_wb_manager_add_keeps_metadata_records_off_the_page_urls(two_crawls, pywb_bin, tmp_path):
+    """pywb's own indexer lists every record with a target URI; govcrawl's metadata records are named
+    ``metadata://<page url>``, so they get keys of their own and never replay as a capture of the page."""
+    env = {**os.environ, "PATH": f"{pywb_bin}:{os.environ['PATH']}"}
+    env.pop("PYTHONPATH", None)
+    subprocess.run([str(pywb_bin / "wb-manager"), "init", "added"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
+    files = sorted(glob.glob(str(two_crawls["archive"] / "*.warc.gz")))
+    subprocess.run([str(pywb_bin / "wb-manager"), "add", "added", *files], cwd=tmp_path, env=env, check=True,
+                   capture_output=True)
+    lines = (tmp_path / "collections" / "added" / "indexes" / "index.cdxj").read_text().splitlines()
+    entries = [json.loads(line.split(" ", 2)[2]) for line in lines]
+    base = two_crawls["base"]
+    page = [e for e in entries if e["url"] == base + "/report"]
+    assert len(page) == 2 and {e.get("mime") for e in page} == {"text/html", "warc/revisit"}, page
+    assert not [e for e in entries if e["url"].startswith(base) and e.get("mime") == "application/json"]
+    metadata = [e for e in entries if e.get("mime") == "application/json"]
+    assert metadata and all(e["url"].startswith("metadata://" + base) for e in metadata), metadata
+    assert {e["url"] for e in metadata} >= {"metadata://" + base + "/report"}

@@ -36,7 +36,9 @@ def write_index(paths: list[str], output: str | None = None, *, dir_root: str | 
     Lines carry the request ``method`` taken from the request record paired (by WARC-Concurrent-To) with
     each response. ``filename`` fields are relative to ``dir_root`` when given (else the base name, which
     is what pywb expects for a collection's archive/ directory). govcrawl's JSON ``metadata`` records are
-    left out unless ``with_metadata`` (a replay tool would otherwise see them as captures of the page URL).
+    left out unless ``with_metadata`` (then under their own ``metadata://<page url>`` keys; archives written
+    before that naming give them the page URL, where a replay tool would take them for captures of the page).
+    ``conversion`` records (browser-rendered DOMs) are left out: the replayable capture is the raw response.
     Returns the number of files indexed.
     """
     files = warc_files(paths)

@@ -12,7 +12,8 @@ left by a crashed crawl of this host before writing).
 
 Per response it writes ``response`` (or ``revisit``) + ``request`` (+ ``metadata`` for report/attachment
 captures, except 304 server-not-modified revisits, for which the crawl emits no item), adjacent and linked by
-``WARC-Concurrent-To``; download errors write nothing (nothing was
+``WARC-Concurrent-To``. Metadata records are named ``metadata://<page url>`` so replay indexers do not take
+them for captures of the page; download errors write nothing (nothing was
 received) and are counted as ``warc/download_errors``. Stats: ``warc/records``, ``warc/bytes``,
 ``warc/files``, ``warc/revisits``, ``warc/conversions``.
 

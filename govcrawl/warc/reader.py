@@ -26,6 +26,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from govcrawl.report import Capture
+from govcrawl.warc.records import capture_uri_of_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any]
                         continue
                     if isinstance(fields, dict):
                         fields["_concurrent_to"] = headers.get_header("WARC-Concurrent-To")
-                        fields["_uri"] = headers.get_header("WARC-Target-URI")
+                        fields["_uri"] = capture_uri_of_metadata(headers.get_header("WARC-Target-URI"))
                         yield "metadata", None, fields
         except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
             if not path.endswith(OPEN_SUFFIX):

@@ -36,6 +36,8 @@ PROFILE_SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-no
 NO_BODY_STATUSES = frozenset({204, 304}) | frozenset(range(100, 200))
 #: ``Govcrawl-Rendered-By`` of conversion records holding a DOM serialised by scrapy-playwright's Chromium
 RENDERED_BY_CHROMIUM = "chromium"
+#: scheme prefix of metadata records' WARC-Target-URI (``metadata://http://host/path``), as Heritrix/NetarchiveSuite do
+METADATA_URI_PREFIX = "metadata://"
 
 # One record builder shared by all builders; only its id/date helpers and create_* methods are used.
 _BUILDER = BufferWARCWriter(gzip=False, warc_version=WARC_VERSION)
@@ -273,12 +275,27 @@ def build_exchange_records(exchange: dict[str, Any], *, date: str) -> list[ArcWa
     ]
 
 
+def metadata_target_uri(url: str) -> str:
+    """``WARC-Target-URI`` of the metadata record about a capture of ``url``: ``metadata://`` + ``url``."""
+    return url if url.startswith(METADATA_URI_PREFIX) else METADATA_URI_PREFIX + url
+
+
+def capture_uri_of_metadata(uri: str | None) -> str | None:
+    """The captured page's URL from a metadata record's ``WARC-Target-URI`` (older archives: the URL itself)."""
+    if uri and uri.startswith(METADATA_URI_PREFIX):
+        return uri[len(METADATA_URI_PREFIX):]
+    return uri
+
+
 def build_metadata_record(*, url: str, date: str, concurrent_to: str, fields: dict[str, Any]) -> ArcWarcRecord:
-    """A ``metadata`` record (JSON body) explaining why a capture was taken, linked to its response."""
+    """A ``metadata`` record (JSON body) explaining why a capture of ``url`` was taken, linked to its response
+    by ``WARC-Concurrent-To``. Its target is ``metadata://<url>`` (:func:`metadata_target_uri`), so replay
+    indexers that index every record with an HTTP(S) target (pywb's ``wb-manager add``) do not list it as a
+    capture of the page."""
     body = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
     warc_headers = {"WARC-Record-ID": new_record_id(), "WARC-Date": date, "WARC-Concurrent-To": concurrent_to}
     return _BUILDER.create_warc_record(
-        url, "metadata", payload=BytesIO(body), length=len(body), warc_content_type="application/json",
+        metadata_target_uri(url), "metadata", payload=BytesIO(body), length=len(body), warc_content_type="application/json",
         warc_headers_dict=warc_headers,
     )
 
