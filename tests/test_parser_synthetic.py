@@ -353,3 +353,42 @@ def test_title_broken_over_two_lines() -> None:
     item = _valid(parse_report("示例县人民政府\n2017年政府信息公开工作年度报告\n" + BODY.format(y=2017, n="5", a="1")))
     assert item["title"] == "示例县人民政府2017年政府信息公开工作年度报告"
     assert item["agency"] == "示例县人民政府"
+
+
+def _chrome_reference(line: str) -> bool:
+    """is_chrome_line without its digit shortcut (the definition the shortcut must agree with)."""
+    from govcrawl.parser import chrome
+
+    stripped = line.strip().strip("|").strip()
+    if not stripped:
+        return bool(line.strip())
+    if len(stripped) <= chrome._LABEL_LINE_MAX and (chrome._LABEL_LINE.search(stripped)
+                                                    or chrome._BREADCRUMB_ARROWS.search(stripped)):
+        return True
+    if len(stripped) > chrome._SHORT_LINE_MAX or "。" in stripped:
+        return False
+    if chrome._SHORT_LINE_MARKERS.search(stripped):
+        return True
+    return not chrome._SEPARATORS.sub("", chrome._TOKENS.sub(" ", stripped))
+
+
+_CHROME_PIECES = st.sampled_from(["打印", "关闭", "分享到", "微信", "字体:大中小", "【打印 3】", "[12]", "您好我是小2",
+                                  "1", "23", "0.5", "|", " ", ":", "-", "、", "首页", "2024", "年", "规章", "【", "]",
+                                  "我是", "TOP", "扫一扫", "无障碍", "第3页", "返回顶部"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(_CHROME_PIECES, min_size=1, max_size=8))
+def test_chrome_digit_shortcut_agrees_with_the_token_test(pieces: list[str]) -> None:
+    line = "".join(pieces)
+    assert is_chrome_line(line) == _chrome_reference(line), line
+
+
+def test_chrome_tokens_and_separators_never_remove_a_digit() -> None:
+    """The digit shortcut's premise: outside 【】/[] and 我是…, no token or separator matches a digit."""
+    from govcrawl.parser import chrome
+
+    for digit in "0123456789":
+        probe = f"打印{digit}关闭 分享到{digit}{digit}微信|{digit}"
+        assert digit in chrome._SEPARATORS.sub("", chrome._TOKENS.sub(" ", probe))
+        assert not chrome._DIGIT_EATERS.search(probe)

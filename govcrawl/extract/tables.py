@@ -103,6 +103,12 @@ def _expand(rows: list[list[tuple[str | None, str | None, str]]]) -> Grid:
         for rowspan_attr, colspan_attr, text in cells:
             while c in occupied:
                 c += 1
+            if not rowspan_attr and not colspan_attr:  # no spans (absent or empty attributes): one slot
+                occupied[c] = text
+                if c > last_start:
+                    last_start = c
+                c += 1
+                continue
             colspan = min(_span(colspan_attr) or 1, _MAX_COLSPAN)
             rowspan = _span(rowspan_attr)
             rowspan = n_rows - r if rowspan is None else min(rowspan, n_rows - r)
@@ -136,9 +142,8 @@ _XSL = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/T
  mode="cell"/></xsl:for-each></xsl:for-each></xsl:for-each>
 </xsl:template>
 <xsl:template mode="cell" match="{"|".join(sorted(_SKIP_TAGS))}"/>
+<!-- other elements, text and comments: XSLT's built-in rules (recurse, copy text, drop comments) -->
 <xsl:template mode="cell" match="{_BLOCK_MATCH}"><xsl:text> </xsl:text><xsl:apply-templates mode="cell"/><xsl:text> </xsl:text></xsl:template>
-<xsl:template mode="cell" match="*"><xsl:apply-templates mode="cell"/></xsl:template>
-<xsl:template mode="cell" match="text()"><xsl:value-of select="."/></xsl:template>
 </xsl:stylesheet>"""
 _LOCAL = threading.local()
 

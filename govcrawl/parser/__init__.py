@@ -25,6 +25,7 @@ from govcrawl.parser.metadata import (
 from govcrawl.parser.normalise import clean_whitespace, detect_script, fold_width, normalise, to_simplified
 from govcrawl.parser.sections import (
     break_inline_headings,
+    find_headings,
     has_official_layout,
     has_table_sections,
     split_sections,
@@ -198,8 +199,10 @@ def parse_report(
     template = tables_result.template if tables else None
     if tables:  # their numbers now live in `tables`
         body_lines = _drop_table_rows(body_lines)
-    clean_text = break_inline_headings(clean_whitespace("\n".join(line.strip(" |") for line in body_lines)))
-    sections = split_sections(clean_text)
+    unbroken = clean_whitespace("\n".join(line.strip(" |") for line in body_lines))
+    headings = find_headings(unbroken)
+    clean_text = break_inline_headings(unbroken, headings)
+    sections = split_sections(clean_text, headings if clean_text is unbroken else None)
 
     if template == "gbf_2021":
         report_format = "2021"

@@ -42,6 +42,10 @@ _TOKENS = re.compile(
     r"|扫一扫在手机打开当前页|扫一扫在手机上查看当前页面|扫一扫|二维码"
     r"|首页|正文|正文内容|TOP|top"
 )
+# Only these tokens can swallow a digit (bracketed widgets, the voice-reading greeting); the other tokens and the
+# separators hold none (tests/test_parser_synthetic.py checks this against _TOKENS/_SEPARATORS).
+_DIGIT = re.compile(r"[0-9]")
+_DIGIT_EATERS = re.compile(r"[【\[]|我是")
 _SEPARATORS = re.compile(r"[\s|:;,.>/»·•\-_=*#、,。;:!?|()\[\]【】「」《》]+")
 
 # Bracketed widgets cut out of longer lines: 【字体：大 中 小】 【打印】 [关闭窗口] ...
@@ -63,6 +67,8 @@ def is_chrome_line(line: str) -> bool:
         return False
     if _SHORT_LINE_MARKERS.search(stripped):
         return True
+    if _DIGIT.search(stripped) and not _DIGIT_EATERS.search(stripped):
+        return False  # a digit survives both substitutions below (table rows, figures): not chrome
     return not _SEPARATORS.sub("", _TOKENS.sub(" ", stripped))
 
 

@@ -45,8 +45,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 def detect_script(text: str) -> Script:
     """``"traditional"`` when traditional-only characters outnumber their simplified counterparts."""
     traditional = len(_TRAD_RE.findall(text))
-    simplified = len(_SIMP_RE.findall(text))
-    return "traditional" if traditional >= 2 and traditional > simplified else "simplified"
+    if traditional < 2:
+        return "simplified"  # whatever the simplified count
+    simplified = 0
+    for _ in _SIMP_RE.finditer(text):  # counted only as far as needed
+        simplified += 1
+        if simplified >= traditional:
+            return "simplified"
+    return "traditional"
 
 
 @cache
@@ -75,8 +81,8 @@ def _fold_match(match: re.Match[str]) -> str:
 
 def clean_whitespace(text: str) -> str:
     """Strip every line, collapse runs of spaces, keep at most one blank line in a row."""
-    text = _CONTROL.sub("", text)
-    lines = [_SPACES.sub(" ", line).strip(_EDGE_SPACE) for line in text.split("\n")]
+    text = _SPACES.sub(" ", _CONTROL.sub("", text))  # space runs never span lines: one pass over the text
+    lines = [line.strip(_EDGE_SPACE) for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

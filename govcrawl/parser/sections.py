@@ -80,9 +80,12 @@ def find_headings(text: str) -> list[Heading]:
     return best
 
 
-def break_inline_headings(text: str) -> str:
-    """``text`` with each top-level heading on a line of its own (inline headings and bodies run on after them)."""
-    for heading in reversed(find_headings(text)):
+def break_inline_headings(text: str, headings: list[Heading] | None = None) -> str:
+    """``text`` with each top-level heading on a line of its own (inline headings and bodies run on after them).
+
+    ``headings``: ``find_headings(text)`` when the caller has it already. The very same ``text`` object comes
+    back when nothing had to move."""
+    for heading in reversed(find_headings(text) if headings is None else headings):
         after = text[heading.body_start:]
         if after.startswith(" "):  # body runs on after the heading: give it its own line
             text = text[:heading.body_start] + "\n" + after.lstrip(" ")
@@ -91,9 +94,10 @@ def break_inline_headings(text: str) -> str:
     return text
 
 
-def split_sections(text: str) -> list[dict[str, str]]:
-    """``[{heading, text}]`` for the numbered top-level parts of ``text`` (empty when it has none)."""
-    headings = find_headings(text)
+def split_sections(text: str, headings: list[Heading] | None = None) -> list[dict[str, str]]:
+    """``[{heading, text}]`` for the numbered top-level parts of ``text`` (empty when it has none); ``headings``:
+    ``find_headings(text)`` when the caller has it already."""
+    headings = find_headings(text) if headings is None else headings
     sections = []
     for index, heading in enumerate(headings):
         end = headings[index + 1].start if index + 1 < len(headings) else len(text)

@@ -118,5 +118,5 @@ def read_standard_tables(grids: list[list[list[str]]] | None, text: str, *, sour
         if result.tables:
             return result
     if text and "|" in text:
-        return read_tables_from_grids(text_grids(text), source="text", template_hint=template_hint)
+        return _read_blocks(segment(text_grids(text)), "text", template_hint)  # text_grids cells are clean
     return TablesResult({}, None, [])

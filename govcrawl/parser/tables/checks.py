@@ -70,10 +70,17 @@ def _sum_check(rule: str, values: dict, lines: list[tuple[str, list[tuple[str, s
             if all(isinstance(p, int | float) for p in parts) and sum(parts):
                 skipped.append(f"{name}: 总计 left blank")
                 continue
-        cells = left + right
-        got = [_cell(values, r, c) for r, c in cells]
-        absent = [f"{r}/{c}" for (r, c), (present, _) in zip(cells, got, strict=True) if not present]
-        nulls = [f"{r}/{c}" for (r, c), (present, v) in zip(cells, got, strict=True) if present and v is None]
+        got: list[float] = []
+        absent: list[str] = []
+        nulls: list[str] = []
+        for r, c in left + right:
+            row = values.get(r)
+            if row is None or c not in row:
+                absent.append(f"{r}/{c}")
+            elif row[c] is None:
+                nulls.append(f"{r}/{c}")
+            else:
+                got.append(row[c])
         if absent:
             skipped.append(f"{name}: missing {', '.join(absent[:3])}{'…' if len(absent) > 3 else ''}")
             continue
@@ -81,8 +88,7 @@ def _sum_check(rule: str, values: dict, lines: list[tuple[str, list[tuple[str, s
             skipped.append(f"{name}: not numeric {', '.join(nulls[:3])}{'…' if len(nulls) > 3 else ''}")
             continue
         checked += 1
-        lv = [v for _, v in got[: len(left)]]
-        rv = [v for _, v in got[len(left):]]
+        lv, rv = got[: len(left)], got[len(left):]
         if abs(sum(lv) - sum(rv)) > 1e-6:
             failures.append(f"{name}: {_terms(lv)} ≠ {_terms(rv)}")
     return _check(rule, failures, skipped, checked, what)

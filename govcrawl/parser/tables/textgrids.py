@@ -20,11 +20,12 @@ def _split_pipe_row(line: str) -> list[str]:
         stripped = stripped[1:]
     if stripped.endswith("|"):
         stripped = stripped[:-1]
-    return [cell.strip() for cell in stripped.split("|")]
+    return [" ".join(cell.split()) for cell in stripped.split("|")]  # as _clean_grids would leave them
 
 
 def text_grids(text: str) -> list[Grid]:
-    """Every run of consecutive pipe-separated lines in ``text`` as one grid (Markdown separators dropped)."""
+    """Every run of consecutive pipe-separated lines in ``text`` as one grid (Markdown separators dropped); cells
+    trimmed, inner whitespace runs collapsed to one space."""
     grids: list[Grid] = []
     current: Grid = []
     for line in text.splitlines():
