@@ -58,6 +58,7 @@ from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is
 from govcrawl.incremental import NotModified
 from govcrawl.items import CaptureItem
 from govcrawl.sites import RegistryError, Site, load_registry, site_from_url
+from govcrawl.warc.records import new_record_id  # ids for browser exchanges, set when collected
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,8 @@ class GovReportsSpider(scrapy.Spider):
                 "method": pw_response.request.method, "request_headers": request_headers,
                 "request_body": pw_response.request.post_data_buffer or b"",
                 "resource_type": pw_response.request.resource_type,
+                # the id its response record will get, so the rendered page's conversion record can refer to it
+                "warc_record_id": new_record_id(),
             })
 
         return {
@@ -217,9 +220,8 @@ class GovReportsSpider(scrapy.Spider):
         column: str = meta["govcrawl_column"]
         page: PageRequest = meta["govcrawl_page"]
         self.crawler.stats.inc_value(f"govcrawl/list_pages/{page.kind}")
+        # the browser's own exchanges (archived by the WARC middleware); XHR JSON lists are read below
         exchanges: list[dict[str, Any]] = meta.get("govcrawl_browser_exchanges") or []
-        if exchanges:
-            self._archive_browser_exchanges(response)
         if page.kind == "html":
             links, more_pages = self._read_html_list(response, site, column, page)
             if links is not None and exchanges:
@@ -552,54 +554,6 @@ class GovReportsSpider(scrapy.Spider):
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(stats, handle, ensure_ascii=False, indent=1, sort_keys=True, default=str)
 
-    # ----------------------------------------------------------------------------------------- browser WARC
-    def _archive_browser_exchanges(self, response: Response) -> None:
-        """Write the HTTP exchanges the browser made (document, XHR/JSON) to the crawl's WARC writer."""
-        exchanges: list[dict[str, Any]] = response.meta.pop("govcrawl_browser_exchanges", [])
-        self.crawler.stats.inc_value("govcrawl/browser/exchanges", len(exchanges))
-        writer = _warc_writer(self.crawler)
-        if writer is None:
-            return
-        from datetime import UTC, datetime
-
-        from govcrawl.warc.records import (
-            build_request_record,
-            build_response_record,
-            new_record_id,
-            payload_digest,
-            response_http_headers,
-            warc_date,
-        )
-
-        for exchange in exchanges:
-            if exchange["url"].startswith(("data:", "blob:")):
-                continue
-            now = warc_date(datetime.now(UTC))
-            body: bytes = exchange["body"] or b""
-            # the browser hands over decoded bodies: keep the original coding header under X-Orig-*
-            headers = [
-                (f"X-Orig-{name}" if name.lower() in {"content-encoding", "transfer-encoding", "content-length"}
-                 else name, value)
-                for name, value in exchange["headers"]
-            ]
-            record_id = new_record_id()
-            records = [
-                build_response_record(
-                    url=exchange["url"],
-                    http_headers=response_http_headers(status=exchange["status"], protocol="HTTP/1.1",
-                                                       headers=[(n, [v]) for n, v in headers], body=body,
-                                                       method=exchange["method"]),
-                    body=body, date=now, digest=payload_digest(body), record_id=record_id,
-                ),
-                build_request_record(
-                    url=exchange["url"], method=exchange["method"],
-                    headers=[(n, [v]) for n, v in exchange["request_headers"] if not n.startswith(":")],
-                    body=exchange["request_body"], protocol="HTTP/1.1", date=now, concurrent_to=record_id,
-                ),
-            ]
-            writer.submit(records)
-            self.crawler.stats.inc_value("govcrawl/browser/archived")
-
 
 #: request meta of one worker's crawl state, never handed to another worker (see resume_request)
 _LOCAL_META = frozenset({"govcrawl_capture", "govcrawl_pending", "govcrawl_attachment", "govcrawl_browser_exchanges",
@@ -609,18 +563,6 @@ _LOCAL_META = frozenset({"govcrawl_capture", "govcrawl_pending", "govcrawl_attac
 def _page_key(page: PageRequest) -> str:
     """Identity of a list page request (method, dedupe key, form)."""
     return f"{page.method} {dedupe_key(page.url)} {sorted((page.formdata or {}).items())}"
-
-
-def _warc_writer(crawler: Any) -> Any:
-    """The running WarcArchiveMiddleware's background writer, if WARC archiving is on."""
-    try:
-        middlewares = crawler.engine.downloader.middleware.middlewares
-    except AttributeError:
-        return None
-    for middleware in middlewares:
-        if type(middleware).__name__ == "WarcArchiveMiddleware":
-            return getattr(middleware, "writer", None)
-    return None
 
 
 class CaptureSummaryPipeline:

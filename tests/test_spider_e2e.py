@@ -123,7 +123,7 @@ def test_js_only_list_is_rendered_with_chromium_and_its_xhr_archived(portal, tmp
     assert_exact_reports(items, portal.expected_for(start))
     assert stats["govcrawl/browser/auto_render"] == 1
     assert stats["govcrawl/browser/started"] == 1
-    assert stats["govcrawl/browser/archived"] >= 2  # at least the document and the XHR JSON
+    assert stats["warc/browser_exchanges"] >= 2  # at least the document and the XHR JSON
     assert stats["govcrawl/browser/json_lists"] == 1  # the XHR list API was read too (and its pages followed)
     xhr_payloads = []
     for path in sorted((tmp_path / "archive").glob("*.warc.gz")):

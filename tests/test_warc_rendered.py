@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from govcrawl.demo.portal import Portal
 from govcrawl.rebuild import rebuild_items
 from govcrawl.warc.middleware import WarcArchiveMiddleware
 from govcrawl.warc.reader import index_captures, iter_captures
-from govcrawl.warc.records import build_exchange_records, new_record_id, payload_digest, warc_date
+from govcrawl.warc.records import new_record_id, payload_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,16 +123,16 @@ def test_rendered_report_page_is_rebuilt_from_its_conversion_record(tmp_path: Pa
     middleware = _middleware(tmp_path)
     middleware.process_response(request, response)
     ref = request.meta["warc_ref"]
-    middleware.writer.submit(build_exchange_records(document, date=warc_date(datetime.now(UTC))))
     middleware.close()
     ref.result(5)
     assert ref.record_type == "conversion" and ref.payload_digest == payload_digest(dom)
     records = read_archive(tmp_path)
-    assert [r["type"] for r in records] == ["warcinfo", "conversion", "metadata", "response", "request"]
-    conversion = records[1]["headers"]
+    # the browser's raw exchange first (archived by the middleware), then the rendered DOM and its metadata
+    assert [r["type"] for r in records] == ["warcinfo", "response", "request", "conversion", "metadata"]
+    conversion = records[3]["headers"]
     assert conversion.get_header("WARC-Refers-To") == document["warc_record_id"]
-    assert records[3]["headers"].get_header("WARC-Record-ID") == document["warc_record_id"]
-    assert records[3]["payload"] == raw and records[3]["http"].get_header("X-Orig-Content-Encoding") == "gzip"
+    assert records[1]["headers"].get_header("WARC-Record-ID") == document["warc_record_id"]
+    assert records[1]["payload"] == raw and records[1]["http"].get_header("X-Orig-Content-Encoding") == "gzip"
     assert conversion.get_header("Content-Type") == "text/html; charset=gbk"
     (capture,) = iter_captures([tmp_path])
     assert capture.body == dom and capture.content_type == "text/html; charset=gbk" and capture.status == 200
@@ -153,7 +152,7 @@ def test_rendered_page_without_known_document_has_no_refers_to(tmp_path: Path) -
     middleware.process_response(request, response)
     middleware.close()
     records = read_archive(tmp_path)
-    assert [r["type"] for r in records] == ["warcinfo", "conversion"]
-    assert records[1]["headers"].get_header("WARC-Refers-To") is None
-    assert records[1]["headers"].get_header("Content-Type") == "text/html; charset=utf-8"
+    assert [r["type"] for r in records] == ["warcinfo", "response", "request", "conversion"]
+    assert records[3]["headers"].get_header("WARC-Refers-To") is None
+    assert records[3]["headers"].get_header("Content-Type") == "text/html; charset=utf-8"
     assert index_captures([tmp_path]) == [], "a rendered list page is not a report"

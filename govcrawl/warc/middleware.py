@@ -22,7 +22,7 @@ what the server sent, so it is stored as one ``conversion`` record (WARC 1.1 §6
 chromium``; ``WARC-Refers-To`` the raw document's response record when its exchange carries a
 ``warc_record_id``) + ``metadata`` for report/attachment roles, never as a response/request pair. The raw
 HTTP exchanges the browser made (``meta["govcrawl_browser_exchanges"]``) are archived as response+request
-pairs by whoever collected them (the spider), with :func:`govcrawl.warc.records.build_exchange_records`.
+pairs here too, just before the conversion record (:func:`govcrawl.warc.records.build_exchange_records`).
 
 **warc_ref.** ``request.meta["warc_ref"]`` (hence ``response.meta["warc_ref"]``) is a
 :class:`govcrawl.warc.writer.WarcRef`. ``warc_record_id``, ``payload_digest`` and ``fetched_at`` are set at
@@ -51,6 +51,7 @@ from govcrawl.warc.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
     build_conversion_record,
+    build_exchange_records,
     build_metadata_record,
     build_request_record,
     build_response_record,
@@ -250,14 +251,20 @@ class WarcArchiveMiddleware:
         return documents[-1].get("warc_record_id") if documents else None
 
     def _archive_rendered(self, request: Request, response: Response, now: str, digest: str) -> WarcRef:
-        """A browser-rendered page: one ``conversion`` record (+ ``metadata`` for report/attachment roles).
+        """A browser-rendered page: the browser's own HTTP exchanges (document, XHR/JSON, from
+        ``meta["govcrawl_browser_exchanges"]``) as response/request pairs, then one ``conversion`` record for the
+        rendered DOM (+ ``metadata`` for report/attachment roles).
 
-        The DOM is not an HTTP exchange, so no response/request pair: the raw exchanges (document, XHR) are
-        archived as such from ``meta["govcrawl_browser_exchanges"]``. The payload is ``response.body``
+        The DOM is not an HTTP exchange, so it gets no response/request pair of its own. The payload is ``response.body``
         byte for byte (what the spider parsed), labelled with the charset scrapy-playwright encoded it in.
         Metadata is written for 2xx navigations and for a browser retry of a JS challenge (whose navigation
         status is the challenge's; ChallengeMiddleware, which runs after this one, makes a passed one 200).
         """
+        for exchange in request.meta.get("govcrawl_browser_exchanges") or []:
+            if isinstance(exchange, dict) and not str(exchange.get("url", "")).startswith(("data:", "blob:")):
+                self.writer.submit(build_exchange_records(exchange, date=now))
+                if self.stats is not None:
+                    self.stats.inc_value("warc/browser_exchanges")
         record_id = new_record_id()
         encoding = getattr(response, "encoding", None) or "utf-8"
         ref = WarcRef(warc_record_id=record_id, payload_digest=digest, fetched_at=now, url=response.url,
