@@ -24,9 +24,7 @@ import contextlib
 import fcntl
 import json
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -154,33 +152,11 @@ def expected_hosts(args: argparse.Namespace) -> list[str]:
 def repair_archive(archive: Path) -> list[str]:
     """Repair ``.warc.gz.open`` files left by a dead crawl (we hold the lock, so no nightly is writing).
 
-    Besides what :func:`govcrawl.warc.repair.repair_directory` repairs, a file whose writer pid is a zombie
-    (a killed crawl whose parent died with it and was not reaped yet) is repaired too.
-    """
-    from govcrawl.warc.repair import find_open_files, repair_directory, repair_open_file
+    :func:`govcrawl.warc.repair.repair_directory` skips files whose writer is still alive (a zombie pid
+    counts as dead)."""
+    from govcrawl.warc.repair import repair_directory
 
-    done = [str(report) for report in repair_directory(archive)]
-    for path in find_open_files([str(archive)]):
-        match = _OPEN_NAME_RE.search(os.path.basename(path))
-        if match and match.group("host") == _hostname() and _is_zombie(int(match.group("pid"))):
-            done.append(str(repair_open_file(path)))
-    return done
-
-
-_OPEN_NAME_RE = re.compile(r"-(?P<host>[^-]+)-(?P<pid>\d+)\.warc\.gz\.open$")
-
-
-def _hostname() -> str:
-    return socket.gethostname().replace("-", "_").replace("/", "_") or "localhost"
-
-
-def _is_zombie(pid: int) -> bool:
-    """True when ``pid`` is a dead process not reaped yet (Linux /proc)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[:1] == ["Z"]
+    return [str(report) for report in repair_directory(archive)]
 
 
 def _start_or_resume(catalog: Catalog, run_args: dict[str, Any], archive: Path) -> tuple[int, bool]:
