@@ -830,9 +830,15 @@ def catalog_from_items(items: Iterable[dict[str, Any]], catalog_path: str | os.P
 
 
 def iter_warc_captures(warc_paths: Iterable[str | os.PathLike[str]]) -> Iterator[dict[str, Any]]:
-    """Capture rows (``Catalog.add_capture`` keywords) for every response/revisit record of WARC files."""
+    """Capture rows (``Catalog.add_capture`` keywords) for every response/revisit/conversion record of WARC files.
+
+    Roles come from the metadata records; a server-not-modified revisit (written without metadata) takes the
+    role of the earlier capture of the same URL, as the live crawl recorded it. A ``conversion`` record (a
+    browser-rendered page) has no HTTP headers and counts as status 200, like the rendered response the crawl saw.
+    """
     from warcio.archiveiterator import ArchiveIterator
 
+    roles_by_url: dict[str, str] = {}
     for path in _expand_warc_paths(warc_paths):
         roles: dict[str, str] = {}
         rows: list[dict[str, Any]] = []
@@ -850,10 +856,13 @@ def iter_warc_captures(warc_paths: Iterable[str | os.PathLike[str]]) -> Iterator
                     if target and isinstance(meta, dict) and meta.get("role"):
                         roles[target] = str(meta["role"])
                     continue
-                if rec_type not in ("response", "revisit"):
+                if rec_type not in ("response", "revisit", "conversion"):
                     continue
-                http = record.http_headers
-                status = int(http.get_statuscode()) if http and http.get_statuscode() else None
+                http = record.http_headers if rec_type != "conversion" else None
+                if rec_type == "conversion":
+                    status: int | None = 200
+                else:
+                    status = int(http.get_statuscode()) if http and http.get_statuscode() else None
                 rows.append({
                     "url": headers.get_header("WARC-Target-URI"),
                     "status": status,
@@ -865,12 +874,18 @@ def iter_warc_captures(warc_paths: Iterable[str | os.PathLike[str]]) -> Iterator
                     "fetched_at": headers.get_header("WARC-Date"),
                     "etag": http.get_header("ETag") if http else None,
                     "last_modified": http.get_header("Last-Modified") if http else None,
-                    "content_type": http.get_header("Content-Type") if http else None,
+                    "content_type": (http.get_header("Content-Type") if http
+                                     else headers.get_header("Content-Type")),
                     "revisit_of": headers.get_header("WARC-Refers-To"),
                     "refers_to_uri": headers.get_header("WARC-Refers-To-Target-URI"),
                 })
         for row in rows:
-            row["role"] = roles.get(row["warc_record_id"])
+            role = roles.get(row["warc_record_id"])
+            if role is None and row["record_type"] == "revisit":
+                role = roles_by_url.get(row["refers_to_uri"] or row["url"])
+            elif role is not None:
+                roles_by_url[row["url"]] = role
+            row["role"] = role
             yield row
 
 

@@ -221,6 +221,10 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
         query = ("SELECT warc_record_id, status, record_type, payload_digest, warc_filename, warc_offset, etag,"
                  " last_modified, revisit_of FROM captures")
         assert set(conn.execute(query)) == set(live.execute(query))
+        # report/attachment roles survive too, also for 304 revisits (written without a metadata record)
+        roles = "SELECT warc_record_id, record_type, role FROM captures WHERE role IN ('report', 'attachment')"
+        assert set(conn.execute(roles)) == set(live.execute(roles))
+        assert any(row[1] == "revisit" for row in conn.execute(roles))
         live.close()
     finally:
         conn.close()
