@@ -174,3 +174,46 @@ def test_zero_report_in_every_layout(template_id: str, layout: str) -> None:
     assert all(check["ok"] for check in check_tables(result.tables, result.template))
     if layout == "blank_zeros":
         assert len(result.tables["t4_review_litigation"]["blank_cells"]) == 15
+
+
+def _mutated_grids(template_id: str, seed: int) -> list:
+    """Rendered tables with random cells blanked/replaced by junk and whole rows/columns dropped."""
+    rng = random.Random(seed)
+    values = random_consistent_values(template_id, rng)
+    grids = html_tables_to_grids(render_tables_html(template_id, values, rng.choice(LAYOUTS)))
+    out = []
+    for grid in grids:
+        rows = [list(row) for row in grid if rng.random() > 0.1]
+        for row in rows:
+            for i in range(len(row)):
+                if rng.random() < 0.1:
+                    row[i] = rng.choice(["", "—", "abc", "12件", "总计", "结果维持", "商业", *_LABELS])
+        if rows and rng.random() < 0.3:
+            drop = rng.randrange(len(rows[0]))
+            rows = [row[:drop] + row[drop + 1:] for row in rows]
+        out.append(rows)
+    return out
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template_id=TEMPLATES, seed=SEEDS, hint=st.sampled_from([None, "gbf_2019", "gbf_2021"]))
+def test_quality_bound_bounds_every_block_read(template_id: str, seed: int, hint: str | None) -> None:
+    """The bound that lets the reader skip the losing template: never below a block's actual read score, and a
+    read that uses it picks the same template and tables as reading both templates in full."""
+    from govcrawl.parser import tables as tables_module
+    from govcrawl.parser.tables.reader import map_block, quality_bound, segment
+
+    grids = _mutated_grids(template_id, seed)
+    blocks = segment(tables_module._clean_grids(grids))
+    for block in blocks:
+        for template in ("gbf_2019", "gbf_2021"):
+            mapped = map_block(block, template, "html")
+            assert quality_bound(block, template) >= (mapped.score if mapped else 0.0) - 1e-9
+    fast = read_standard_tables(grids, "", template_hint=hint)
+    real_bound = tables_module.quality_bound
+    try:
+        tables_module.quality_bound = lambda block, template: float("inf")  # never skip: both templates read
+        full = read_standard_tables(grids, "", template_hint=hint)
+    finally:
+        tables_module.quality_bound = real_bound
+    assert (fast.template, fast.tables, fast.issues) == (full.template, full.tables, full.issues)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govcrawl.parser.tables.checks import carryover_check, check_tables, figures_from_tables
-from govcrawl.parser.tables.reader import Block, map_block, segment
+from govcrawl.parser.tables.reader import Block, map_block, quality_bound, segment
 from govcrawl.parser.tables.textgrids import grids_from_pdf_tables, text_grids
 
 __all__ = [
@@ -46,7 +46,14 @@ class TablesResult:
 
 def _read_blocks(blocks: list[Block], source: str, template_hint: str | None) -> TablesResult:
     per_template: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
-    for template_id in ("gbf_2021", "gbf_2019"):
+    order = ("gbf_2019", "gbf_2021") if template_hint == "gbf_2019" else ("gbf_2021", "gbf_2019")
+    for template_id in order:
+        if per_template:  # the other template is read: skip this one when it cannot score higher
+            ((other_score, other_tables, _),) = per_template.values()
+            bound = sum(quality_bound(block, template_id) for block in blocks)
+            if other_tables and bound < other_score - 1e-6:
+                per_template[template_id] = (bound, {}, [])  # loses the comparison below, as a full read would
+                continue
         tables: dict[str, Any] = {}
         scores: dict[str, float] = {}
         issues: list[str] = []

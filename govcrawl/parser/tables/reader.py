@@ -458,7 +458,7 @@ class _Columns:
     def best_quality(self, rows: _Rows) -> float:
         """An upper bound of the quality ``_read_values`` can reach (every cell readable, none bad)."""
         col_score = sum(s for _, s in self.mapping.values()) if not self.by_position else 0.0
-        return rows.score + col_score + 0.01 * len(rows.data_rows) * len(self.mapping)
+        return rows.score + col_score + (len(rows.data_rows) * len(self.mapping)) * 0.01  # as _read_values sums
 
 
 def _read_columns(rows: _Rows, spec: TableSpec, aligned: bool) -> _Columns:
@@ -564,27 +564,44 @@ def _header_unit(leaves: list[tuple[int, str, tuple]], pos: int) -> str | None:
     return None
 
 
-def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
-    """Read one block against one template (choosing the t2 table and the reading mode that fit best)."""
-    specs = table_specs(template_id)
+def _keys(block: Block, specs: dict[str, TableSpec]) -> list[str]:
     if block.kind == "t2":
         if block.key:
             keys = [block.key]
         else:  # named by its row labels; all t2 tables only when no row label is known
             named = {_row_kind(cells) for cells in block.rows} - {None}
             keys = [k for k in specs if k.startswith("t2") and (k in named or not named)]
-        keys = [k for k in keys if k in specs]
-    else:
-        keys = ["t3_applications" if block.kind == "t3" else "t4_review_litigation"]
-    best: Mapped | None = None
+        return [k for k in keys if k in specs]
+    return ["t3_applications" if block.kind == "t3" else "t4_review_litigation"]
+
+
+def _rectangular(block: Block) -> bool:
     first_grid = block.row_grids[0] if block.row_grids else None
-    rectangular = len({len(r) for r, g in zip(block.rows, block.row_grids, strict=True) if g == first_grid}) == 1
-    for key in keys:
+    return len({len(r) for r, g in zip(block.rows, block.row_grids, strict=True) if g == first_grid}) == 1
+
+
+def quality_bound(block: Block, template_id: str) -> float:
+    """An upper bound of ``map_block(block, template_id).score`` (0 when it maps nothing), without reading cells."""
+    specs = table_specs(template_id)
+    bound = 0.0
+    for key in _keys(block, specs):
+        rows = _read_rows(block, specs[key])
+        if rows.data_rows:
+            for aligned in (True, False):
+                bound = max(bound, _read_columns(rows, specs[key], aligned).best_quality(rows))
+    return bound
+
+
+def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
+    """Read one block against one template (choosing the t2 table and the reading mode that fit best)."""
+    specs = table_specs(template_id)
+    best: Mapped | None = None
+    modes = [True, False] if _rectangular(block) else [False, True]
+    for key in _keys(block, specs):
         spec = specs[key]
         rows = _read_rows(block, spec)
         if not rows.data_rows:
             continue  # no values in either mode
-        modes = [True, False] if rectangular else [False, True]
         for aligned in modes:
             columns = _read_columns(rows, spec, aligned)
             if best is not None and columns.best_quality(rows) <= best.score:
