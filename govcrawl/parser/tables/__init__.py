@@ -46,11 +46,15 @@ class TablesResult:
 
 def _read_blocks(blocks: list[Block], source: str, template_hint: str | None) -> TablesResult:
     per_template: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
-    order = ("gbf_2019", "gbf_2021") if template_hint == "gbf_2019" else ("gbf_2021", "gbf_2019")
+    bounds = {t: sum(quality_bound(block, t) for block in blocks) for t in ("gbf_2021", "gbf_2019")}
+    if template_hint in bounds:
+        order = (template_hint, "gbf_2021" if template_hint == "gbf_2019" else "gbf_2019")
+    else:  # the more promising template first (2021 on a tie)
+        order = ("gbf_2019", "gbf_2021") if bounds["gbf_2019"] > bounds["gbf_2021"] else ("gbf_2021", "gbf_2019")
     for template_id in order:
         if per_template:  # the other template is read: skip this one when it cannot score higher
             ((other_score, other_tables, _),) = per_template.values()
-            bound = sum(quality_bound(block, template_id) for block in blocks)
+            bound = bounds[template_id]
             if other_tables and bound < other_score - 1e-6:
                 per_template[template_id] = (bound, {}, [])  # loses the comparison below, as a full read would
                 continue

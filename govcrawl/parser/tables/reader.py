@@ -40,6 +40,7 @@ class Block:
     rows: list[tuple[str, ...]] = field(default_factory=list)
     grids: set[int] = field(default_factory=set)
     row_grids: list[int] = field(default_factory=list)  # grid index of each row
+    memo: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)  # per-spec reads (rows fixed)
 
 
 @dataclass
@@ -400,6 +401,14 @@ class _Rows:
 
 def _read_rows(block: Block, spec: TableSpec) -> _Rows:
     """Split the block's rows into header rows (above the first data row) and data rows named by their labels."""
+    memo_key = ("rows", spec.template_id, spec.key, len(block.rows))
+    rows = block.memo.get(memo_key)
+    if rows is None:
+        rows = block.memo[memo_key] = _read_rows_uncached(block, spec)
+    return rows
+
+
+def _read_rows_uncached(block: Block, spec: TableSpec) -> _Rows:
     header_rows: list[tuple[str, ...]] = []
     data_rows: list[tuple[str, tuple[str, ...], int]] = []
     row_score = 0.0
