@@ -106,7 +106,14 @@ def _row_kind(cells: list[str]) -> str | None:
 
 def _is_header_row(cells: list[str] | tuple[str, ...], spec: TableSpec) -> bool:
     """A column-header row: no value in it and a label-column header or two exact column/group labels."""
-    return _is_header_row_cached(tuple(cells), spec.template_id, spec.key)
+    cells = tuple(cells)
+    return not _has_value(cells) and _is_header_row_cached(cells, spec.template_id, spec.key)
+
+
+@lru_cache(maxsize=32768)
+def _has_value(cells: tuple[str, ...]) -> bool:
+    """Does any non-blank cell read as a value (number, 无, /)? Such a row is never a header row."""
+    return any(cell.strip() and parse_cell(cell).is_value for cell in cells)
 
 
 @lru_cache(maxsize=32768)
