@@ -80,6 +80,7 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "rebuild.md"))
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     pages = fetch_portal_pages()
     gzipped = sum(1 for _, body, _ in pages if body[:2] == b"\x1f\x8b")
@@ -99,7 +100,7 @@ def main() -> int:
         "# Rebuild throughput (`benchmarks/bench_rebuild.py`)",
         "",
         f"- run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; **measured under load** (other jobs shared the machine)",
+        f"{platform.python_version()}; load average before the run {load_before:.2f}, after {os.getloadavg()[0]:.2f}",
         f"- archive: {args.reports} report captures built from the {len(pages)} county mock report pages "
         f"({gzipped} gzip-encoded; mean page {raw_kb:.1f} KB decoded), {size / 1e6:.1f} MB of .warc.gz",
         "- timed: WARC scan + payload decoding + extraction + parsing (`govcrawl.rebuild.rebuild_items`)",
