@@ -34,6 +34,21 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def _use_bundled_public_suffix_list() -> None:
+    """Make Scrapy's cookie middleware split domains with the public suffix list tldextract ships.
+
+    Left alone, tldextract downloads the list on first use; offline (CI, firewalled crawl hosts) that logs a
+    traceback before it falls back to the same bundled snapshot. A crawler must not phone home for it.
+    """
+    import scrapy.downloadermiddlewares.cookies as scrapy_cookies
+    from tldextract import TLDExtract
+
+    scrapy_cookies._split_domain = TLDExtract(include_psl_private_domains=True, suffix_list_urls=(), cache_dir=None)
+
+
+_use_bundled_public_suffix_list()
+
+
 class HostPortOffsiteMiddleware:
     """Ignore requests whose URL is not on the allowed hosts of the site that scheduled them.
 
