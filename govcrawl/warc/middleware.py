@@ -91,6 +91,12 @@ def filter_accept_encoding(value: bytes | str) -> str:
     return ", ".join(kept) or "identity"
 
 
+def _header_items(headers: Any) -> Any:
+    """``(name, [values])`` of Scrapy ``Headers``: a ``dict`` of already normalised keys, read directly
+    (``Headers.items()`` re-normalises every key through ``getlist``)."""
+    return dict.items(headers) if isinstance(headers, dict) else headers.items()
+
+
 class WarcArchiveMiddleware:
     """Archive every response the downloader returns (see the module docstring)."""
 
@@ -175,7 +181,7 @@ class WarcArchiveMiddleware:
         if rendered and "playwright_suggested_filename" not in request.meta:
             return self._archive_rendered(request, response, now, digest)
         http_headers = response_http_headers(
-            status=response.status, protocol=protocol, headers=response.headers.items(), body=body, method=method,
+            status=response.status, protocol=protocol, headers=_header_items(response.headers), body=body, method=method,
             rendered=rendered,
         )
         record_id = new_record_id()
@@ -214,7 +220,7 @@ class WarcArchiveMiddleware:
         records = [
             main,
             build_request_record(
-                url=request.url, method=method, headers=request.headers.items(), body=request.body or b"",
+                url=request.url, method=method, headers=_header_items(request.headers), body=request.body or b"",
                 protocol=protocol, date=now, concurrent_to=record_id,
             ),
         ]

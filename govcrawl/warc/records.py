@@ -49,6 +49,18 @@ class RawStatusAndHeaders(StatusAndHeaders):
     def compute_headers_buffer(self, header_filter: Any = None) -> None:
         self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
 
+    @classmethod
+    def from_pairs(cls, statusline: str, pairs: list[tuple[str, str]], *, protocol: str = "",
+                   is_http_request: bool = False) -> RawStatusAndHeaders:
+        """Same object as ``cls(statusline, pairs, ...)`` for ``str`` pairs, without re-checking every pair
+        (the builders already made them ``str``; this runs on the crawl thread for every capture)."""
+        if is_http_request:
+            protocol, statusline = statusline.split(" ", 1)
+        self = cls.__new__(cls)
+        self.statusline, self.headers, self.protocol = statusline, pairs, protocol
+        self.total_len, self.headers_buff = 0, None
+        return self
+
 
 def latin1(value: bytes | str) -> str:
     """Bytes -> str without loss (latin-1 maps every byte to one code point)."""
@@ -69,9 +81,42 @@ def new_record_id() -> str:
     return _BUILDER._make_warc_id()
 
 
+#: WARC Content-Type of each record type when the builder gives none (warcio's RecordBuilder.WARC_RECORDS)
+_DEFAULT_CONTENT_TYPES = dict(BufferWARCWriter.WARC_RECORDS)
+_NO_PAYLOAD_DIGEST_TYPES = frozenset(BufferWARCWriter.NO_PAYLOAD_DIGEST_TYPES)
+
+
+def _make_record(
+    uri: str,
+    record_type: str,
+    warc_headers: dict[str, str],
+    body: bytes,
+    http_headers: StatusAndHeaders | None = None,
+    content_type: str | None = None,
+) -> ArcWarcRecord:
+    """What ``RecordBuilder.create_warc_record`` returns for these arguments (same headers, same order), built
+    directly: the crawl thread runs this for every capture, and warcio's generic path (header scans, a record
+    loader, a digester over a stream) costs several times more. ``warc_headers`` must hold the record id and date.
+    """
+    headers = list(warc_headers.items())
+    headers.append(("WARC-Type", record_type))
+    if uri:
+        headers.append(("WARC-Target-URI", uri))
+    if record_type not in _NO_PAYLOAD_DIGEST_TYPES and "WARC-Payload-Digest" not in warc_headers:
+        headers.append(("WARC-Payload-Digest", payload_digest(body)))
+    rec_headers = StatusAndHeaders("", headers, protocol=WARC_VERSION)
+    record = ArcWarcRecord("warc", record_type, rec_headers, BytesIO(body), http_headers,
+                           content_type or _DEFAULT_CONTENT_TYPES.get(record_type, "application/warc-record"),
+                           len(body))
+    record.payload_length = len(body)
+    return record
+
+
 def _header_pairs(headers: Iterable[tuple[bytes | str, Iterable[bytes | str]]]) -> list[tuple[str, str]]:
     """Flatten ``name -> [values]`` (Scrapy Headers ``.items()``) keeping every repeated value."""
-    return [(latin1(name), latin1(value)) for name, values in headers for value in values]
+    return [(name.decode("latin-1") if isinstance(name, bytes) else name,
+             value.decode("latin-1") if isinstance(value, bytes) else value)
+            for name, values in headers for value in values]
 
 
 def request_target(url: str) -> str:
@@ -101,7 +146,7 @@ def build_request_record(
         pairs.insert(0, ("Host", urlsplit(url).netloc))
     if body and "content-length" not in names:
         pairs.append(("Content-Length", str(len(body))))
-    http_headers = RawStatusAndHeaders(
+    http_headers = RawStatusAndHeaders.from_pairs(
         f"{method} {request_target(url)} {protocol}", pairs, is_http_request=True
     )
     warc_headers = {
@@ -109,10 +154,7 @@ def build_request_record(
         "WARC-Date": date,
         "WARC-Concurrent-To": concurrent_to,
     }
-    return _BUILDER.create_warc_record(
-        url, "request", payload=BytesIO(body), length=len(body), http_headers=http_headers,
-        warc_headers_dict=warc_headers,
-    )
+    return _make_record(url, "request", warc_headers, body, http_headers)
 
 
 def response_http_headers(
@@ -156,7 +198,7 @@ def response_http_headers(
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = "Unknown"
-    return RawStatusAndHeaders(f"{status} {reason}", pairs, protocol=protocol)
+    return RawStatusAndHeaders.from_pairs(f"{status} {reason}", pairs, protocol=protocol)
 
 
 def build_response_record(
@@ -182,10 +224,7 @@ def build_response_record(
         warc_headers["WARC-IP-Address"] = ip_address
     if truncated:
         warc_headers["WARC-Truncated"] = truncated
-    return _BUILDER.create_warc_record(
-        url, "response", payload=BytesIO(body), length=len(body), http_headers=http_headers,
-        warc_headers_dict=warc_headers,
-    )
+    return _make_record(url, "response", warc_headers, body, http_headers)
 
 
 def build_revisit_record(
@@ -214,10 +253,7 @@ def build_revisit_record(
         warc_headers["WARC-Payload-Digest"] = digest
     if ip_address:
         warc_headers["WARC-IP-Address"] = ip_address
-    return _BUILDER.create_warc_record(
-        url, "revisit", payload=BytesIO(b""), length=0, http_headers=http_headers,
-        warc_headers_dict=warc_headers,
-    )
+    return _make_record(url, "revisit", warc_headers, b"", http_headers)
 
 
 def build_conversion_record(
@@ -239,10 +275,7 @@ def build_conversion_record(
                     "Govcrawl-Rendered-By": rendered_by}
     if refers_to:
         warc_headers["WARC-Refers-To"] = refers_to
-    return _BUILDER.create_warc_record(
-        url, "conversion", payload=BytesIO(body), length=len(body), warc_content_type=content_type,
-        warc_headers_dict=warc_headers,
-    )
+    return _make_record(url, "conversion", warc_headers, body, content_type=content_type)
 
 
 #: header names a browser reports for a body it has already decoded and de-framed
@@ -294,10 +327,7 @@ def build_metadata_record(*, url: str, date: str, concurrent_to: str, fields: di
     capture of the page."""
     body = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
     warc_headers = {"WARC-Record-ID": new_record_id(), "WARC-Date": date, "WARC-Concurrent-To": concurrent_to}
-    return _BUILDER.create_warc_record(
-        metadata_target_uri(url), "metadata", payload=BytesIO(body), length=len(body), warc_content_type="application/json",
-        warc_headers_dict=warc_headers,
-    )
+    return _make_record(metadata_target_uri(url), "metadata", warc_headers, body, content_type="application/json")
 
 
 def build_warcinfo_record(filename: str, info: dict[str, str]) -> ArcWarcRecord:

@@ -9,10 +9,12 @@ as soon as it is written, so a crash (even SIGKILL) loses at most the record gro
 
 from __future__ import annotations
 
+import base64
+import collections
+import hashlib
 import itertools
 import logging
 import os
-import queue
 import socket
 import threading
 import time
@@ -23,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from warcio.recordloader import ArcWarcRecord
-from warcio.warcwriter import WARCWriter
+from warcio.warcwriter import BufferWARCWriter
 
 from govcrawl.warc.records import WARC_VERSION, build_warcinfo_record
 
@@ -40,31 +42,60 @@ def _safe_hostname() -> str:
     return socket.gethostname().replace("-", "_").replace("/", "_") or "localhost"
 
 
-class _GzipMember:
-    """One gzip member per record at a chosen level (warcio's GzippingWrapper is fixed at level 9, which
-    costs about twice the CPU of level 6 for a ~1% smaller file)."""
-
-    def __init__(self, out: Any, level: int) -> None:
-        self.out = out
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-
-    def write(self, data: bytes) -> None:
-        self.out.write(self.compressor.compress(data))
-
-    def flush(self) -> None:
-        self.out.write(self.compressor.flush())
-        self.out.flush()
+_NO_PAYLOAD_DIGEST_TYPES = frozenset({"warcinfo", "revisit"})
 
 
-class _LeveledWARCWriter(WARCWriter):
-    """warcio's WARCWriter with a configurable gzip level (still one member per record)."""
+def _sha1_b32(*parts: bytes) -> str:
+    digester = hashlib.sha1()
+    for part in parts:
+        digester.update(part)
+    return "sha1:" + base64.b32encode(digester.digest()).decode("ascii")
 
-    def __init__(self, filebuf: Any, level: int, **kwargs: Any) -> None:
-        super().__init__(filebuf, gzip=False, **kwargs)
-        self.level = level
 
-    def write_record(self, record: ArcWarcRecord, params: Any = None) -> None:
-        self._write_warc_record(_GzipMember(self.out, self.level), record)
+def serialize_record(record: ArcWarcRecord) -> bytes:
+    """The uncompressed bytes warcio's ``WARCWriter`` writes for ``record``, without its per-record overhead.
+
+    Same header order and values as ``BaseWARCWriter._write_warc_record`` (digests added when missing,
+    Content-Type and Content-Length replaced or appended), computed with one hashlib pass and one join.
+    Records of unknown length fall back to warcio itself. Mutates ``record`` like warcio does.
+    """
+    if record.length is None:
+        return _serialize_with_warcio(record)
+    rec_headers = record.rec_headers
+    http = record.http_headers
+    head = b""
+    if http:
+        http.compute_headers_buffer(None)
+        head = http.headers_buff
+    stream = record.raw_stream
+    payload = stream.read()
+    names = {name.lower() for name, _ in rec_headers.headers}
+    if "warc-payload-digest" not in names and record.rec_type not in _NO_PAYLOAD_DIGEST_TYPES:
+        rec_headers.add_header("WARC-Payload-Digest", _sha1_b32(payload))
+    if "warc-block-digest" not in names:
+        rec_headers.add_header("WARC-Block-Digest", _sha1_b32(head, payload))
+    if record.content_type is not None:
+        rec_headers.replace_header("Content-Type", record.content_type)
+    http_headers_only = record.rec_type == "revisit"
+    if http and record.payload_length >= 0:
+        record.length = len(head) + (0 if http_headers_only else record.payload_length)
+    rec_headers.replace_header("Content-Length", str(record.length))
+    parts = [rec_headers.to_bytes(encoding="utf-8"), head]
+    if not http_headers_only:
+        parts.append(payload)
+    parts.append(b"\r\n\r\n")
+    return b"".join(parts)
+
+
+def _serialize_with_warcio(record: ArcWarcRecord) -> bytes:
+    buffer = BufferWARCWriter(gzip=False, warc_version=WARC_VERSION)
+    buffer.write_record(record)
+    return buffer.get_contents()
+
+
+def gzip_member(data: bytes, level: int) -> bytes:
+    """One gzip member holding ``data`` (one zlib call, which runs without the GIL)."""
+    return zlib.compress(data, level, zlib.MAX_WBITS + 16)
 
 
 @dataclass(frozen=True)
@@ -107,7 +138,7 @@ class WarcWriter:
         self.bytes_written = 0
         self._lock = threading.Lock()
         self._file: Any = None
-        self._warc: _LeveledWARCWriter | None = None
+        self._pos = 0
         self._name: str | None = None
         self._last_fsync = 0.0
         os.makedirs(self.directory, exist_ok=True)
@@ -128,22 +159,23 @@ class WarcWriter:
         path = os.path.abspath(os.path.join(self.directory, self._name + OPEN_SUFFIX))
         self._file = open(path, "xb")  # noqa: SIM115
         OPEN_PATHS.add(path)
-        self._warc = _LeveledWARCWriter(self._file, self.compresslevel, warc_version=WARC_VERSION)
+        self._pos = 0
         (warcinfo,) = self._write_now([build_warcinfo_record(self._name, self.info)])
         if self.on_file_opened:
             self.on_file_opened(warcinfo)
 
     def _write_now(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
-        assert self._warc is not None and self._name is not None
-        locations = []
-        for record in records:
-            start = self._file.tell()
-            self._warc.write_record(record)
-            end = self._file.tell()
-            locations.append(RecordLocation(self._name, start, end - start))
-            self.records_written += 1
-            self.bytes_written += end - start
+        """Serialise and gzip each record (one member each), then write the group with one ``write``."""
+        assert self._file is not None and self._name is not None
+        members = [gzip_member(serialize_record(record), self.compresslevel) for record in records]
+        self._file.write(b"".join(members))
         self._file.flush()
+        locations = []
+        for member in members:
+            locations.append(RecordLocation(self._name, self._pos, len(member)))
+            self._pos += len(member)
+        self.records_written += len(members)
+        self.bytes_written += sum(len(member) for member in members)
         now = time.monotonic()
         if self.fsync_interval >= 0 and now - self._last_fsync >= self.fsync_interval:
             os.fsync(self._file.fileno())
@@ -156,7 +188,7 @@ class WarcWriter:
             if self._file is None:
                 self._open()
             locations = self._write_now(records)
-            if self._file.tell() >= self.max_size:
+            if self._pos >= self.max_size:
                 self._close_current()
             return locations
 
@@ -170,7 +202,7 @@ class WarcWriter:
         os.replace(closed + OPEN_SUFFIX, closed)
         OPEN_PATHS.discard(os.path.abspath(closed + OPEN_SUFFIX))
         self.closed_files.append(closed)
-        self._file = self._warc = self._name = None
+        self._file = self._name = None
 
     def close(self) -> None:
         """Close the current file (renaming it from ``.open``). Safe to call twice."""
@@ -296,61 +328,72 @@ class WarcRef:
         self._event.set()
 
 
-_STOP = object()
-
-
 class BackgroundWarcWriter:
     """Runs a :class:`WarcWriter` on its own thread. ``submit(records, refs)`` returns at once; the writer
-    thread gzips and writes the group, then resolves each ref with the location of its record.
+    thread serialises, gzips and writes the group, then resolves each ref with the location of its record.
 
-    ``refs`` maps the index of a record in the group to the :class:`WarcRef` to resolve. The queue is bounded
+    ``refs`` maps the index of a record in the group to the :class:`WarcRef` to resolve. Hand-over is a plain
+    deque the writer thread drains every ``poll_interval`` seconds (no condition variable to notify per page:
+    waking the writer for every group cost the crawl thread GIL hand-overs). The queue is bounded
     (``max_pending`` groups), so a writer that falls behind slows the crawl instead of eating memory.
     """
 
-    def __init__(self, writer: WarcWriter, *, max_pending: int = 2000,
+    def __init__(self, writer: WarcWriter, *, max_pending: int = 2000, poll_interval: float = 0.01,
                  on_written: Callable[[list[RecordLocation]], None] | None = None) -> None:
         self.writer = writer
         self.on_written = on_written
         self.errors = 0
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+        self.max_pending = max_pending
+        self.poll_interval = poll_interval
+        self._pending: collections.deque[tuple[Sequence[ArcWarcRecord], dict[int, WarcRef]]] = collections.deque()
+        self._stopping = False
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="govcrawl-warc-writer", daemon=True)
         self._thread.start()
-        self._closed = False
 
     def submit(self, records: Sequence[ArcWarcRecord], refs: dict[int, WarcRef] | None = None) -> None:
         if self._closed:
             raise RuntimeError("BackgroundWarcWriter is closed")
-        self._queue.put((records, refs or {}))
+        while len(self._pending) >= self.max_pending and self._thread.is_alive():
+            time.sleep(self.poll_interval)
+        self._pending.append((records, refs or {}))
 
     def _run(self) -> None:
         while True:
-            job = self._queue.get()
-            if job is _STOP:
-                return
-            records, refs = job
-            try:
-                locations = self.writer.write_group(records)
-            except BaseException as exc:  # noqa: BLE001 - reported through the refs, the crawl goes on
-                self.errors += 1
-                logger.error("WARC write failed: %r", exc)
-                for ref in refs.values():
-                    ref._resolve(None, exc)
+            if not self._pending:
+                if self._stopping and not self._pending:
+                    return
+                time.sleep(self.poll_interval)
                 continue
-            for index, ref in refs.items():
+            written: list[RecordLocation] = []
+            while self._pending:
+                written += self._write_job(*self._pending.popleft())
+            if self.on_written and written:
                 try:
-                    ref._resolve(locations[index])
-                except Exception:  # a failing waiter callback must not kill the writer thread
-                    logger.exception("WARC ref callback failed")
-            if self.on_written:
-                try:
-                    self.on_written(locations)
+                    self.on_written(written)
                 except Exception:
                     logger.exception("WARC on_written callback failed")
+
+    def _write_job(self, records: Sequence[ArcWarcRecord], refs: dict[int, WarcRef]) -> list[RecordLocation]:
+        try:
+            locations = self.writer.write_group(records)
+        except BaseException as exc:  # noqa: BLE001 - reported through the refs, the crawl goes on
+            self.errors += 1
+            logger.error("WARC write failed: %r", exc)
+            for ref in refs.values():
+                ref._resolve(None, exc)
+            return []
+        for index, ref in refs.items():
+            try:
+                ref._resolve(locations[index])
+            except Exception:  # a failing waiter callback must not kill the writer thread
+                logger.exception("WARC ref callback failed")
+        return locations
 
     def close(self, timeout: float | None = None) -> None:
         """Write everything queued, stop the thread, close the current file."""
         if not self._closed:
             self._closed = True
-            self._queue.put(_STOP)
+            self._stopping = True
             self._thread.join(timeout)
         self.writer.close()
