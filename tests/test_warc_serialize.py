@@ -189,3 +189,36 @@ def test_builders_match_warcio_create_warc_record(kind):
     ours.raw_stream.seek(0)
     theirs.raw_stream.seek(0)
     assert warcio_bytes(ours) == warcio_bytes(theirs)
+
+
+@pytest.mark.parametrize("prepare_in_caller", [False, True])
+def test_background_writer_resolves_refs_at_record_offsets(tmp_path, prepare_in_caller):
+    from govcrawl.warc.writer import BackgroundWarcWriter, WarcRef
+
+    written: list = []
+    background = BackgroundWarcWriter(WarcWriter(tmp_path, prefix="bg"), prepare_in_caller=prepare_in_caller,
+                                      max_pending=3, poll_interval=0.001, on_written=written.extend)
+    refs = []
+    for _ in range(20):
+        group = sample_records()[1:4]
+        record_id = group[0].rec_headers.get_header("WARC-Record-ID")
+        ref = WarcRef(warc_record_id=record_id, payload_digest=payload_digest(BODY), fetched_at=DATE)
+        background.submit(group, {0: ref})
+        refs.append(ref)
+    bad = WarcRef(warc_record_id="<urn:uuid:bad>", payload_digest="", fetched_at=DATE)
+    background.submit([object()], {0: bad})  # not a record: the error reaches the ref, the writer goes on
+    background.close()
+    assert background.errors == 1 and bad.done() and isinstance(bad.error, AttributeError)
+    with pytest.raises(AttributeError):
+        bad.result(1)
+    assert len(written) == 20 * 3
+    (path,) = background.writer.closed_files
+    with open(path, "rb") as handle:
+        iterator = ArchiveIterator(handle, check_digests="raise")
+        by_offset = {}
+        for record in iterator:
+            record.content_stream().read()
+            by_offset[iterator.get_record_offset()] = record.rec_headers.get_header("WARC-Record-ID")
+    for ref in refs:
+        assert ref.result(0).warc_filename == path.rsplit("/", 1)[1]
+        assert by_offset[ref.warc_offset] == ref.warc_record_id

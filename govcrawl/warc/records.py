@@ -10,7 +10,6 @@ filename is stored byte for byte instead of being %-encoded or crashing the writ
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import platform
@@ -67,9 +66,23 @@ def latin1(value: bytes | str) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_B32_SHIFTS = tuple(range(155, -1, -5))
+
+
+def sha1_b32(*parts: bytes) -> str:
+    """``sha1:BASE32`` of the concatenated parts (``base64.b32encode`` is pure Python and ~4x slower for a
+    20-byte digest; 160 bits are exactly 32 base32 digits, so there is no padding)."""
+    digester = hashlib.sha1()
+    for part in parts:
+        digester.update(part)
+    number = int.from_bytes(digester.digest(), "big")
+    return "sha1:" + "".join([_B32[(number >> shift) & 31] for shift in _B32_SHIFTS])
+
+
 def payload_digest(body: bytes) -> str:
     """``sha1:BASE32`` digest, the form warcio and pywb use for WARC-Payload-Digest."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+    return sha1_b32(body)
 
 
 def warc_date(moment: datetime) -> str:

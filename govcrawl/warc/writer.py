@@ -9,9 +9,7 @@ as soon as it is written, so a crash (even SIGKILL) loses at most the record gro
 
 from __future__ import annotations
 
-import base64
 import collections
-import hashlib
 import itertools
 import logging
 import os
@@ -27,7 +25,7 @@ from typing import Any
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import BufferWARCWriter
 
-from govcrawl.warc.records import WARC_VERSION, build_warcinfo_record
+from govcrawl.warc.records import WARC_VERSION, build_warcinfo_record, sha1_b32
 
 logger = logging.getLogger(__name__)
 OPEN_SUFFIX = ".open"
@@ -43,13 +41,6 @@ def _safe_hostname() -> str:
 
 
 _NO_PAYLOAD_DIGEST_TYPES = frozenset({"warcinfo", "revisit"})
-
-
-def _sha1_b32(*parts: bytes) -> str:
-    digester = hashlib.sha1()
-    for part in parts:
-        digester.update(part)
-    return "sha1:" + base64.b32encode(digester.digest()).decode("ascii")
 
 
 def serialize_record(record: ArcWarcRecord) -> bytes:
@@ -71,9 +62,9 @@ def serialize_record(record: ArcWarcRecord) -> bytes:
     payload = stream.read()
     names = {name.lower() for name, _ in rec_headers.headers}
     if "warc-payload-digest" not in names and record.rec_type not in _NO_PAYLOAD_DIGEST_TYPES:
-        rec_headers.add_header("WARC-Payload-Digest", _sha1_b32(payload))
+        rec_headers.add_header("WARC-Payload-Digest", sha1_b32(payload))
     if "warc-block-digest" not in names:
-        rec_headers.add_header("WARC-Block-Digest", _sha1_b32(head, payload))
+        rec_headers.add_header("WARC-Block-Digest", sha1_b32(head, payload))
     if record.content_type is not None:
         rec_headers.replace_header("Content-Type", record.content_type)
     http_headers_only = record.rec_type == "revisit"
@@ -160,14 +151,18 @@ class WarcWriter:
         self._file = open(path, "xb")  # noqa: SIM115
         OPEN_PATHS.add(path)
         self._pos = 0
-        (warcinfo,) = self._write_now([build_warcinfo_record(self._name, self.info)])
+        (warcinfo,) = self._write_now(self.prepare([build_warcinfo_record(self._name, self.info)]))
         if self.on_file_opened:
             self.on_file_opened(warcinfo)
 
-    def _write_now(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
-        """Serialise and gzip each record (one member each), then write the group with one ``write``."""
+    def prepare(self, records: Sequence[ArcWarcRecord]) -> list[bytes]:
+        """The gzip members (one per record) :meth:`write_members` writes. Needs no lock: any thread may
+        prepare a group, e.g. the crawl thread, so the writer thread only writes bytes."""
+        return [gzip_member(serialize_record(record), self.compresslevel) for record in records]
+
+    def _write_now(self, members: Sequence[bytes]) -> list[RecordLocation]:
+        """Write prepared members with one ``write``; their locations follow from their lengths."""
         assert self._file is not None and self._name is not None
-        members = [gzip_member(serialize_record(record), self.compresslevel) for record in records]
         self._file.write(b"".join(members))
         self._file.flush()
         locations = []
@@ -184,10 +179,15 @@ class WarcWriter:
 
     def write_group(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
         """Write records adjacently (opening a file if needed); rotate afterwards if the file is full."""
+        return self.write_members(self.prepare(records))
+
+    def write_members(self, members: Sequence[bytes]) -> list[RecordLocation]:
+        """Write gzip members from :meth:`prepare` adjacently (opening a file if needed); rotate afterwards if
+        the file is full."""
         with self._lock:
             if self._file is None:
                 self._open()
-            locations = self._write_now(records)
+            locations = self._write_now(members)
             if self._pos >= self.max_size:
                 self._close_current()
             return locations
@@ -332,6 +332,10 @@ class BackgroundWarcWriter:
     """Runs a :class:`WarcWriter` on its own thread. ``submit(records, refs)`` returns at once; the writer
     thread serialises, gzips and writes the group, then resolves each ref with the location of its record.
 
+    With ``prepare_in_caller`` ``submit`` serialises and gzips the group on the calling thread and the writer
+    thread only writes bytes and resolves refs. Off by default: on the 2-CPU benchmark (benchmarks/bench_crawl.py)
+    both placements cost the crawl the same, and gzip on the writer thread can use a second core.
+
     ``refs`` maps the index of a record in the group to the :class:`WarcRef` to resolve. Hand-over is a plain
     deque the writer thread drains every ``poll_interval`` seconds (no condition variable to notify per page:
     waking the writer for every group cost the crawl thread GIL hand-overs). The queue is bounded
@@ -339,13 +343,15 @@ class BackgroundWarcWriter:
     """
 
     def __init__(self, writer: WarcWriter, *, max_pending: int = 2000, poll_interval: float = 0.01,
+                 prepare_in_caller: bool = False,
                  on_written: Callable[[list[RecordLocation]], None] | None = None) -> None:
         self.writer = writer
         self.on_written = on_written
         self.errors = 0
         self.max_pending = max_pending
         self.poll_interval = poll_interval
-        self._pending: collections.deque[tuple[Sequence[ArcWarcRecord], dict[int, WarcRef]]] = collections.deque()
+        self.prepare_in_caller = prepare_in_caller
+        self._pending: collections.deque[tuple[Sequence[Any], dict[int, WarcRef], bool]] = collections.deque()
         self._stopping = False
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="govcrawl-warc-writer", daemon=True)
@@ -354,9 +360,17 @@ class BackgroundWarcWriter:
     def submit(self, records: Sequence[ArcWarcRecord], refs: dict[int, WarcRef] | None = None) -> None:
         if self._closed:
             raise RuntimeError("BackgroundWarcWriter is closed")
+        refs = refs or {}
+        prepared = self.prepare_in_caller
+        if prepared:
+            try:
+                records = self.writer.prepare(records)
+            except Exception as exc:  # reported through the refs, like a failed write
+                self._failed(refs, exc)
+                return
         while len(self._pending) >= self.max_pending and self._thread.is_alive():
             time.sleep(self.poll_interval)
-        self._pending.append((records, refs or {}))
+        self._pending.append((records, refs, prepared))
 
     def _run(self) -> None:
         while True:
@@ -374,14 +388,17 @@ class BackgroundWarcWriter:
                 except Exception:
                     logger.exception("WARC on_written callback failed")
 
-    def _write_job(self, records: Sequence[ArcWarcRecord], refs: dict[int, WarcRef]) -> list[RecordLocation]:
+    def _failed(self, refs: dict[int, WarcRef], exc: BaseException) -> None:
+        self.errors += 1
+        logger.error("WARC write failed: %r", exc)
+        for ref in refs.values():
+            ref._resolve(None, exc)
+
+    def _write_job(self, group: Sequence[Any], refs: dict[int, WarcRef], prepared: bool) -> list[RecordLocation]:
         try:
-            locations = self.writer.write_group(records)
+            locations = self.writer.write_members(group) if prepared else self.writer.write_group(group)
         except BaseException as exc:  # noqa: BLE001 - reported through the refs, the crawl goes on
-            self.errors += 1
-            logger.error("WARC write failed: %r", exc)
-            for ref in refs.values():
-                ref._resolve(None, exc)
+            self._failed(refs, exc)
             return []
         for index, ref in refs.items():
             try:
