@@ -17,9 +17,10 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
 
+from govcrawl.extract.decode import decode_body
+
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".ofd", ".xls", ".xlsx", ".et")
 _ATTACHMENT_RE = re.compile(r"\.(?:pdf|docx?|wps|ofd|xlsx?|et)$", re.IGNORECASE)
-_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
 _ONCLICK_URL_RE = re.compile(
     r"""(?:window\.open|location\.href\s*=|location\s*=|location\.assign|location\.replace|open[A-Za-z]*|"""
     r"""go[A-Za-z]*|to[A-Za-z]*)\s*\(?\s*['"]([^'"]+)['"]""",
@@ -66,42 +67,13 @@ class LinkStats:
     onclick: int = 0
 
 
-def _normalise_charset(name: str) -> str:
-    lowered = name.lower().strip()
-    if lowered in {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "gb18030", "euc-cn"}:
-        return "gb18030"
-    if lowered in {"utf8", "utf-8"}:
-        return "utf-8"
-    return lowered
-
-
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Decode page bytes; returns ``(text, encoding_used)``.
+    """Decode list-page bytes with the same charset logic as report extraction; returns ``(text, encoding)``.
 
-    UTF-8 is self-validating, so a body that decodes strictly as UTF-8 is UTF-8 whatever the page claims;
-    otherwise the declared charset (HTTP, then ``<meta>``) is tried, then GB18030 (a superset of GB2312/GBK).
+    ``declared`` is the HTTP charset, if any (see :func:`govcrawl.extract.decode.decode_body`).
     """
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8", "replace"), "utf-8"
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    candidates: list[str] = []
-    if declared:
-        candidates.append(_normalise_charset(declared))
-    meta = _META_CHARSET_RE.search(body[:4096])
-    if meta:
-        candidates.append(_normalise_charset(meta.group(1).decode("ascii", "ignore")))
-    candidates.append("gb18030")
-    for name in candidates:
-        if name == "utf-8":
-            continue
-        try:
-            return body.decode(name), name
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return body.decode("gb18030", "replace"), "gb18030"
+    decoded = decode_body(body, f"text/html; charset={declared}" if declared else None)
+    return decoded.text, decoded.encoding
 
 
 def parse_html(text: str, base_url: str) -> lxml.html.HtmlElement:
