@@ -3,7 +3,8 @@
 The portal is generated here: LIST_PAGES list pages linking REPORTS report-like pages of 12–25 KB (a third with
 a 30x8 number table), served by a threaded http.server on 127.0.0.1 (random port) in its own process.
 A minimal spider follows list -> detail; detail pages are not mined for links. Each mode runs in a fresh
-Scrapy process; modes alternate for ROUNDS rounds and the median is reported.
+Scrapy process; modes (WARC off, WARC on with the writer process, WARC on with the writer thread) rotate for
+ROUNDS rounds and the median of each is reported.
 
     python benchmarks/bench_crawl.py [--reports 2000] [--rounds 2] [--out benchmarks/results/crawl.md]
 """
@@ -101,11 +102,15 @@ class BenchSpider(scrapy.Spider):
 '''
 
 
-def crawl_once(base: str, warc: bool, workdir: Path) -> dict:
+MODES = ("off", "process", "thread")
+
+
+def crawl_once(base: str, mode: str, workdir: Path) -> dict:
     """One crawl in a fresh Scrapy process; returns pages, seconds, pages/s and archive bytes."""
     spider = workdir / "bench_spider.py"
     spider.write_text(SPIDER)
-    archive = workdir / ("archive-on" if warc else "archive-off")
+    warc = mode != "off"
+    archive = workdir / f"archive-{mode}"
     stats_file = workdir / "stats.json"
     code = f"""
 import json, sys
@@ -118,6 +123,7 @@ settings = {{
     "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
     "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
     "GOVCRAWL_ARCHIVE_DIR": {str(archive)!r}, "GOVCRAWL_WARC_ENABLED": {warc!r},
+    "GOVCRAWL_WARC_WRITER": {mode if warc else "process"!r},
     "DOWNLOADER_MIDDLEWARES": {{"govcrawl.warc.middleware.WarcArchiveMiddleware": 950}},
 }}
 process = CrawlerProcess(settings)
@@ -151,28 +157,33 @@ def main() -> int:
     server = multiprocessing.Process(target=serve, args=(pages, port_queue), daemon=True)
     server.start()
     base = f"http://127.0.0.1:{port_queue.get(timeout=30)}"
-    runs: dict[bool, list[dict]] = {False: [], True: []}
+    runs: dict[str, list[dict]] = {mode: [] for mode in MODES}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for round_ in range(args.rounds):
-                for warc in (False, True) if round_ % 2 == 0 else (True, False):
-                    workdir = Path(tmp) / f"r{round_}-{'on' if warc else 'off'}"
+                shift = round_ % len(MODES)
+                for mode in MODES[shift:] + MODES[:shift]:
+                    workdir = Path(tmp) / f"r{round_}-{mode}"
                     workdir.mkdir()
-                    result = crawl_once(base, warc, workdir)
-                    runs[warc].append(result)
-                    print(f"round {round_ + 1} WARC {'on ' if warc else 'off'}: {result['pages']} pages in "
+                    result = crawl_once(base, mode, workdir)
+                    runs[mode].append(result)
+                    print(f"round {round_ + 1} WARC {mode:7}: {result['pages']} pages in "
                           f"{result['seconds']:.2f}s = {result['pages_per_s']:.1f} pages/s"
-                          + (f", {result['warc_records']} records, {result['warc_bytes'] / 1e6:.1f} MB" if warc else ""),
+                          + (f", {result['warc_records']} records, {result['warc_bytes'] / 1e6:.1f} MB"
+                             if mode != "off" else ""),
                           flush=True)
     finally:
         server.terminate()
-    off = statistics.median(r["pages_per_s"] for r in runs[False])
-    on = statistics.median(r["pages_per_s"] for r in runs[True])
-    cost = 1 - on / off
-    verdict = "met" if cost <= 0.10 else "NOT met"
-    summary = (f"pages/s median: WARC off {off:.1f}, WARC on {on:.1f}; ratio on/off {on / off:.3f}; "
-               f"WARC cost {cost:.1%} (target <= 10%: {verdict})")
-    print(summary)
+    medians = {mode: statistics.median(r["pages_per_s"] for r in runs[mode]) for mode in MODES}
+    off = medians["off"]
+    summaries = []
+    for mode in ("process", "thread"):
+        on = medians[mode]
+        cost = 1 - on / off
+        verdict = "met" if cost <= 0.10 else "NOT met"
+        summaries.append(f"pages/s median: WARC off {off:.1f}, WARC on ({mode} writer) {on:.1f}; ratio on/off "
+                         f"{on / off:.3f}; WARC cost {cost:.1%} (target <= 10%: {verdict})")
+    print("\n".join(summaries))
     cpus = os.cpu_count()
     load = os.getloadavg()[0]
     lines = [
@@ -182,18 +193,21 @@ def main() -> int:
         f"({min(sizes) // 1000}–{max(sizes) // 1000} KB, a third with 30×8 tables), threaded http.server on 127.0.0.1"
         " in its own process",
         "- Spider: list -> detail, CONCURRENT_REQUESTS 16, fresh Scrapy process per run; WARC on = "
-        "WarcArchiveMiddleware at 950 (response + request + metadata records, gzip on the writer thread)",
+        "WarcArchiveMiddleware at 950 (response + request + metadata records); GOVCRAWL_WARC_WRITER=process (records "
+        "built, gzipped and written in a writer process) or thread (records built on the crawl thread, gzipped and "
+        "written on a writer thread)",
         f"- Machine: {cpus} CPUs, load average {load:.1f} at the end of the run; rounds: {args.rounds}",
         f"- Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
         "| run | WARC | pages | seconds | pages/s | WARC MB |",
         "|---|---|---|---|---|---|",
     ]
-    for warc in (False, True):
-        for index, result in enumerate(runs[warc]):
-            lines.append(f"| {index + 1} | {'on' if warc else 'off'} | {result['pages']} | {result['seconds']:.2f} | "
+    for mode in MODES:
+        for index, result in enumerate(runs[mode]):
+            label = "off" if mode == "off" else f"on ({mode})"
+            lines.append(f"| {index + 1} | {label} | {result['pages']} | {result['seconds']:.2f} | "
                          f"{result['pages_per_s']:.1f} | {result['warc_bytes'] / 1e6:.1f} |")
-    lines += ["", f"**{summary}**", ""]
+    lines += [""] + [f"**{summary}**  " for summary in summaries] + [""]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     return 0

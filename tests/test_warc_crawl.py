@@ -198,14 +198,15 @@ PATHS = ["/gzip", "/chunked", "/cookies", "/attachment", "/search?q=%E5%B9%B4%E6
          "/redirect", "/missing", "/error", "/echo-accept-encoding"]
 
 
-@pytest.fixture(scope="module")
-def crawl(trap_server, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("warc_crawl")
+@pytest.fixture(scope="module", params=["process", "thread"])
+def crawl(request, trap_server, tmp_path_factory):
+    """One crawl per writer kind (GOVCRAWL_WARC_WRITER): every test below holds for both."""
+    tmp = tmp_path_factory.mktemp(f"warc_crawl_{request.param}")
     archive = tmp / "archive"
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         refused = f"http://127.0.0.1:{sock.getsockname()[1]}/refused"
-    seen, log = run_crawl(trap_server, tmp, PATHS, archive=archive, extra=["-a", f"refused={refused}"])
+    seen, log = run_crawl(trap_server, tmp, PATHS, archive=archive, extra=["-a", f"refused={refused}", "-s", f"GOVCRAWL_WARC_WRITER={request.param}"])
     files = sorted(glob.glob(str(archive / "*.warc.gz")))
     records = {path: read_records(path) for path in files}
     return {"base": trap_server, "archive": archive, "seen": seen, "log": log, "files": files,

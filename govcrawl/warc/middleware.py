@@ -26,9 +26,16 @@ pairs here too, just before the conversion record (:func:`govcrawl.warc.records.
 
 **warc_ref.** ``request.meta["warc_ref"]`` (hence ``response.meta["warc_ref"]``) is a
 :class:`govcrawl.warc.writer.WarcRef`. ``warc_record_id``, ``payload_digest`` and ``fetched_at`` are set at
-once; ``warc_filename`` and ``warc_offset`` are filled by the writer thread a moment later. A pipeline must
+once; ``warc_filename`` and ``warc_offset`` are filled by the writer a moment later. A pipeline must
 wait before reading them: ``ref = await item["warc_ref"].wait()`` in an ``async def process_item``, or
 return ``ref.deferred()`` from Twisted-style code, or ``ref.result(timeout)`` outside the reactor.
+
+**Writer.** ``GOVCRAWL_WARC_WRITER = "process"`` (default): the middleware only computes the payload digest and
+picks the response record id and WARC-Date, then hands the raw exchange data (plain picklable specs, see
+:func:`govcrawl.warc.records.build_records`) to :class:`govcrawl.warc.writer.ProcessWarcWriter`, a writer
+process (``spawn`` context) that builds, serialises, gzips and writes the records. ``"thread"``: the records are
+built here and :class:`govcrawl.warc.writer.BackgroundWarcWriter` gzips and writes them on a thread. Both write
+the same records.
 
 **Accept-Encoding.** Only encodings warcio can decode on replay are advertised: ``gzip, deflate`` and
 ``br`` when the ``brotli`` module is importable, never ``zstd``. This middleware filters the header of
@@ -50,19 +57,13 @@ from scrapy.http import Response
 from govcrawl.warc.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
-    build_conversion_record,
-    build_exchange_records,
-    build_metadata_record,
-    build_request_record,
-    build_response_record,
-    build_revisit_record,
+    metadata_body,
     new_record_id,
     payload_digest,
-    response_http_headers,
     warc_date,
 )
 from govcrawl.warc.repair import repair_directory
-from govcrawl.warc.writer import BackgroundWarcWriter, RecordLocation, WarcRef, WarcWriter
+from govcrawl.warc.writer import BackgroundWarcWriter, ProcessWarcWriter, RecordLocation, WarcRef, WarcWriter
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +92,10 @@ def filter_accept_encoding(value: bytes | str) -> str:
     return ", ".join(kept) or "identity"
 
 
-def _header_items(headers: Any) -> Any:
+def _header_items(headers: Any) -> list[tuple[Any, Any]]:
     """``(name, [values])`` of Scrapy ``Headers``: a ``dict`` of already normalised keys, read directly
-    (``Headers.items()`` re-normalises every key through ``getlist``)."""
-    return dict.items(headers) if isinstance(headers, dict) else headers.items()
+    (``Headers.items()`` re-normalises every key through ``getlist``); a list, so it pickles."""
+    return list(dict.items(headers) if isinstance(headers, dict) else headers.items())
 
 
 class WarcArchiveMiddleware:
@@ -117,14 +118,21 @@ class WarcArchiveMiddleware:
             "http-header-user-agent": settings.get("USER_AGENT", ""),
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
         }
-        writer = WarcWriter(
-            self.archive_dir,
-            prefix=settings.get("GOVCRAWL_WARC_PREFIX", "govcrawl"),
-            max_size=settings.getint("GOVCRAWL_WARC_MAX_SIZE", 1_000_000_000),
-            info=info,
-            on_file_opened=self._file_opened,
-        )
-        self.writer = BackgroundWarcWriter(writer, on_written=self._records_written)
+        options = {
+            "prefix": settings.get("GOVCRAWL_WARC_PREFIX", "govcrawl"),
+            "max_size": settings.getint("GOVCRAWL_WARC_MAX_SIZE", 1_000_000_000),
+            "info": info,
+        }
+        self.writer_kind = settings.get("GOVCRAWL_WARC_WRITER", "process")
+        self.writer: ProcessWarcWriter | BackgroundWarcWriter
+        if self.writer_kind == "process":
+            self.writer = ProcessWarcWriter(self.archive_dir, **options, on_written=self._records_written,
+                                            on_file_opened=self._file_opened)
+        elif self.writer_kind == "thread":
+            writer = WarcWriter(self.archive_dir, **options, on_file_opened=self._file_opened)
+            self.writer = BackgroundWarcWriter(writer, on_written=self._records_written)
+        else:
+            raise ValueError(f"GOVCRAWL_WARC_WRITER must be 'process' or 'thread', not {self.writer_kind!r}")
         self._closed = False
 
     @classmethod
@@ -134,7 +142,8 @@ class WarcArchiveMiddleware:
         crawler.signals.connect(middleware.close, signal=signals.engine_stopped)
         return middleware
 
-    # stats callbacks run on the writer thread; only that thread touches these keys
+    # stats callbacks run on the writer thread (thread writer) or the receiver thread (process writer); only
+    # that thread touches these keys
     def _file_opened(self, warcinfo: RecordLocation) -> None:
         if self.stats is not None:
             self.stats.inc_value("warc/files")
@@ -180,10 +189,8 @@ class WarcArchiveMiddleware:
         rendered = "playwright" in (response.flags or []) or bool(request.meta.get("playwright"))
         if rendered and "playwright_suggested_filename" not in request.meta:
             return self._archive_rendered(request, response, now, digest)
-        http_headers = response_http_headers(
-            status=response.status, protocol=protocol, headers=_header_items(response.headers), body=body, method=method,
-            rendered=rendered,
-        )
+        http_headers = {"status": response.status, "protocol": protocol, "headers": _header_items(response.headers),
+                        "body": body, "method": method, "rendered": rendered}
         record_id = new_record_id()
         prior = request.meta.get("govcrawl_prior") or {}
         conditional = b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers
@@ -192,45 +199,45 @@ class WarcArchiveMiddleware:
             ref.record_type = "revisit"
             ref.payload_digest = prior.get("payload_digest") or digest
             ref.refers_to_uri, ref.refers_to_date = prior.get("uri"), prior.get("date")
-            main = build_revisit_record(
-                url=response.url, http_headers=http_headers, date=now, record_id=record_id,
-                digest=prior.get("payload_digest"), refers_to_uri=ref.refers_to_uri,
-                refers_to_date=ref.refers_to_date, profile=PROFILE_SERVER_NOT_MODIFIED, ip_address=ip_address,
-            )
+            main = ("revisit", {
+                "url": response.url, "http_headers": http_headers, "date": now, "record_id": record_id,
+                "digest": prior.get("payload_digest"), "refers_to_uri": ref.refers_to_uri,
+                "refers_to_date": ref.refers_to_date, "profile": PROFILE_SERVER_NOT_MODIFIED, "ip_address": ip_address,
+            })
         elif prior.get("payload_digest") == digest and 200 <= response.status < 300 and body:
             ref.record_type = "revisit"
             ref.refers_to_uri, ref.refers_to_date = prior.get("uri") or response.url, prior.get("date")
-            main = build_revisit_record(
-                url=response.url, http_headers=http_headers, date=now, record_id=record_id, digest=digest,
-                refers_to_uri=ref.refers_to_uri, refers_to_date=ref.refers_to_date,
-                profile=PROFILE_IDENTICAL_PAYLOAD, ip_address=ip_address,
-            )
+            main = ("revisit", {
+                "url": response.url, "http_headers": http_headers, "date": now, "record_id": record_id,
+                "digest": digest, "refers_to_uri": ref.refers_to_uri, "refers_to_date": ref.refers_to_date,
+                "profile": PROFILE_IDENTICAL_PAYLOAD, "ip_address": ip_address,
+            })
         else:
             flags = response.flags or []
             truncated = "length" if "download_stopped" in flags or "partial" in flags else None
             if "dataloss" in flags:
                 truncated = "disconnect"
-            main = build_response_record(
-                url=response.url, http_headers=http_headers, body=body, date=now, digest=digest,
-                record_id=record_id, ip_address=ip_address, truncated=truncated,
-                rendered_by="chromium (scrapy-playwright download)" if rendered else None,
-            )
+            main = ("response", {
+                "url": response.url, "http_headers": http_headers, "body": body, "date": now, "digest": digest,
+                "record_id": record_id, "ip_address": ip_address, "truncated": truncated,
+                "rendered_by": "chromium (scrapy-playwright download)" if rendered else None,
+            })
         if ref.record_type == "revisit" and self.stats is not None:
             self.stats.inc_value("warc/revisits")
-        records = [
+        records: list[tuple[str, dict[str, Any]]] = [
             main,
-            build_request_record(
-                url=request.url, method=method, headers=_header_items(request.headers), body=request.body or b"",
-                protocol=protocol, date=now, concurrent_to=record_id,
-            ),
+            ("request", {
+                "url": request.url, "method": method, "headers": _header_items(request.headers),
+                "body": request.body or b"", "protocol": protocol, "date": now, "concurrent_to": record_id,
+            }),
         ]
         fields = self._metadata_fields(request)
         # a 304 (server-not-modified) revisit gets no metadata: the crawl emits no item for it (the report is
         # unchanged since the capture it refers to), so rebuild must not either
         not_modified = ref.record_type == "revisit" and response.status == 304
         if fields is not None and not not_modified and (200 <= response.status < 300 or ref.record_type == "revisit"):
-            records.append(build_metadata_record(url=response.url, date=now, concurrent_to=record_id, fields=fields))
-        self.writer.submit(records, {0: ref})
+            records.append(self._metadata_spec(response.url, now, record_id, fields))
+        self.writer.submit_specs(records, {0: ref})
         return ref
 
     @staticmethod
@@ -268,24 +275,29 @@ class WarcArchiveMiddleware:
         """
         for exchange in request.meta.get("govcrawl_browser_exchanges") or []:
             if isinstance(exchange, dict) and not str(exchange.get("url", "")).startswith(("data:", "blob:")):
-                self.writer.submit(build_exchange_records(exchange, date=now))
+                self.writer.submit_specs([("exchange", {"exchange": exchange, "date": now})])
                 if self.stats is not None:
                     self.stats.inc_value("warc/browser_exchanges")
         record_id = new_record_id()
         encoding = getattr(response, "encoding", None) or "utf-8"
         ref = WarcRef(warc_record_id=record_id, payload_digest=digest, fetched_at=now, url=response.url,
                       record_type="conversion")
-        records = [build_conversion_record(
-            url=response.url, body=response.body, date=now, record_id=record_id,
-            content_type=f"text/html; charset={encoding}", refers_to=self._document_record_id(request, response),
-        )]
+        records: list[tuple[str, dict[str, Any]]] = [("conversion", {
+            "url": response.url, "body": response.body, "date": now, "record_id": record_id,
+            "content_type": f"text/html; charset={encoding}", "refers_to": self._document_record_id(request, response),
+        })]
         fields = self._metadata_fields(request)
         if fields is not None and (200 <= response.status < 300 or request.meta.get("govcrawl_challenge")):
-            records.append(build_metadata_record(url=response.url, date=now, concurrent_to=record_id, fields=fields))
+            records.append(self._metadata_spec(response.url, now, record_id, fields))
         if self.stats is not None:
             self.stats.inc_value("warc/conversions")
-        self.writer.submit(records, {0: ref})
+        self.writer.submit_specs(records, {0: ref})
         return ref
+
+    @staticmethod
+    def _metadata_spec(url: str, date: str, concurrent_to: str, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        # the JSON is made here: discovery dicts may hold values only ``default=str`` turns into JSON
+        return ("metadata", {"url": url, "date": date, "concurrent_to": concurrent_to, "body": metadata_body(fields)})
 
     def close(self, *args: Any, **kwargs: Any) -> None:
         """Write what is queued and close the current file (spider_closed / engine_stopped)."""

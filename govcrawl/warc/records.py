@@ -333,14 +333,50 @@ def capture_uri_of_metadata(uri: str | None) -> str | None:
     return uri
 
 
-def build_metadata_record(*, url: str, date: str, concurrent_to: str, fields: dict[str, Any]) -> ArcWarcRecord:
+def metadata_body(fields: dict[str, Any]) -> bytes:
+    """The JSON body of a ``metadata`` record (what :func:`build_metadata_record` writes for ``fields``)."""
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+
+
+def build_metadata_record(*, url: str, date: str, concurrent_to: str, fields: dict[str, Any] | None = None,
+                          body: bytes | None = None) -> ArcWarcRecord:
     """A ``metadata`` record (JSON body) explaining why a capture of ``url`` was taken, linked to its response
     by ``WARC-Concurrent-To``. Its target is ``metadata://<url>`` (:func:`metadata_target_uri`), so replay
     indexers that index every record with an HTTP(S) target (pywb's ``wb-manager add``) do not list it as a
-    capture of the page."""
-    body = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    capture of the page. ``body``: the JSON already made by :func:`metadata_body` (instead of ``fields``)."""
+    if body is None:
+        body = metadata_body(fields or {})
     warc_headers = {"WARC-Record-ID": new_record_id(), "WARC-Date": date, "WARC-Concurrent-To": concurrent_to}
     return _make_record(metadata_target_uri(url), "metadata", warc_headers, body, content_type="application/json")
+
+
+_SPEC_BUILDERS: dict[str, Any] = {
+    "response": build_response_record,
+    "revisit": build_revisit_record,
+    "request": build_request_record,
+    "metadata": build_metadata_record,
+    "conversion": build_conversion_record,
+}
+
+
+def build_records(specs: Iterable[tuple[str, dict[str, Any]]]) -> list[ArcWarcRecord]:
+    """Records from plain, picklable specs ``(kind, keyword arguments of the builder)``.
+
+    ``kind`` is ``response``/``revisit``/``request``/``metadata``/``conversion`` (one record) or ``exchange``
+    (:func:`build_exchange_records`, two). An ``http_headers`` argument given as a dict is the keyword arguments
+    of :func:`response_http_headers`. The middleware describes each capture this way so the records can be
+    built by a writer process (:class:`govcrawl.warc.writer.ProcessWarcWriter`) or on the spot.
+    """
+    records: list[ArcWarcRecord] = []
+    for kind, kwargs in specs:
+        if kind == "exchange":
+            records.extend(build_exchange_records(**kwargs))
+            continue
+        http = kwargs.get("http_headers")
+        if isinstance(http, dict):
+            kwargs = dict(kwargs, http_headers=response_http_headers(**http))
+        records.append(_SPEC_BUILDERS[kind](**kwargs))
+    return records
 
 
 def build_warcinfo_record(filename: str, info: dict[str, str]) -> ArcWarcRecord:

@@ -1,5 +1,6 @@
 """WARC file writing: :class:`WarcWriter` (rotation, ``.open`` -> rename, warcinfo) and
-:class:`BackgroundWarcWriter` (a writer thread, so gzip runs off the crawl thread) with :class:`WarcRef`.
+:class:`BackgroundWarcWriter` (a writer thread, so gzip runs off the crawl thread), :class:`ProcessWarcWriter`
+(a writer process fed raw exchange data through a pipe) and :class:`WarcRef`.
 
 Files are named ``{prefix}-{UTC timestamp}-{serial:05d}-{hostname}-{pid}.warc.gz``, written as
 ``NAME.warc.gz.open`` and renamed when closed. Every record is its own gzip member and is flushed to the OS
@@ -9,13 +10,17 @@ as soon as it is written, so a crash (even SIGKILL) loses at most the record gro
 
 from __future__ import annotations
 
+import atexit
 import collections
 import itertools
 import logging
+import multiprocessing
 import os
+import signal
 import socket
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +30,7 @@ from typing import Any
 from warcio.recordloader import ArcWarcRecord
 from warcio.warcwriter import BufferWARCWriter
 
-from govcrawl.warc.records import WARC_VERSION, build_warcinfo_record, sha1_b32
+from govcrawl.warc.records import WARC_VERSION, build_records, build_warcinfo_record, sha1_b32
 
 logger = logging.getLogger(__name__)
 OPEN_SUFFIX = ".open"
@@ -372,6 +377,15 @@ class BackgroundWarcWriter:
             time.sleep(self.poll_interval)
         self._pending.append((records, refs, prepared))
 
+    def submit_specs(self, specs: Sequence[tuple[str, dict[str, Any]]], refs: dict[int, WarcRef] | None = None) -> None:
+        """Build the records of ``specs`` (:func:`govcrawl.warc.records.build_records`) here and submit them."""
+        try:
+            records = build_records(specs)
+        except Exception as exc:  # reported through the refs, like a failed write
+            self._failed(refs or {}, exc)
+            return
+        self.submit(records, refs)
+
     def _run(self) -> None:
         while True:
             if not self._pending:
@@ -414,3 +428,219 @@ class BackgroundWarcWriter:
             self._stopping = True
             self._thread.join(timeout)
         self.writer.close()
+
+
+def _writer_process_main(conn: Any, options: dict[str, Any], reply_interval: float = 0.01) -> None:
+    """Body of the writer process: receive ``(token, specs)`` groups, build + serialise + gzip + write them,
+    answer ``("done", [(token, locations | None, error | None)], opened)`` per batch.
+
+    Ends on ``("close",)`` (answering ``("closed", closed_files)``) or on EOF of its pipe (the parent died):
+    either way after writing everything received and closing (renaming) the current file. SIGINT is ignored:
+    Ctrl-C reaches the whole process group and the crawl shuts down gracefully, closing us last.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    opened: list[tuple[str, int, int]] = []
+    writer = WarcWriter(**options, on_file_opened=lambda loc: opened.append((loc.filename, loc.offset, loc.length)))
+    parent_alive = True
+    closing = False
+    try:
+        results: list[tuple[int, Any, Any]] = []
+        last_sent = time.monotonic()
+        while True:
+            # answers are sent at most every ``reply_interval`` seconds: one wake-up of the parent's receiver
+            # thread per batch of pages, not per page (each wake-up takes the crawl's GIL)
+            try:
+                while conn.poll(None if not (results or opened) else
+                                max(0.0, last_sent + reply_interval - time.monotonic())):
+                    message = conn.recv()
+                    if message[0] == "close":
+                        closing = True
+                        break
+                    token, specs = message
+                    try:
+                        locations = writer.write_group(build_records(specs))
+                    except BaseException as exc:  # noqa: BLE001 - sent to the refs, writing goes on
+                        results.append((token, None, _picklable_error(exc)))
+                        continue
+                    results.append((token, [(loc.filename, loc.offset, loc.length) for loc in locations], None))
+            except (EOFError, OSError):  # the parent died: everything received is written; close and stop
+                parent_alive = False
+                break
+            if results or opened:
+                try:
+                    conn.send(("done", results, opened[:]))
+                except OSError:
+                    parent_alive = False
+                    break
+                results, last_sent = [], time.monotonic()
+                opened.clear()
+            if closing:
+                break
+    finally:
+        writer.close()
+        if parent_alive:
+            try:
+                conn.send(("closed", writer.closed_files))
+            except OSError:
+                pass
+        conn.close()
+
+
+def _picklable_error(exc: BaseException) -> BaseException:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"WARC writer process: {exc!r}")
+    return exc
+
+
+def _close_at_exit(ref: weakref.ReferenceType[ProcessWarcWriter]) -> None:
+    writer = ref()
+    if writer is not None:
+        writer.close(timeout=60)
+
+
+class ProcessWarcWriter:
+    """A :class:`WarcWriter` in its own process (started with the ``spawn`` context: the crawl process runs a
+    Twisted reactor and threads, which must not be forked).
+
+    ``submit_specs(specs, refs)`` pickles plain exchange data (:func:`govcrawl.warc.records.build_records` specs)
+    into a pipe and returns; the process builds the records, serialises, gzips, writes and rotates, and sends back
+    the locations, which a receiver thread here uses to resolve the refs (and call ``on_written`` /
+    ``on_file_opened``). Neither record building nor gzip then runs under the crawl's GIL. A full pipe blocks
+    ``submit_specs``, so a writer that falls behind slows the crawl instead of eating memory.
+
+    If this process dies, the writer process reads EOF, writes what it received, closes its file and exits. If the
+    writer process dies, every pending and later ref fails with the error.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str = "govcrawl",
+        max_size: int = DEFAULT_MAX_SIZE,
+        info: dict[str, str] | None = None,
+        fsync_interval: float = 1.0,
+        compresslevel: int = 6,
+        on_written: Callable[[list[RecordLocation]], None] | None = None,
+        on_file_opened: Callable[[RecordLocation], None] | None = None,
+        start_method: str = "spawn",
+    ) -> None:
+        self.directory = os.fspath(directory)
+        os.makedirs(self.directory, exist_ok=True)
+        self.on_written = on_written
+        self.on_file_opened = on_file_opened
+        self.errors = 0
+        self.closed_files: list[str] = []
+        options = {"directory": self.directory, "prefix": prefix, "max_size": max_size, "info": dict(info or {}),
+                   "fsync_interval": fsync_interval, "compresslevel": compresslevel}
+        context = multiprocessing.get_context(start_method)
+        self._conn, child_conn = context.Pipe(duplex=True)
+        self._process = context.Process(target=_writer_process_main, args=(child_conn, options),
+                                        name="govcrawl-warc-writer", daemon=True)
+        self._process.start()
+        child_conn.close()  # only the child holds its end: our death is its EOF
+        self._pending: dict[int, dict[int, WarcRef]] = {}
+        self._tokens = itertools.count()
+        self._send_lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._dead: BaseException | None = None
+        self._closed = False
+        self._finished = threading.Event()
+        self._receiver = threading.Thread(target=self._receive, name="govcrawl-warc-receiver", daemon=True)
+        self._receiver.start()
+        atexit.register(_close_at_exit, weakref.ref(self))
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def submit_specs(self, specs: Sequence[tuple[str, dict[str, Any]]], refs: dict[int, WarcRef] | None = None) -> None:
+        if self._closed:
+            raise RuntimeError("ProcessWarcWriter is closed")
+        refs = refs or {}
+        token = next(self._tokens)
+        with self._pending_lock:
+            if self._dead is not None:
+                self._fail(refs, self._dead)
+                return
+            self._pending[token] = refs
+        try:
+            with self._send_lock:
+                self._conn.send((token, list(specs)))
+        except Exception as exc:  # unpicklable data, or the writer process is gone
+            with self._pending_lock:
+                refs = self._pending.pop(token, {})
+            self._fail(refs, exc)
+
+    def _fail(self, refs: dict[int, WarcRef], exc: BaseException) -> None:
+        self.errors += 1
+        logger.error("WARC write failed: %r", exc)
+        for ref in refs.values():
+            ref._resolve(None, exc)
+
+    def _receive(self) -> None:
+        try:
+            while True:
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    break
+                if message[0] == "closed":
+                    self.closed_files.extend(message[1])
+                    break
+                _, results, opened = message
+                if self.on_file_opened:
+                    for filename, offset, length in opened:
+                        try:
+                            self.on_file_opened(RecordLocation(filename, offset, length))
+                        except Exception:
+                            logger.exception("WARC on_file_opened callback failed")
+                written: list[RecordLocation] = []
+                for token, locations, error in results:
+                    with self._pending_lock:
+                        refs = self._pending.pop(token, {})
+                    if error is not None:
+                        self._fail(refs, error)
+                        continue
+                    group = [RecordLocation(*location) for location in locations]
+                    written += group
+                    for index, ref in refs.items():
+                        try:
+                            ref._resolve(group[index])
+                        except Exception:  # a failing waiter callback must not kill the receiver
+                            logger.exception("WARC ref callback failed")
+                if self.on_written and written:
+                    try:
+                        self.on_written(written)
+                    except Exception:
+                        logger.exception("WARC on_written callback failed")
+        finally:
+            with self._pending_lock:
+                if self._dead is None:
+                    self._dead = RuntimeError(f"WARC writer process ended (exit code {self._process.exitcode})")
+                pending, self._pending = self._pending, {}
+            for refs in pending.values():
+                self._fail(refs, self._dead)
+            self._finished.set()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write everything sent, close the current file (renaming it), stop the process. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            with self._send_lock:
+                self._conn.send(("close",))
+        except OSError:
+            pass
+        self._finished.wait(timeout)
+        self._process.join(timeout)
+        if self._process.is_alive():
+            logger.error("WARC writer process %s did not stop; terminating it", self._process.pid)
+            self._process.terminate()
+            self._process.join(5)
+        self._conn.close()

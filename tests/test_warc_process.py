@@ -1,0 +1,171 @@
+"""The writer process (``GOVCRAWL_WARC_WRITER = "process"``): records built from plain specs in another process are
+the same bytes the thread writer writes; refs resolve at their record's offset; errors reach the refs; the process
+writes what it received and closes its file when its parent dies, and never outlives it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from govcrawl.warc.records import build_records, new_record_id, payload_digest
+from govcrawl.warc.writer import (
+    BackgroundWarcWriter,
+    ProcessWarcWriter,
+    WarcRef,
+    WarcWriter,
+    serialize_record,
+)
+
+BODY = "<html><p>政府信息公开工作年度报告</p></html>".encode() * 40
+DATE = "2026-11-22T20:00:00.123456Z"
+
+
+def specs(index: int, record_id: str | None = None) -> list[tuple[str, dict]]:
+    """A response + request + metadata group, as the middleware describes it."""
+    rid = record_id or new_record_id()
+    url = f"http://127.0.0.1/nb/{index}.html?a=1"
+    gbk = 'attachment; filename="年报.pdf"'.encode("gbk")
+    http = {"status": 200, "protocol": "HTTP/1.1", "body": BODY, "method": "GET", "rendered": False,
+            "headers": [(b"Content-Type", [b"text/html"]), (b"Content-Disposition", [gbk]),
+                        (b"Set-Cookie", [b"a=1", b"b=2"])]}
+    return [
+        ("response", {"url": url, "http_headers": http, "body": BODY, "date": DATE, "digest": payload_digest(BODY),
+                      "record_id": rid, "ip_address": "127.0.0.1", "truncated": None, "rendered_by": None}),
+        ("request", {"url": url, "method": "GET", "headers": [(b"X", [b"1", b"2"])], "body": b"",
+                     "protocol": "HTTP/1.1", "date": DATE, "concurrent_to": rid, "record_id": f"<urn:uuid:req-{index}>"}),
+        ("metadata", {"url": url, "date": DATE, "concurrent_to": rid,
+                      "body": '{"link_text": "2023年年报", "role": "report"}'.encode()}),
+    ]
+
+
+def members(path: str) -> list[bytes]:
+    """The decompressed gzip members of a WARC file, one per record."""
+    data = Path(path).read_bytes()
+    out = []
+    while data:
+        decompressor = zlib.decompressobj(31)
+        out.append(decompressor.decompress(data))
+        data = decompressor.unused_data
+    return out
+
+
+def without_record_id(member: bytes) -> bytes:
+    return b"\r\n".join(line for line in member.split(b"\r\n") if not line.startswith(b"WARC-Record-ID:"))
+
+
+def test_process_writer_writes_the_thread_writers_bytes_and_resolves_refs(tmp_path):
+    written: list = []
+    opened: list = []
+    process = ProcessWarcWriter(tmp_path / "p", prefix="p", on_written=written.extend, on_file_opened=opened.append)
+    thread = BackgroundWarcWriter(WarcWriter(tmp_path / "t", prefix="t"))
+    refs = []
+    for index in range(30):
+        rid = new_record_id()
+        ref = WarcRef(warc_record_id=rid, payload_digest=payload_digest(BODY), fetched_at=DATE)
+        process.submit_specs(specs(index, rid), {0: ref})
+        thread.submit_specs(specs(index, rid))
+        refs.append(ref)
+    for ref in refs:
+        assert ref.result(30).warc_offset > 0
+    process.close()
+    thread.close()
+    assert process._process.exitcode == 0
+    (path,) = process.closed_files
+    (thread_path,) = thread.writer.closed_files
+    assert not list((tmp_path / "p").glob("*.open"))
+    ours, theirs = members(path), members(thread_path)
+    assert len(ours) == len(theirs) == 1 + 30 * 3
+    # warcinfo differs by file name only; metadata record ids are random: everything else is byte-identical
+    for mine, other in zip(ours[1:], theirs[1:], strict=True):
+        assert without_record_id(mine) == without_record_id(other)
+    # and both equal building the records here and serialising them
+    assert ours[1] == serialize_record(build_records(specs(0, refs[0].warc_record_id))[0])
+    assert len(written) == 30 * 3 and len(opened) == 1 and opened[0].offset == 0
+    with open(path, "rb") as handle:
+        iterator = ArchiveIterator(handle, check_digests="raise")
+        by_offset = {}
+        for record in iterator:
+            record.content_stream().read()
+            by_offset[iterator.get_record_offset()] = record.rec_headers.get_header("WARC-Record-ID")
+    for ref in refs:
+        assert ref.warc_filename == os.path.basename(path)
+        assert by_offset[ref.warc_offset] == ref.warc_record_id
+
+
+def test_process_writer_errors_reach_refs_and_writing_goes_on(tmp_path):
+    process = ProcessWarcWriter(tmp_path)
+    bad = WarcRef(warc_record_id="<urn:uuid:bad>", payload_digest="", fetched_at=DATE)
+    process.submit_specs([("no-such-record", {})], {0: bad})  # fails in the writer process
+    unpicklable = WarcRef(warc_record_id="<urn:uuid:lambda>", payload_digest="", fetched_at=DATE)
+    process.submit_specs([("metadata", {"body": lambda: None})], {0: unpicklable})  # fails here, at once
+    good = WarcRef(warc_record_id=new_record_id(), payload_digest="", fetched_at=DATE)
+    process.submit_specs(specs(1, good.warc_record_id), {0: good})
+    with pytest.raises(KeyError):
+        bad.result(30)
+    assert unpicklable.done() and unpicklable.error is not None
+    assert good.result(30).warc_offset > 0
+    process.close()
+    assert process.errors == 2 and len(process.closed_files) == 1
+
+
+def test_process_writer_death_fails_pending_and_later_refs(tmp_path):
+    process = ProcessWarcWriter(tmp_path)
+    first = WarcRef(warc_record_id=new_record_id(), payload_digest="", fetched_at=DATE)
+    process.submit_specs(specs(0, first.warc_record_id), {0: first})
+    first.result(30)
+    os.kill(process.pid, signal.SIGKILL)
+    process._process.join(10)
+    later = WarcRef(warc_record_id=new_record_id(), payload_digest="", fetched_at=DATE)
+    deadline = time.monotonic() + 10
+    while not process._finished.is_set() and time.monotonic() < deadline:  # the receiver sees EOF
+        time.sleep(0.05)
+    process.submit_specs(specs(1, later.warc_record_id), {0: later})
+    with pytest.raises(Exception):  # noqa: B017 - BrokenPipe or "writer process ended"
+        later.result(10)
+    process.close(timeout=10)
+
+
+PARENT = textwrap.dedent("""
+    import os, sys
+    from govcrawl.warc.writer import ProcessWarcWriter
+    sys.path.insert(0, {tests!r})
+    from test_warc_process import specs
+    writer = ProcessWarcWriter({archive!r})
+    for index in range(200):
+        writer.submit_specs(specs(index))
+    print(writer.pid, flush=True)
+    os._exit(0)  # dies without closing: no atexit, no close message
+""")
+
+
+def test_writer_process_finishes_and_exits_when_its_parent_dies(tmp_path):
+    archive = tmp_path / "archive"
+    code = PARENT.format(tests=str(Path(__file__).parent), archive=str(archive))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    pid = int(proc.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the writer process outlived its parent")
+    assert not list(archive.glob("*.open"))
+    (path,) = archive.glob("*.warc.gz")
+    with open(path, "rb") as handle:  # every group it was sent, in a closed file
+        types = [record.rec_type for record in ArchiveIterator(handle)]
+    assert types == ["warcinfo"] + ["response", "request", "metadata"] * 200
