@@ -231,13 +231,16 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
 
 
 def _crawl_until_killed(start: str, archive: Path, output: Path, portal, kill_after: int) -> None:
-    """Start a nightly job and SIGKILL it (wrapper and crawl) once the portal has served ``kill_after`` requests."""
+    """Start a nightly job and SIGKILL it (wrapper, crawl and WARC writer) once the portal has served
+    ``kill_after`` requests and a WARC file is open."""
     portal.clear_requests()
     process = subprocess.Popen(nightly_command(start, archive, output, *SLOW_SETTINGS), cwd="/",
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
     try:
-        while len(portal.site_requests("county")) < kill_after:
+        # Kill only once the writer has a WARC file open, so every kill point interrupts WARC writing
+        # (right after start-up the writer process may not have opened its first file yet).
+        while len(portal.site_requests("county")) < kill_after or not any(archive.rglob("*.warc.gz.open")):
             assert process.poll() is None, f"crawl ended before {kill_after} requests"
             assert time.monotonic() < deadline
             time.sleep(0.01)
