@@ -97,8 +97,8 @@ def _attachment_summary(capture: Capture, document: Any, error: str | None) -> d
         "warc_record_id": (capture.warc or {}).get("warc_record_id"),
         "status": capture.status,
     }
-    if error:
-        summary["error"] = error
+    if error or (document is not None and document.detail):
+        summary["error"] = error or document.detail
     return summary
 
 

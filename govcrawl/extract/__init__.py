@@ -39,6 +39,8 @@ class ExtractedDocument:
     attachment_links: list[dict[str, str]] = field(default_factory=list)
     #: machine-readable problems met while extracting (e.g. "charset_mismatch", "unsupported_format")
     flags: list[str] = field(default_factory=list)
+    #: why no text came out, for people (e.g. "encrypted (password-protected) Word document")
+    detail: str | None = None
 
 
 def _extension(url: str) -> str:
@@ -141,11 +143,19 @@ def extract_document(body: bytes, content_type: str | None, url: str) -> Extract
         return ExtractedDocument(text=docx.text, grids=docx.grids, page_meta=meta, kind="docx")
     if kind in ("doc", "wps"):
         from govcrawl.extract.docx import UnsupportedFormat, extract_legacy_word
+        from govcrawl.extract.word97 import Word97Error, extract_word97
 
         try:
-            return ExtractedDocument(text=extract_legacy_word(body), kind=kind, encoding="utf-8")
+            word = extract_word97(body)
+            meta = {"title": word.title} if word.title else {}
+            return ExtractedDocument(text=word.text, grids=word.grids, page_meta=meta, kind=kind)
+        except Word97Error as exc:
+            reason = str(exc)
+        try:  # not Word 97 (Word 6/95, an older WPS): antiword or catdoc, when installed, may still read it
+            return ExtractedDocument(text=extract_legacy_word(body), kind=kind, encoding="utf-8",
+                                     flags=["legacy_word_converter"])
         except UnsupportedFormat:
-            return ExtractedDocument(text="", kind=kind, flags=["unsupported_format"])
+            return ExtractedDocument(text="", kind=kind, flags=["unsupported_format"], detail=reason)
     if kind == "text":
         decoded = decode_body(body, content_type)
         lines = (" ".join(line.split()) for line in decoded.text.splitlines())

@@ -171,7 +171,7 @@ def parse_report(
 
     ``grids`` are table grids (rows of cell strings), ``page_meta`` the page's metadata (title, published,
     index_no, agency ... as raw strings), ``title_hint`` the link text that led to the page, ``source_kind`` the
-    kind of document text and grids came from ("html", "pdf", "docx", "text"; labels the tables read from the
+    kind of document text and grids came from ("html", "pdf", "docx", "doc", "wps", "text"; labels the tables read from the
     grids, default "html"). Never raises on odd text: problems end up in ``checks`` and ``flags``. Raises
     :class:`ParseError` for non-text or empty input.
     """
