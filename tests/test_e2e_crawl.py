@@ -236,13 +236,13 @@ def test_encodings_and_attachment_reports_extracted(attachment_crawl: dict[str, 
         if url in items:
             assert _folded(phrase) in _folded(items[url]["text"]), url
     kinds = {truth.kind for truth in reports.values()}
-    assert {"pdf", "docx", "image_pdf"} <= kinds
+    assert {"pdf", "docx", "doc", "wps", "image_pdf"} <= kinds
     for url, truth in reports.items():
         item = items[url]
         assert schema_errors(item) == [], url
         if truth.kind == "image_pdf":
             assert "image_only" in item["flags"] and item["title"] == truth.title, url
-        elif truth.kind in ("pdf", "docx"):
+        elif truth.kind in ("pdf", "docx", "doc", "wps"):
             if url.endswith(f".{truth.kind}"):  # attachment-only list entry: the report IS the file
                 assert item["attachments"] == [], url
             else:  # an HTML stub page: the text came from its attachment of that kind
@@ -251,6 +251,9 @@ def test_encodings_and_attachment_reports_extracted(attachment_crawl: dict[str, 
             assert item["report_year"] == truth.year and "image_only" not in item["flags"], url
             if truth.phrase:
                 assert _folded(truth.phrase) in _folded(item["text"]), url
+            if truth.kind in ("doc", "wps"):  # binary Word: its standard tables come through exactly
+                assert {key: table["values"] for key, table in item["tables"].items()} == truth.tables, url
+                assert all(check["ok"] for check in item["checks"]), (url, item["checks"])
         for attachment_url in truth.attachments:
             assert any(a["url"] == attachment_url for a in item["attachments"]) or attachment_url == url, url
 

@@ -208,9 +208,9 @@ def test_attachment_reports(portal):
     with pdfplumber.open(io.BytesIO(fetch(traps["image_only_pdf"])[2])) as pdf:
         assert "".join(page.extract_text() or "" for page in pdf.pages).strip() == ""
         assert pdf.pages[0].images
-    # every detail page shows a 索引号 and its truth has it; attachment-only entries (a bare PDF) have none
+    # every detail page shows a 索引号 and its truth has it; attachment-only entries (a bare PDF/WPS) have none
     for truth in portal.reports("attachments").values():
-        if truth.url.lower().endswith(".pdf"):
+        if truth.url.lower().endswith((".pdf", ".wps")):
             assert truth.index_no == "", truth.url
         else:
             page = fetch(truth.url)[2].decode()

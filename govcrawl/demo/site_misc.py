@@ -5,15 +5,18 @@
   (each holds a character that only decodes right with the correct charset).
 - ``traditional``: a site published only in traditional characters (TRS layout, two list pages).
 - ``attachments``: a detail page with a TRS ``P0…pdf`` attachment (``OLDSRC`` path served too), one with a DOCX
-  (GBK ``Content-Disposition`` file name), an attachment-only list entry pointing straight at a PDF, and a
-  （图片版） report whose PDF is one scanned image without text.
+  (GBK ``Content-Disposition`` file name), an attachment-only list entry pointing straight at a PDF, a
+  （图片版） report whose PDF is one scanned image without text, a detail page with a binary Word 97 ``.doc`` and
+  an attachment-only ``.wps`` entry (both real LibreOffice-written files shipped in ``word97/``, with tables).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from govcrawl.demo import chrome
 from govcrawl.demo.attachments import docx_bytes, image_only_pdf_bytes, pdf_bytes, pdf_report_with_tables
@@ -121,6 +124,22 @@ def _lazy(factory: Callable[[], bytes], content_type: str, headers: list[tuple[s
     return handler
 
 
+WORD97_DIR = Path(__file__).resolve().parent / "word97"
+
+
+def word97_bytes(name: str) -> bytes:
+    """A Word 97 binary shipped in govcrawl/demo/word97 (written by LibreOffice; see make_fixtures.py there)."""
+    return (WORD97_DIR / f"{name}.doc").read_bytes()
+
+
+def word97_truth(name: str, kind: str, site: str) -> ReportTruth:
+    """Ground truth of a shipped Word 97 report, from the values it was composed from."""
+    record = json.loads((WORD97_DIR / f"{name}.truth.json").read_text(encoding="utf-8"))
+    return ReportTruth(url="", title=record["title"], year=record["year"], agency=record["agency"],
+                       format=record["format"], published=record["published"], site=site, kind=kind,
+                       figures=record["figures"], tables=record["tables"], phrase=record["phrase"])
+
+
 def build_attachments(ctx: BuildContext) -> None:
     site = ctx.site
     info = SiteInfo("云岭县市场监督管理局", "5323000031", "滇ICP备05001300号", "53232502000131号")
@@ -217,6 +236,27 @@ def build_attachments(ctx: BuildContext) -> None:
     truth.url = site.url(pdf_path)
     ctx.ground.add_truth(truth)
     ctx.ground.add_trap(site.name, "pdf_with_tables", truth.url)
+
+    # 7. detail page + a binary Word 97 .doc (2021 format, standard tables with merged cells)
+    truth = word97_truth("report_2021_published", "doc", site.name)
+    stamp = truth.published.replace("-", "")
+    folder = column.path + truth.published[:7].replace("-", "") + "/"
+    doc_name = f"P0{stamp}900000000008.doc"
+    site.add(f"{folder}{doc_name}", _lazy(lambda: word97_bytes("report_2021_published"), "application/msword"))
+    link = f'<a appendix="true" href="./{doc_name}" title="{esc(truth.title)}.doc">{esc(truth.title)}.doc</a>'
+    detail_with(931008, truth, link)
+    truth.attachments = [site.url(f"{folder}{doc_name}")]
+    ctx.ground.add_truth(truth)
+    ctx.ground.add_trap(site.name, "word97_doc", truth.attachments[0])
+
+    # 8. attachment-only entry: a WPS file (Word 97 binary layout, as WPS Office saves .wps) linked from the list
+    truth = word97_truth("report_2019_word", "wps", site.name)
+    wps_path = column.path + truth.published[:7].replace("-", "") + "/P0" + truth.published.replace("-", "") + "900000000009.wps"
+    site.add(wps_path, _lazy(lambda: word97_bytes("report_2019_word"), "application/kswps"))
+    column.entries.append(ListEntry(href="." + wps_path[len(column.path) - 1 :], title=truth.title, date=truth.published))
+    truth.url = site.url(wps_path)
+    ctx.ground.add_truth(truth)
+    ctx.ground.add_trap(site.name, "attachment_only_wps", truth.url)
 
     # 6. an ordinary HTML report and a decoy, as real columns mix them
     add_trs_report(ctx, column, ReportSpec(agency=agency, year=2023, doc_id=931005, title_style=1))

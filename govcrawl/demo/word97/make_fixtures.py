@@ -1,11 +1,14 @@
-"""Make the binary Word 97–2003 fixtures in this folder (run by hand; needs LibreOffice's ``soffice``).
+"""Make the binary Word 97–2003 documents in this folder (run by hand; needs LibreOffice's ``soffice``).
+
+They are committed: the mock portal's ``attachments`` site serves them (a .doc behind a detail page, a .wps linked
+straight from the list), and tests/test_extract_word97.py reads them.
 
 Each fixture is a complete mock report composed by ``govcrawl.demo.texts.compose_report`` (2019 and 2021 template,
 tables in the published layout with row and column spans, and in the Word-export layout), written as an HTML page and
 converted by LibreOffice's own MS Word 97 filter, so the ``.doc`` files are real Word binaries, not ones written by
 this project. Next to each ``NAME.doc`` lies ``NAME.truth.json``: the values the report was composed from.
 
-    python tests/data/word97/make_fixtures.py
+    python govcrawl/demo/word97/make_fixtures.py
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from govcrawl.demo.texts import ReportTruth, compose_report
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = [  # name, agency, year, format, layout
-    ("report_2021_published", "青山县人民政府办公室", 2022, "2021", "published"),
-    ("report_2019_word", "河西市自然资源局", 2020, "2019", "word"),
+    ("report_2021_published", "云岭县市场监督管理局", 2021, "2021", "published"),
+    ("report_2019_word", "云岭县市场监督管理局", 2020, "2019", "word"),
     ("report_pre2019", "平安镇人民政府", 2017, "pre2019", None),
 ]
 
@@ -46,7 +49,7 @@ def main() -> None:
             subprocess.run([soffice, "--headless", "--convert-to", "doc:MS Word 97", "--outdir", work, str(source)],
                            check=True, capture_output=True, timeout=180)
             shutil.copyfile(Path(work) / f"{name}.doc", HERE / f"{name}.doc")
-            record = {"title": title, "agency": agency, "year": year, "format": generation,
+            record = {"title": title, "agency": agency, "year": year, "format": generation, "published": truth.published,
                       "tables": truth.tables, "figures": truth.figures, "phrase": truth.phrase}
             (HERE / f"{name}.truth.json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n",
                                                       encoding="utf-8")
