@@ -11,7 +11,7 @@ import sys
 
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "parse": ("govcrawl.commands.parse", "parse one report file (.html/.txt/.pdf/.docx, or - for stdin) to JSON"),
+    "parse": ("govcrawl.commands.parse", "parse one report file (.html/.txt/.pdf/.docx/.doc, or - for stdin) to JSON"),
     "demo": ("govcrawl.demo.run", "start the bundled demo portal on 127.0.0.1, crawl it, write archive/"),
     "crawl": ("govcrawl.commands.crawl", "run the gov_reports spider (same as scrapy crawl gov_reports)"),
     "rebuild": ("govcrawl.rebuild", "rebuild report items (and the catalog) from WARC files, offline"),
