@@ -32,8 +32,18 @@ Why a scheduler subclass rather than the stock one:
   busy. Workers whose heartbeat is older than ``GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT`` seconds count as gone.
 - **Stopping early.** Scrapy's graceful close (``CLOSESPIDER_*``, one Ctrl-C) finishes the requests in
   progress, and the requests they yield land in Redis; requests still waiting in the worker-local queue are
-  pushed back to Redis (or replaced by ``spider.resume_request(request)`` when they cannot be serialised). A hard kill loses the requests the worker had popped:
-  they are in the dupefilter, so nobody refetches them (scrapy-redis has no acknowledgement step).
+  pushed back to Redis (or replaced by ``spider.resume_request(request)`` when they cannot be serialised).
+- **Surviving a hard kill.** scrapy-redis has no acknowledgement step: a popped request lives only in the
+  worker's memory, and it is already in the dupefilter, so a ``kill -9`` would lose it for good. Here a request
+  is moved from the queue into the worker's in-flight hash (``govcrawl:<spider>:inflight:<worker>``) by one
+  atomic Lua script, and :class:`InflightAckMiddleware` deletes it once the callback's output has been consumed
+  (its new requests are in Redis by then). Any worker (at start, on every heartbeat, when idle) moves the
+  in-flight requests of a dead worker back to the queue (stat ``govcrawl/distributed/reclaimed``); a worker is
+  dead when its heartbeat is older than ``GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT`` or, on the same host, when its
+  process is gone. Delivery is at least once: a report whose item was emitted just before the kill, but not yet
+  acknowledged, is fetched and emitted again by the worker that reclaims it; items still in a killed worker's
+  item pipelines are lost with it. Failed downloads (errbacks) are not acknowledged, so after a kill they are
+  tried again.
 - **Clean finish.** When the last live worker finishes (reason ``finished``) with an empty queue, it clears the
   dupefilter and the queue so the next crawl starts fresh; other close reasons keep them for resuming.
   :func:`flush_frontier` clears them by hand.
@@ -65,6 +75,20 @@ logger = logging.getLogger(__name__)
 QUEUE_KEY = "govcrawl:%(spider)s:requests"
 DUPEFILTER_KEY = "govcrawl:%(spider)s:dupefilter"
 WORKERS_KEY = "govcrawl:%(spider)s:workers"
+INFLIGHT_KEY = "govcrawl:%(spider)s:inflight:"  # + worker id
+INFLIGHT_META = "govcrawl_inflight"
+_RECLAIMING = ":reclaiming:"
+#: custom signal sent by InflightAckMiddleware when a request's callback output has been consumed
+inflight_done = object()
+
+# pop the best request and record it as in flight, atomically (a kill can come between any two commands)
+_POP_TRACKED = """
+local found = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #found == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('HSET', KEYS[2], ARGV[1], found[1])
+return found[1]
+"""
 
 #: what ``GOVCRAWL_DISTRIBUTED=True`` switches on (add-on priority)
 DISTRIBUTED_SETTINGS: dict[str, Any] = {
@@ -75,6 +99,7 @@ DISTRIBUTED_SETTINGS: dict[str, Any] = {
     "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
     "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
 }
+INFLIGHT_MIDDLEWARE = "govcrawl.distributed.InflightAckMiddleware"
 #: roles whose requests never leave the worker that made them (see module docstring)
 LOCAL_ROLES = frozenset({"attachment"})
 
@@ -89,6 +114,7 @@ class DistributedAddon:
             raise ValueError("GOVCRAWL_DISTRIBUTED=True needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
         for name, value in DISTRIBUTED_SETTINGS.items():
             settings.set(name, value, priority="addon")
+        settings["SPIDER_MIDDLEWARES"][INFLIGHT_MIDDLEWARE] = 1  # outermost: sees the whole callback output
 
 
 class SharedDupeFilter(RFPDupeFilter):
@@ -129,6 +155,9 @@ class SharedFrontierScheduler(Scheduler):
         self.poll_batch = 2
         self.crawler: Any = None
         self._prefetched: set[int] = set()
+        self.inflight_prefix = ""
+        self.inflight_key = ""
+        self._pop_tracked: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SharedFrontierScheduler:
@@ -138,13 +167,18 @@ class SharedFrontierScheduler(Scheduler):
         instance.poll_batch = max(1, crawler.settings.getint("GOVCRAWL_DISTRIBUTED_POLL_BATCH", 2))
         instance.crawler = crawler
         crawler.signals.connect(instance.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(instance.acknowledge, signal=inflight_done)
         return instance
 
     # ------------------------------------------------------------------------------------ lifecycle
     def open(self, spider: Spider) -> None:
         super().open(spider)
         self.workers_key = WORKERS_KEY % {"spider": spider.name}
+        self.inflight_prefix = INFLIGHT_KEY % {"spider": spider.name}
+        self.inflight_key = self.inflight_prefix + self.worker_id
+        self._pop_tracked = self.server.register_script(_POP_TRACKED)
         self._set_state("busy")
+        self.reclaim_orphans()
         if self.crawler is not None:  # timers need the crawl's reactor
             self._heartbeat = task.LoopingCall(self._beat)
             self._heartbeat.start(max(1.0, self.worker_timeout / 6), now=False)
@@ -158,6 +192,8 @@ class SharedFrontierScheduler(Scheduler):
             if loop is not None and loop.running:
                 loop.stop()
         self.server.hdel(self.workers_key, self.worker_id)
+        # a graceful close finished every request in progress; what is left failed (errbacks are not acked)
+        self.server.delete(self.inflight_key)
         if self._local and reason != "finished":
             self._return_local_requests()
         if reason == "finished" and len(self.queue) == 0 and not self.live_workers():
@@ -196,7 +232,7 @@ class SharedFrontierScheduler(Scheduler):
             return heapq.heappop(self._local)[2]
         previous = self._state
         self._set_state("busy")  # before popping, so no other worker sees "queue empty and everyone idle"
-        request = self.queue.pop(self.idle_before_close)
+        request = self._pop()
         if request is None:
             if previous == "idle":
                 self._set_state("idle")
@@ -212,7 +248,7 @@ class SharedFrontierScheduler(Scheduler):
 
     @staticmethod
     def _must_stay_local(request: Request) -> bool:
-        return request.meta.get("govcrawl_role") in LOCAL_ROLES or bool(request.meta.get("playwright"))
+        return stays_local(request)
 
     def _push_local(self, request: Request, count: bool = True) -> None:
         heapq.heappush(self._local, (-request.priority, next(self._counter), request))
@@ -263,7 +299,7 @@ class SharedFrontierScheduler(Scheduler):
                 if not len(self.queue):
                     break
                 self._set_state("busy")
-                request = self.queue.pop()
+                request = self._pop()
                 if request is None:
                     break
                 self._inc("scheduler/dequeued/redis")
@@ -272,10 +308,65 @@ class SharedFrontierScheduler(Scheduler):
         except Exception:  # noqa: BLE001 - polling must never stop the crawl
             logger.warning("Worker %s could not pull from Redis", self.worker_id, exc_info=True)
 
+    # ------------------------------------------------------------------------------------ in flight
+    def _pop(self) -> Request | None:
+        """The best shared request, moved into this worker's in-flight hash in the same atomic step."""
+        token = uuid.uuid4().hex
+        data = self._pop_tracked(keys=[self.queue.key, self.inflight_key], args=[token])
+        if not data:
+            return None
+        request = self.queue._decode_request(data)
+        request.meta[INFLIGHT_META] = token
+        return request
+
+    def acknowledge(self, request: Request) -> None:
+        """The request's work is done (its callback output consumed): forget it from the in-flight hash."""
+        token = request.meta.get(INFLIGHT_META)
+        if token:
+            self.server.hdel(self.inflight_key, token)
+
+    def reclaim_orphans(self) -> int:
+        """Move the in-flight requests of dead workers back to the shared queue; returns how many."""
+        reclaimed = 0
+        for raw_key in self.server.scan_iter(match=self.inflight_prefix + "*", count=100):
+            key = raw_key.decode() if isinstance(raw_key, bytes) else raw_key
+            owner = key[len(self.inflight_prefix):].rsplit(_RECLAIMING, 1)[-1]
+            if owner == self.worker_id or self._worker_alive(owner):
+                continue
+            claim = f"{self.inflight_prefix}{owner}{_RECLAIMING}{self.worker_id}"
+            try:
+                self.server.rename(key, claim)  # atomic: of two reclaiming workers, one gets it
+            except Exception:  # noqa: BLE001 - redis.ResponseError: another worker took it first
+                continue
+            entries = self.server.hvals(claim)
+            for data in entries:
+                request = self.queue._decode_request(data)
+                request.meta.pop(INFLIGHT_META, None)
+                self.queue.push(request)
+            self.server.delete(claim)
+            self.server.hdel(self.workers_key, owner)
+            reclaimed += len(entries)
+            logger.warning("Worker %s returned %d in-flight requests of dead worker %s to %s", self.worker_id,
+                           len(entries), owner, self.queue.key)
+        if reclaimed:
+            self._inc("govcrawl/distributed/reclaimed", reclaimed)
+        return reclaimed
+
+    def _worker_alive(self, worker_id: str) -> bool:
+        raw = self.server.hget(self.workers_key, worker_id)
+        if raw is None:
+            return False  # deregistered without deleting its in-flight hash: it crashed
+        try:
+            state = json.loads(raw)
+        except ValueError:
+            return False
+        return time.time() - float(state.get("at", 0)) <= self.worker_timeout and _process_may_live(worker_id)
+
     # ------------------------------------------------------------------------------------ workers
     def spider_idle(self, spider: Spider) -> None:
         """Stay open while the shared queue has work or another live worker may still add some."""
         self._set_state("idle")
+        self.reclaim_orphans()
         queued = len(self.queue)
         busy = [worker for worker, state in self.live_workers().items() if state == "busy"]
         if queued or busy:
@@ -294,7 +385,7 @@ class SharedFrontierScheduler(Scheduler):
                 state = json.loads(raw_state)
             except ValueError:
                 continue
-            if now - float(state.get("at", 0)) <= self.worker_timeout:
+            if now - float(state.get("at", 0)) <= self.worker_timeout and _process_may_live(worker_id):
                 workers[worker_id] = str(state.get("state"))
         return workers
 
@@ -305,6 +396,7 @@ class SharedFrontierScheduler(Scheduler):
     def _beat(self) -> None:
         try:
             self._set_state(self._state)
+            self.reclaim_orphans()
         except Exception:  # noqa: BLE001 - a missed heartbeat must not stop the crawl
             logger.warning("Heartbeat to Redis failed for worker %s", self.worker_id, exc_info=True)
 
@@ -313,8 +405,120 @@ class SharedFrontierScheduler(Scheduler):
             self.stats.inc_value(key, count)
 
 
+def stays_local(request: Request) -> bool:
+    """Requests carrying one worker's crawl state (attachments, browser requests) never go to Redis."""
+    return request.meta.get("govcrawl_role") in LOCAL_ROLES or bool(request.meta.get("playwright"))
+
+
+def _process_may_live(worker_id: str) -> bool:
+    """False only when ``worker_id`` ("host:pid:nonce") names a process of this host that no longer runs."""
+    parts = worker_id.rsplit(":", 2)
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return True  # another host (or an id we did not make): only its heartbeat can tell
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) answers kill(pid, 0) but does nothing any more
+        with open(f"/proc/{parts[1]}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
+
+
+class _Work:
+    """One tokened response being processed: items still in the item pipelines, callback output finished?"""
+
+    __slots__ = ("request", "items", "output_done", "handed")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.items = 0
+        self.output_done = False
+        self.handed = False
+
+
+class InflightAckMiddleware:
+    """Spider middleware (outermost) acknowledging in-flight requests (module docstring).
+
+    A request is done once its callback output has been consumed (its new shared requests are in Redis) AND every
+    item it yielded has left the item pipelines (``item_scraped``/``item_dropped``/``item_error``), or once the
+    callback raised: then signal :data:`inflight_done` so the scheduler drops it from the in-flight hash. When the
+    output holds a worker-local follow-up (the next attachment of a report, which carries the report's capture),
+    the token is handed on to it instead: the report page counts as done only when its last attachment's callback
+    has emitted the item and the item is through the pipelines. Requests that never came from Redis carry no
+    token."""
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self._work: dict[int, _Work] = {}  # id(response) -> its work, while items are in the pipelines
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> InflightAckMiddleware:
+        middleware = cls(crawler)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(middleware.item_finished, signal=signal)
+        return middleware
+
+    def _start(self, response: Any) -> _Work | None:
+        request = getattr(response, "request", None)
+        if request is None or not request.meta.get(INFLIGHT_META):
+            return None
+        return _Work(request)
+
+    def _see(self, response: Any, work: _Work | None, entry: Any) -> None:
+        if work is None:
+            return
+        if isinstance(entry, Request):
+            if stays_local(entry) and not entry.meta.get(INFLIGHT_META):
+                entry.meta[INFLIGHT_META] = work.request.meta[INFLIGHT_META]
+                work.handed = True
+        elif entry is not None:
+            work.items += 1
+            self._work[id(response)] = work
+
+    def _finish(self, response: Any, work: _Work | None) -> None:
+        if work is not None:
+            work.output_done = True
+            self._maybe_done(response, work)
+
+    def _maybe_done(self, response: Any, work: _Work) -> None:
+        if work.output_done and work.items <= 0:
+            self._work.pop(id(response), None)
+            if not work.handed:
+                self.crawler.signals.send_catch_log(signal=inflight_done, request=work.request)
+
+    def item_finished(self, item: Any = None, response: Any = None, **_: Any) -> None:
+        work = self._work.get(id(response))
+        if work is not None:
+            work.items -= 1
+            self._maybe_done(response, work)
+
+    def process_spider_output(self, response: Any, result: Any, spider: Spider | None = None) -> Any:
+        work = self._start(response)
+        for entry in result:
+            self._see(response, work, entry)
+            yield entry
+        self._finish(response, work)
+
+    async def process_spider_output_async(self, response: Any, result: Any, spider: Spider | None = None) -> Any:
+        work = self._start(response)
+        async for entry in result:
+            self._see(response, work, entry)
+            yield entry
+        self._finish(response, work)
+
+    def process_spider_exception(self, response: Any, exception: BaseException, spider: Spider | None = None) -> None:
+        work = self._start(response)  # a callback that raised is done too: a broken page is not retried forever
+        self._finish(response, work)
+
+
 def flush_frontier(redis_url: str, spider_name: str = "gov_reports") -> int:
-    """Delete a spider's shared queue, dupefilter and worker registry; returns how many keys existed."""
+    """Delete a spider's shared queue, dupefilter, worker registry and in-flight hashes; returns how many keys
+    existed."""
     server = get_redis(url=redis_url)
     keys = [template % {"spider": spider_name} for template in (QUEUE_KEY, DUPEFILTER_KEY, WORKERS_KEY)]
+    keys += list(server.scan_iter(match=INFLIGHT_KEY % {"spider": spider_name} + "*"))
     return int(server.delete(*keys))

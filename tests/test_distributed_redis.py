@@ -145,6 +145,8 @@ def test_addon_switches_scheduler_and_dupefilter_only_when_enabled() -> None:
     for name, value in DISTRIBUTED_SETTINGS.items():
         assert on.get(name) == value
     assert on.getbool("SCHEDULER_PERSIST")
+    assert on.getdict("SPIDER_MIDDLEWARES").get("govcrawl.distributed.InflightAckMiddleware") == 1
+    assert "govcrawl.distributed.InflightAckMiddleware" not in off.getdict("SPIDER_MIDDLEWARES")
 
     with pytest.raises(ValueError, match="REDIS_URL"):
         DistributedAddon().update_settings(Settings({"GOVCRAWL_DISTRIBUTED": True}))
@@ -308,3 +310,121 @@ def test_two_concurrent_workers_share_one_frontier(tmp_path, redis_url, portal, 
     assert sum(s.get("govcrawl/distributed/local", 0) for s in stats) > 0, "no attachment stayed local"
     assert sum(s.get("govcrawl/attachments", 0) for s in stats) > 0
     assert not frontier.exists(QUEUE) and not frontier.exists(SEEN)
+
+
+INFLIGHT = "govcrawl:unit:inflight:"
+
+
+def _dead_worker_id() -> str:
+    """A worker id of this host whose process has exited (and been reaped)."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    return f"{socket.gethostname()}:{gone.pid}:deadbeef"
+
+
+def test_popped_requests_stay_in_flight_until_acknowledged(redis_url, frontier) -> None:
+    client = redis.Redis.from_url(redis_url)
+    scheduler = _scheduler(client)
+    try:
+        for name in ("a", "b"):
+            scheduler.enqueue_request(Request(f"http://127.0.0.1:1/{name}.html"))
+        first = scheduler.next_request()
+        token = first.meta["govcrawl_inflight"]
+        # moved, not copied: out of the queue and into this worker's in-flight hash in one step
+        assert client.zcard("govcrawl:unit:requests") == 1
+        assert client.hkeys(INFLIGHT + scheduler.worker_id) == [token.encode()]
+        scheduler.acknowledge(first)
+        assert not client.exists(INFLIGHT + scheduler.worker_id)
+        second = scheduler.next_request()
+        assert client.hlen(INFLIGHT + scheduler.worker_id) == 1 and second.url.endswith("/b.html")
+    finally:
+        scheduler.close("shutdown")  # a graceful close: whatever is left in flight had failed
+    assert not client.exists(INFLIGHT + scheduler.worker_id)
+    flush_frontier(redis_url, "unit")
+
+
+def test_in_flight_requests_of_a_dead_worker_go_back_to_the_queue(redis_url, frontier) -> None:
+    client = redis.Redis.from_url(redis_url)
+    live = _scheduler(client)  # a live worker with something in flight must be left alone
+    client.hset(INFLIGHT + live.worker_id, "token", pickle.dumps({"url": "http://127.0.0.1:1/live.html"}))
+    victim = _scheduler(client)
+    for name in ("a", "b", "c"):
+        victim.enqueue_request(Request(f"http://127.0.0.1:1/{name}.html", priority=len(name)))
+    taken = [victim.next_request(), victim.next_request()]
+    victim.acknowledge(taken[0])
+    # the victim "dies": same host, its process gone (a stale heartbeat would do too, after the timeout)
+    dead_id = _dead_worker_id()
+    client.rename(INFLIGHT + victim.worker_id, INFLIGHT + dead_id)
+    client.hdel("govcrawl:unit:workers", victim.worker_id)
+    client.hset("govcrawl:unit:workers", dead_id, json.dumps({"state": "busy", "at": time.time()}))
+    try:
+        rescuer = _scheduler(client)  # reclaims on open
+        assert not client.exists(INFLIGHT + dead_id) and not client.hexists("govcrawl:unit:workers", dead_id)
+        assert client.hlen(INFLIGHT + live.worker_id) == 1, "a live worker's in-flight requests were taken"
+        queued = {pickle.loads(raw)["url"] for raw in client.zrange("govcrawl:unit:requests", 0, -1)}
+        assert taken[1].url in queued and taken[0].url not in queued  # the unacknowledged one is back
+        assert rescuer.reclaim_orphans() == 0  # nothing left to take
+        again = [rescuer.next_request() for _ in range(len(queued))]
+        assert "govcrawl_inflight" in again[0].meta and taken[1].url in {r.url for r in again}
+    finally:
+        for scheduler in (live, victim, rescuer):
+            scheduler.close("shutdown")
+        flush_frontier(redis_url, "unit")
+    assert not client.keys(INFLIGHT + "*")
+
+
+class FlushedItemLog:
+    """Item pipeline (test only, last): appends each item's URL and flushes at once, so a SIGKILL loses no line
+    of an item that made it through the pipelines (Scrapy's feed exports buffer theirs)."""
+
+    def __init__(self, path: str) -> None:
+        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115
+
+    @classmethod
+    def from_crawler(cls, crawler) -> FlushedItemLog:
+        return cls(crawler.settings.get("GOVCRAWL_TEST_ITEM_LOG"))
+
+    def process_item(self, item):
+        self.handle.write(json.dumps({"url": item["url"]}) + "\n")
+        self.handle.flush()
+        return item
+
+    def close_spider(self, spider=None) -> None:
+        self.handle.close()
+
+
+def test_killed_worker_loses_no_report(tmp_path, redis_url, portal, frontier) -> None:
+    """SIGKILL a worker mid-crawl; a second worker reclaims its in-flight requests and the two together emit
+    every report (at least once: a report emitted just before the kill may be emitted again)."""
+    start_urls = [portal.start_urls["county"][0], portal.start_urls["attachments"][0]]
+    expected = {dedupe_key(url) for one in start_urls for url in portal.expected_for(one)}
+    slow = ("DOWNLOAD_DELAY=0.2", "CONCURRENT_REQUESTS=4", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+    victim_items = tmp_path / "victim-flushed.jsonl"
+    pipelines = {"spiders.gov_reports.CaptureSummaryPipeline": 300, "tests.test_distributed_redis.FlushedItemLog": 900}
+    victim, _, _ = _worker(tmp_path, "victim", redis_url, ",".join(start_urls), *slow,
+                           f"ITEM_PIPELINES={json.dumps(pipelines)}", f"GOVCRAWL_TEST_ITEM_LOG={victim_items}")
+    deadline = time.monotonic() + 120
+    try:
+        # kill once the victim holds several shared requests and has emitted some reports
+        while not (sum(frontier.hlen(k) for k in frontier.scan_iter("govcrawl:gov_reports:inflight:*")) >= 2
+                   and len(_report_keys(victim_items)) >= 3):
+            assert victim.poll() is None, "the victim finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    finally:
+        victim.kill()
+        victim.wait()
+    in_flight = sum(frontier.hlen(k) for k in frontier.scan_iter("govcrawl:gov_reports:inflight:*"))
+    assert in_flight >= 2
+    before = set(_report_keys(victim_items))
+    assert before < expected
+
+    rescuer, rescuer_items, rescuer_log = _worker(tmp_path, "rescuer", redis_url, ",".join(start_urls))
+    stats = _finish(rescuer, rescuer_log)
+    assert stats.get("finish_reason") == "finished"
+    assert stats.get("govcrawl/distributed/reclaimed", 0) >= in_flight
+    after = _report_keys(rescuer_items)
+    assert before | set(after) == expected, f"lost: {sorted(expected - before - set(after))}"
+    assert len(after) == len(set(after)), "the rescuer emitted a report twice"
+    assert not frontier.exists(QUEUE) and not frontier.exists(SEEN)
+    assert not list(frontier.scan_iter("govcrawl:gov_reports:inflight:*"))
