@@ -15,8 +15,9 @@ class UnsupportedFormat(ValueError):
 
 
 @dataclass
-class DocxExtract:
-    """Text (one paragraph or table row per line; cells tab-separated) and table grids."""
+class WordExtract:
+    """A Word document's text (one paragraph or table row per line, in document order; cells tab-separated),
+    table grids and title. Returned for DOCX here and for binary .doc/.wps by ``govcrawl.extract.word97``."""
 
     text: str
     grids: list[list[list[str]]] = field(default_factory=list)
@@ -27,7 +28,7 @@ def _cell_text(cell: object) -> str:
     return " ".join(cell.text.split())  # type: ignore[attr-defined]
 
 
-def extract_docx(body: bytes) -> DocxExtract:
+def extract_docx(body: bytes) -> WordExtract:
     """Extract a .docx. Raises ``ValueError`` when the bytes are not a readable Word document."""
     import docx
     from docx.table import Table
@@ -52,7 +53,7 @@ def extract_docx(body: bytes) -> DocxExtract:
                 grids.append(grid)
                 lines.extend("\t".join(row) for row in grid)
     title = (document.core_properties.title or "").strip() or None
-    return DocxExtract(text="\n".join(lines), grids=grids, title=title)
+    return WordExtract(text="\n".join(lines), grids=grids, title=title)
 
 
 def extract_legacy_word(body: bytes, timeout: float = 30.0) -> str:

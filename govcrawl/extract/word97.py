@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import struct
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from io import BytesIO
+
+from govcrawl.extract.docx import WordExtract
 
 WORD_IDENT = 0xA5EC
 FIRST_WORD97_NFIB = 0x00C1
@@ -42,15 +44,6 @@ _DROPPED = dict.fromkeys(map(ord, "\x01\x02\x03\x04\x05\x08\x1f"), None) | {0x1E
 
 class Word97Error(ValueError):
     """The body is not a Word 97–2003 document this reader can read (the message says why)."""
-
-
-@dataclass
-class Word97Extract:
-    """Body text (table rows as tab-separated lines, in place), table grids and the document's title."""
-
-    text: str
-    grids: list[list[list[str]]] = field(default_factory=list)
-    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -313,7 +306,7 @@ class _GridBuilder:
         return grid
 
 
-def extract_word97(body: bytes) -> Word97Extract:
+def extract_word97(body: bytes) -> WordExtract:
     """Text, table grids and title of a Word 97–2003 binary document; :class:`Word97Error` when unreadable."""
     try:
         return _extract(body)
@@ -323,7 +316,7 @@ def extract_word97(body: bytes) -> Word97Extract:
         raise Word97Error(f"damaged Word document ({type(exc).__name__}: {exc})"[:300]) from None
 
 
-def _extract(body: bytes) -> Word97Extract:
+def _extract(body: bytes) -> WordExtract:
     import olefile
 
     try:
@@ -355,7 +348,7 @@ def _extract(body: bytes) -> Word97Extract:
 
 
 def _assemble(word: bytes, pieces: list[_Piece], ccp_text: int, paragraphs: _ParagraphIndex | None,
-              title: str | None) -> Word97Extract:
+              title: str | None) -> WordExtract:
     lines: list[str] = []
     grids: list[list[list[str]]] = []
     table: _GridBuilder | None = None
@@ -410,4 +403,4 @@ def _assemble(word: bytes, pieces: list[_Piece], ccp_text: int, paragraphs: _Par
     close_table()
     if tail:
         lines.append(tail)
-    return Word97Extract(text="\n".join(lines), grids=grids, title=title)
+    return WordExtract(text="\n".join(lines), grids=grids, title=title)
