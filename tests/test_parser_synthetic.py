@@ -392,3 +392,15 @@ def test_chrome_tokens_and_separators_never_remove_a_digit() -> None:
         probe = f"打印{digit}关闭 分享到{digit}{digit}微信|{digit}"
         assert digit in chrome._SEPARATORS.sub("", chrome._TOKENS.sub(" ", probe))
         assert not chrome._DIGIT_EATERS.search(probe)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="一二三四五六七八九十、 |\n年报告(", max_size=40))
+def test_heading_numerals_found_as_the_anchored_regex_defines_them(text: str) -> None:
+    """sections._numeral_marks scans from each 、 backwards for speed; this regex is its definition."""
+    import re
+
+    from govcrawl.parser.sections import _numeral_marks
+
+    definition = re.compile(r"(?:^|(?<=[ |]))(二十|十[一二三四五六七八九]?|[一二三四五六七八九])、", re.M)
+    assert _numeral_marks(text) == [(m.start(), m.end(), m.group(1)) for m in definition.finditer(text)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 NUMERALS = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四", "十五",
             "十六", "十七", "十八", "十九", "二十"]
 _NUMERAL_VALUE = {numeral: index + 1 for index, numeral in enumerate(NUMERALS)}
-_CANDIDATE = re.compile(r"(?:^|(?<=[ |]))(二十|十[一二三四五六七八九]?|[一二三四五六七八九])、", re.M)
+_BEFORE_NUMERAL = "\n |"  # a candidate numeral starts the text or follows a line break, a space or a pipe
 _TABLE_ROW_LABEL = re.compile(r"^(?:本年新收|上年结转|本年度办理结果|结转下年度|予以公开|部分公开|不予公开)")
 _HEADING_END = re.compile(r"[ 。;!?]")
 _WEAK_HEADING_MAX = 30
@@ -37,17 +37,34 @@ class Heading:
     strong: bool  # at the start of a line
 
 
+def _numeral_marks(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, numeral) of every 一、… 二十、 that starts the text or follows a line break, space or pipe.
+
+    Found from each 、 backwards (a numeral is one or two characters): several times faster than a regex that
+    must try its anchor at every position of the text."""
+    marks = []
+    comma = text.find("、")
+    while comma != -1:
+        for start in (comma - 2, comma - 1):
+            if start >= 0 and text[start:comma] in _NUMERAL_VALUE and (
+                    start == 0 or text[start - 1] in _BEFORE_NUMERAL):
+                marks.append((start, comma + 1, text[start:comma]))
+                break
+        comma = text.find("、", comma + 1)
+    return marks
+
+
 def _candidates(text: str) -> list[Heading]:
     found: list[Heading] = []
-    for match in _CANDIDATE.finditer(text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        line_end = text.find("\n", match.end())
+    for mark_start, mark_end, numeral in _numeral_marks(text):
+        line_start = text.rfind("\n", 0, mark_start) + 1
+        line_end = text.find("\n", mark_end)
         line_end = len(text) if line_end < 0 else line_end
         line = text[line_start:line_end]
         if line.count("|") >= 2:  # a flattened table row, not a heading
             continue
-        strong = not text[line_start:match.start()].strip(" |")
-        rest = text[match.end():line_end]
+        strong = not text[line_start:mark_start].strip(" |")
+        rest = text[mark_end:line_end]
         if strong and len(rest) <= _STRONG_HEADING_MAX and "。" not in rest.rstrip("。"):
             title = rest.strip(" |")
         else:
@@ -57,9 +74,8 @@ def _candidates(text: str) -> list[Heading]:
                 continue
         if not title or _TABLE_ROW_LABEL.match(title):
             continue
-        body_start = match.end() + rest.find(title) + len(title) if title in rest else line_end
-        found.append(Heading(_NUMERAL_VALUE[match.group(1)], f"{match.group(1)}、{title}", match.start(),
-                             body_start, strong))
+        body_start = mark_end + rest.find(title) + len(title) if title in rest else line_end
+        found.append(Heading(_NUMERAL_VALUE[numeral], f"{numeral}、{title}", mark_start, body_start, strong))
     return found
 
 
