@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -27,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from govcrawl.gazetteer import region_of
 
 SCHEMA_VERSION = 1
 
@@ -160,57 +161,7 @@ def content_hash(item: dict[str, Any]) -> str:
     return "sha1:" + hashlib.sha1(blob.encode("utf-8")).hexdigest()
 
 
-# --- region from the agency name ----------------------------------------------------------------------
-_PROVINCES = (
-    "北京市 天津市 上海市 重庆市 河北省 山西省 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 山东省 "
-    "河南省 湖北省 湖南省 广东省 海南省 四川省 贵州省 云南省 陕西省 甘肃省 青海省 台湾省 内蒙古自治区 "
-    "广西壮族自治区 西藏自治区 宁夏回族自治区 新疆维吾尔自治区 香港特别行政区 澳门特别行政区"
-).split()
-_PROVINCE_SHORT = {re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$", "", p): p for p in _PROVINCES}
-_MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市"}
-_CITY_RE = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:自治州|地区|市|盟))")
-_COUNTY_RE = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:自治县|自治旗|县|区|旗|市))")
-_NOT_PLACE_PREFIXES = ("国务院", "中华人民共和国", "国家", "中国")
-
-
-@dataclass(frozen=True)
-class Region:
-    """Province / city / county parsed from the front of an agency name (None where not derivable)."""
-
-    province: str | None = None
-    city: str | None = None
-    county: str | None = None
-
-
-def region_of(agency: str | None) -> Region:
-    """Derive the administrative region from an agency name such as 上海市黄浦区人民政府 (kept simple).
-
-    Only names that start with a place are understood; a prefecture-level city found without its province
-    keeps ``province`` None (no gazetteer is bundled).
-    """
-    if not agency:
-        return Region()
-    name = re.sub(r"\s+", "", agency)
-    if name.startswith(_NOT_PLACE_PREFIXES):
-        return Region()
-    province = None
-    for short, full in _PROVINCE_SHORT.items():
-        if name.startswith(full) or name.startswith(short):
-            province = full
-            name = name[len(full) :] if name.startswith(full) else name[len(short) :]
-            break
-    city = county = None
-    if province in _MUNICIPALITIES:
-        city = province
-    else:
-        match = _CITY_RE.match(name)
-        if match and not match.group(1).endswith(("人民政府", "政府")):
-            city = match.group(1)
-            name = name[len(city) :]
-    match = _COUNTY_RE.match(name)
-    if match and (city or province):
-        county = match.group(1)
-    return Region(province, city, county)
+# --- region from the agency name: govcrawl.gazetteer (China's division codes) -------------------------
 
 
 # --- the catalog ---------------------------------------------------------------------------------------

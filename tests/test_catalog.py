@@ -140,7 +140,7 @@ def test_filters_and_region() -> None:
     r = region_of("广东省深圳市南山区人民政府")
     assert (r.province, r.city, r.county) == ("广东省", "深圳市", "南山区")
     r = region_of("宿州市人民政府")
-    assert (r.province, r.city) == (None, "宿州市")
+    assert (r.province, r.city) == ("安徽省", "宿州市")  # the division codes place the city
     assert region_of("国务院办公厅") == region_of(None)
 
 
