@@ -192,6 +192,7 @@ def test_agency_from_title(title: str, agency: str | None) -> None:
 @pytest.mark.parametrize(("agency", "level"), [
     ("福建省人民政府", "province"), ("上海市", "province"), ("广西壮族自治区人民政府", "province"),
     ("定西市", "city"), ("汉阴县人民政府", "county"), ("山海关区人民政府", "district"),
+    ("义乌市人民政府", "county"), ("浙江省义乌市人民政府", "county"), ("河西市人民政府", "city"),  # county-level 市
     ("徐家坪镇", "township"), ("道里区经纬街道办事处", "township"), ("太平镇人民政府", "township"),
     ("区统计局", "department"), ("山海关区人民政府办公室", "department"), ("大庆市住房公积金管理中心", "department"),
     (None, "unknown"),

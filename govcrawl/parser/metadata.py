@@ -225,6 +225,14 @@ def find_agency(title: str | None, page_meta: dict, header: HeaderFields, text: 
     return None
 
 
+def _county_level_city(place: str) -> bool:
+    """Is ``place`` (…市) a county-level city in China's division codes (义乌市), not a prefecture (定西市)?"""
+    from govcrawl.gazetteer import region_of  # data lookup only (stdlib + a CSV file)
+
+    county = region_of(place).county
+    return bool(county) and place.endswith(county)
+
+
 def admin_level(agency: str | None) -> str:
     """province / city / county / district / township / department / unknown, from the agency's name."""
     if not agency:
@@ -235,6 +243,8 @@ def admin_level(agency: str | None) -> str:
     if place != agency or not _DEPARTMENT.search(agency):
         if place.endswith(("省", "自治区")) or place in _MUNICIPALITIES:
             return "province"
+        if place.endswith("市") and _county_level_city(place):
+            return "county"
         if place.endswith(("市", "州", "盟", "地区")):
             return "city"
         if place.endswith(("县", "旗")):
