@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from govcrawl.demo.portal import Portal
@@ -71,3 +72,17 @@ def test_plain_scrapy_crawl_fills_the_catalog_under_archive(tmp_path):
     assert len(rows["runs"]) == 1 and rows["runs"][0]["status"] == "finished"
     report_captures = [row for row in rows["captures"] if row["role"] == "report"]
     assert len(report_captures) == len(items) and all(row["warc_record_id"] for row in report_captures)
+
+
+@pytest.mark.browser
+def test_demo_registry_lets_the_browser_pass_the_js_challenge(tmp_path):
+    """The demo crawls through a site registry with each mock site's hints: the challenge site's reports are
+    reached through Chromium instead of being reported missing."""
+    result = subprocess.run(
+        [sys.executable, "-m", "govcrawl.cli", "demo", "--sites", "challenge", "--archive", "arc", "-o", "out.jsonl"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    match = re.search(r"reports found: (\d+) of (\d+) expected", result.stdout)
+    assert match and match.group(1) == match.group(2) and int(match.group(2)) >= 1, result.stdout
+    assert "JS challenge met at: demo-challenge (1 passed in the browser)" in result.stdout

@@ -73,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     reports = stats.get("govcrawl/reports", 0) + stats.get("govcrawl/reports/attachment_only", 0)
     blocked = sorted(k.split("/", 2)[2] for k in stats if k.startswith("govcrawl/blocked/") and k.count("/") == 2)
+    passed = stats.get("govcrawl/browser/challenge_passed", 0)
     print(f"govcrawl crawl: {reports} report(s) captured, {stats.get('item_scraped_count', 0)} item(s) written"
-          + (f"; blocked by JS challenge: {', '.join(blocked)}" if blocked else ""))
+          + (f"; JS challenge met at: {', '.join(blocked)}" if blocked else "")
+          + (f" ({passed} passed in the browser)" if blocked and passed else
+             " (set browser_on_challenge = true in the registry to pass it)" if blocked else ""))
     return 0 if stats.get("finish_reason") == "finished" else 1

@@ -12,6 +12,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="extra setting passed to the crawl (repeatable)")
 
 
-def crawl_command(handle: PortalHandle, archive: str, output: str, settings: list[str]) -> list[str]:
-    """The ``govcrawl crawl`` command line crawling every start URL of the running portal."""
-    start_urls = [url for urls in handle.start_urls.values() for url in urls]
+#: registry hints the demo gives its mock sites, as a site owner's registry entry would (docs/sites.md)
+DEMO_HINTS: dict[str, dict[str, Any]] = {"challenge": {"browser_on_challenge": True}}
+
+
+def write_registry(handle: PortalHandle, path: Path) -> Path:
+    """A site registry (TOML) for the running portal: one ``[[site]]`` per mock site, with its demo hints."""
+    lines = []
+    for name, urls in handle.start_urls.items():
+        lines += ["[[site]]", f'name = "demo-{name}"', "start_urls = [" + ", ".join(json.dumps(u) for u in urls) + "]"]
+        lines += [f"{key} = {json.dumps(value)}" for key, value in DEMO_HINTS.get(name, {}).items()]
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def crawl_command(registry: Path, archive: str, output: str, settings: list[str]) -> list[str]:
+    """The ``govcrawl crawl`` command line crawling every site of the portal's registry."""
     command = [sys.executable, "-m", "govcrawl.cli", "crawl", "--fast-local", "--archive-dir", archive, "-o", output,
-               "--start-urls", *start_urls]
+               "--sites", str(registry)]
     for assignment in settings:
         command += ["-s", assignment]
     return command
@@ -105,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
     with portal.start() as handle:
         for name, base in handle.sites.items():
             print(f"portal: {name} at {base} ({len(handle.expected_reports(name))} reports)")
-        result = subprocess.run(crawl_command(handle, str(archive), str(output), args.set), check=False)
+        with tempfile.TemporaryDirectory(prefix="govcrawl-demo-") as work:
+            registry = write_registry(handle, Path(work) / "sites.toml")
+            result = subprocess.run(crawl_command(registry, str(archive), str(output), args.set), check=False)
         items = read_items(output)
         print(f"crawl finished in {time.monotonic() - started:.1f} s (exit code {result.returncode})")
         print(summarise(handle, items, archive))
