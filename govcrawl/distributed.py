@@ -191,9 +191,10 @@ class SharedFrontierScheduler(Scheduler):
         for loop in (self._heartbeat, self._poll):
             if loop is not None and loop.running:
                 loop.stop()
-        self.server.hdel(self.workers_key, self.worker_id)
-        # a graceful close finished every request in progress; what is left failed (errbacks are not acked)
+        # a graceful close finished every request in progress; what is left failed (errbacks are not acked).
+        # Deleted before deregistering: an in-flight hash without a registered owner reads as a crashed worker's.
         self.server.delete(self.inflight_key)
+        self.server.hdel(self.workers_key, self.worker_id)
         if self._local and reason != "finished":
             self._return_local_requests()
         if reason == "finished" and len(self.queue) == 0 and not self.live_workers():
