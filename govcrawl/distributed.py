@@ -213,7 +213,7 @@ class SharedFrontierScheduler(Scheduler):
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
-        if self._must_stay_local(request):
+        if stays_local(request):
             self._push_local(request)
             return True
         try:
@@ -246,10 +246,6 @@ class SharedFrontierScheduler(Scheduler):
 
     def __len__(self) -> int:
         return len(self._local) + len(self.queue)
-
-    @staticmethod
-    def _must_stay_local(request: Request) -> bool:
-        return stays_local(request)
 
     def _push_local(self, request: Request, count: bool = True) -> None:
         heapq.heappush(self._local, (-request.priority, next(self._counter), request))

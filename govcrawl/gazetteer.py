@@ -121,8 +121,7 @@ def region_of(agency: str | None) -> Region:
             county_label = found
             if len(codes) == 1:
                 city_code, province_code = city_code or codes[0][:4], province_code or codes[0][:2]
-    if (county_label is None and (match := _COUNTY_RE.match(rest)) and not (city_code and not city_label)
-            and not match.group(1).endswith(_ZONES)):
+    if county_label is None and (match := _COUNTY_RE.match(rest)) and not match.group(1).endswith(_ZONES):
         county_label = match.group(1)  # a county the list does not know
     province = data.names.get(f"{province_code}0000") if province_code else None
     if province_code in _MUNICIPALITY_CODES:

@@ -37,9 +37,10 @@ _FIXED_OPERAND_SIZE = {0: 1, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2, 7: 3}
 _TC80_SIZE = 20
 
 # characters with a meaning in the text stream
-_PARAGRAPH_END, _CELL_MARK, _LINE_BREAK, _PAGE_BREAK = "\r", "\x07", "\x0b", "\x0c"
+_PARAGRAPH_END, _CELL_MARK = "\r", "\x07"
 _FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x13", "\x14", "\x15"
-_DROPPED = dict.fromkeys(map(ord, "\x01\x02\x03\x04\x05\x08\x1f"), None) | {0x1E: "-", 0xA0: " ", 0x09: " "}
+# object anchors, footnote marks and optional hyphens go; a non-breaking hyphen is a hyphen
+_DROPPED = dict.fromkeys(map(ord, "\x01\x02\x03\x04\x05\x08\x1f"), None) | {0x1E: "-"}
 
 
 class Word97Error(ValueError):
@@ -272,8 +273,8 @@ def _drop_field_codes(text: str) -> str:
 
 
 def _clean(text: str) -> str:
-    text = text.translate(_DROPPED).replace(_LINE_BREAK, " ").replace(_PAGE_BREAK, " ")
-    return " ".join(text.split())
+    """One paragraph's text on one line: tabs, line and page breaks and no-break spaces become single spaces."""
+    return " ".join(text.translate(_DROPPED).split())
 
 
 class _GridBuilder:
@@ -379,25 +380,23 @@ def _assemble(word: bytes, pieces: list[_Piece], ccp_text: int, paragraphs: _Par
             buffer.clear()
             props = paragraphs.at(piece.fc + index * width) if paragraphs else _ParagraphProps(
                 in_table=char == _CELL_MARK)
-            if props.row_end:
-                if table is None:
-                    table = _GridBuilder()
-                table.rows.append((cells, props))
-                cells = []
-            elif char == _CELL_MARK and props.depth <= 1:
-                cell_parts.append(paragraph)
-                cells.append(" ".join(part for part in cell_parts if part))
-                cell_parts = []
-                if table is None:
-                    table = _GridBuilder()
-            elif props.in_table:
-                cell_parts.append(paragraph)
-                if table is None:
-                    table = _GridBuilder()
-            else:
+            cell_end = char == _CELL_MARK and props.depth <= 1  # nested tables' cells stay text of the outer cell
+            if not (props.row_end or cell_end or props.in_table):
                 close_table()
                 if paragraph:
                     lines.append(paragraph)
+                continue
+            if table is None:
+                table = _GridBuilder()
+            if props.row_end:
+                table.rows.append((cells, props))
+                cells = []
+            elif cell_end:
+                cell_parts.append(paragraph)
+                cells.append(" ".join(part for part in cell_parts if part))
+                cell_parts = []
+            else:
+                cell_parts.append(paragraph)  # a paragraph inside a cell that goes on
         buffer.append(text[start:])
     tail = _clean(_drop_field_codes("".join(buffer)))
     close_table()

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
+from govcrawl.gazetteer import region_of  # a data lookup: standard library and a CSV file
 from govcrawl.parser.numbers import chinese_to_int
 
 # --- header fields (the 要素表 flattened into text: 索引号 ... 发布日期 ... 来源 ...) -------------------------------
@@ -227,8 +228,6 @@ def find_agency(title: str | None, page_meta: dict, header: HeaderFields, text: 
 
 def _county_level_city(place: str) -> bool:
     """Is ``place`` (…市) a county-level city in China's division codes (义乌市), not a prefecture (定西市)?"""
-    from govcrawl.gazetteer import region_of  # data lookup only (stdlib + a CSV file)
-
     county = region_of(place).county
     return bool(county) and place.endswith(county)
 
