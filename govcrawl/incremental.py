@@ -25,13 +25,10 @@ from typing import Any
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from govcrawl.catalog import CrawlSession, host_of
+from govcrawl.errors import NotModified
 
 CONDITIONAL_ROLES = frozenset({"report"})
 SKIPPED_ROLES = frozenset({"robots"})
-
-
-class NotModified(IgnoreRequest):
-    """The server answered 304 to a conditional request: the catalogued report is unchanged."""
 
 
 class IncrementalMiddleware:

@@ -34,7 +34,8 @@ def _build(capture_ref: CaptureRef) -> dict[str, Any] | None:
     try:
         capture = load_capture(capture_ref)
     except (OSError, ValueError) as exc:  # a damaged record: flag it, keep going
-        from govcrawl.report import Capture, flagged_item
+        from govcrawl.capture import Capture
+        from govcrawl.report import flagged_item
 
         record = capture_ref.record
         capture = Capture(url=record.uri, body=b"", discovery=capture_ref.discovery,

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from govcrawl.capture import SOURCE_WARC_FIELDS, Capture
 
 #: a report page with fewer visible characters than this that links attachments is a stub pointing at them
 STUB_PAGE_MAX_CHARS = 300
-SOURCE_WARC_FIELDS = ("warc_filename", "warc_offset", "warc_record_id", "payload_digest", "fetched_at")
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-
-
-@dataclass
-class Capture:
-    """A report page (or attachment-only report) as fetched, with where and why it was fetched."""
-
-    url: str
-    body: bytes
-    content_type: str | None = None
-    status: int | None = 200
-    discovery: dict[str, Any] = field(default_factory=dict)
-    warc: dict[str, Any] | None = None
-    attachments: list[Capture] = field(default_factory=list)
 
 
 def parser_version() -> str:

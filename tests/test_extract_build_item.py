@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govcrawl.report import Capture, build_item
+from govcrawl.capture import Capture
+from govcrawl.report import build_item
 from govcrawl.schema import schema_errors, validate_item
 from tests.test_extract_documents import TITLE, make_docx, make_image_pdf, make_pdf
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from govcrawl.charset import decode_body, header_charset, meta_charset, normalise_charset
 from govcrawl.extract import extract_document
-from govcrawl.extract.decode import decode_body, header_charset, meta_charset, normalise_charset
 
 PHRASE = "政府信息公开工作年度报告"
 # 䶮 (U+4DAE) and 𠀀 (U+20000) exist in GB18030 but not in GBK: a GB18030 page must keep them

@@ -188,7 +188,8 @@ def test_traditional_yaosu_labels_are_recognised() -> None:
 
 
 def test_traditional_yaosu_fields_reach_the_item() -> None:
-    from govcrawl.report import Capture, build_item
+    from govcrawl.capture import Capture
+    from govcrawl.report import build_item
 
     item = build_item(Capture(url=URL, body=TRADITIONAL_PAGE.encode("big5"), content_type="text/html"))
     assert item["script"] == "traditional"

@@ -16,11 +16,12 @@ from pathlib import Path
 import olefile
 import pytest
 
+from govcrawl.capture import Capture
 from govcrawl.extract import extract_document
 from govcrawl.extract.word97 import Word97Error, extract_word97
 from govcrawl.parser import parse_report
 from govcrawl.parser.tables.checks import T3_COLUMNS
-from govcrawl.report import Capture, build_item
+from govcrawl.report import build_item
 from govcrawl.schema import validate_item
 
 DATA = Path(__file__).resolve().parents[1] / "govcrawl" / "demo" / "word97"

@@ -98,7 +98,7 @@ def test_resume_request_drops_the_browser_state_of_a_list_request() -> None:
 def test_not_modified_report_is_counted_unchanged_not_failed(caplog) -> None:
     from twisted.python.failure import Failure
 
-    from govcrawl.incremental import NotModified
+    from govcrawl.errors import NotModified
 
     spider = _spider()
     spider.crawler.stats.open_spider()

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 import lxml.html
 
-from govcrawl.extract.decode import decode_body
+from govcrawl.charset import decode_body
 
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".ofd", ".xls", ".xlsx", ".et")
 _ATTACHMENT_RE = re.compile(r"\.(?:pdf|docx?|wps|ofd|xlsx?|et)$", re.IGNORECASE)
@@ -70,7 +70,7 @@ class LinkStats:
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode list-page bytes with the same charset logic as report extraction; returns ``(text, encoding)``.
 
-    ``declared`` is the HTTP charset, if any (see :func:`govcrawl.extract.decode.decode_body`).
+    ``declared`` is the HTTP charset, if any (see :func:`govcrawl.charset.decode_body`).
     """
     decoded = decode_body(body, f"text/html; charset={declared}" if declared else None)
     return decoded.text, decoded.encoding

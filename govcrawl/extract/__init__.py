@@ -14,7 +14,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
-from govcrawl.extract.decode import DecodedText, decode_body
+from govcrawl.charset import DecodedText, decode_body
 
 __all__ = ["ExtractedDocument", "extract_document", "detect_kind", "decode_body", "DecodedText"]
 

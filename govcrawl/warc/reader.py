@@ -25,7 +25,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from govcrawl.report import Capture
+from govcrawl.capture import Capture
 from govcrawl.warc.records import capture_uri_of_metadata
 
 logger = logging.getLogger(__name__)
