@@ -24,3 +24,10 @@ class Capture:
     discovery: dict[str, Any] = field(default_factory=dict)
     warc: dict[str, Any] | None = None
     attachments: list[Capture] = field(default_factory=list)
+
+
+def warc_location(ref: Any) -> dict[str, Any]:
+    """The five WARC location keys of ``ref`` (a mapping or an object with those attributes), missing ones None."""
+    if isinstance(ref, dict):
+        return {key: ref.get(key) for key in SOURCE_WARC_FIELDS}
+    return {key: getattr(ref, key, None) for key in SOURCE_WARC_FIELDS}

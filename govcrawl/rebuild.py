@@ -25,7 +25,7 @@ PROGRESS_MIN_CAPTURES = 50
 
 def _is_stub(body: bytes) -> bool:
     """The crawl emits no item for a near-empty or "removed" stub page (it counts a trap instead): neither do we."""
-    from govcrawl.discovery.traps import stub_kind
+    from govcrawl.stubs import stub_kind
 
     return stub_kind(body) is not None
 

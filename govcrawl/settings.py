@@ -50,7 +50,7 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 COOKIES_ENABLED = True
 # <meta http-equiv="refresh" content="0;URL=../"> is how TRS sites stub out removed documents: following it
-# would capture the column page as a "report". Stubs are recognised and counted instead (traps.stub_kind).
+# would capture the column page as a "report". Stubs are recognised and counted instead (govcrawl.stubs.stub_kind).
 METAREFRESH_ENABLED = False
 # Scrapy starts CONCURRENT_ITEMS tasks per callback output; a report callback yields one item, so the
 # default 100 only costs event-loop time (measured: ~10% of a loopback crawl).

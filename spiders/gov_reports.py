@@ -53,11 +53,12 @@ from govcrawl.discovery.pagination import (
     records_links,
     trs_script_pages,
 )
-from govcrawl.discovery.traps import TrapTracker, is_calendar_link, stub_kind
+from govcrawl.discovery.traps import TrapTracker, is_calendar_link
 from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
 from govcrawl.errors import NotModified
 from govcrawl.items import CaptureItem
 from govcrawl.sites import RegistryError, Site, load_registry, site_from_url
+from govcrawl.stubs import stub_kind
 from govcrawl.warc.records import new_record_id  # ids for browser exchanges, set when collected
 
 logger = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from govcrawl.discovery.traps import (
     challenge_kind,
     is_calendar_link,
     page_fingerprint,
-    stub_kind,
 )
 from govcrawl.sites import RegistryError, Site, load_registry, parse_registry, site_from_url
+from govcrawl.stubs import stub_kind
 
 RS_CHALLENGE = (b'<html><head><meta id="9DhefwqGPrzGxEp9hPaoag" content="abc" r="m"><script r="m">'
                 b"document.cookie='924omrTVcFchP=x';location.reload()</script>"

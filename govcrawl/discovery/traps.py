@@ -31,25 +31,9 @@ from typing import Any
 _SCRIPT_RE = re.compile(rb"<script", re.IGNORECASE)
 _JSL_RE = re.compile(rb"__jsl_clearance|__jsluid|document\.cookie", re.IGNORECASE)
 CHALLENGE_STATUSES = frozenset({412, 521})
-_REFRESH_RE = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh", re.IGNORECASE)
-_BODY_TEXT_RE = re.compile(rb"<body[^>]*>(.*?)</body>", re.IGNORECASE | re.DOTALL)
-_TAG_RE = re.compile(rb"<[^>]+>|&nbsp;|\s+")
 _CALENDAR_URL_RE = re.compile(
     r"[?&](?:date|day|month|ym|yearmonth)=\d{4}-?\d{1,2}|[?&]year=\d{4}&month=\d{1,2}|/calendar|rili|hyrl", re.IGNORECASE
 )
-MIN_REPORT_BYTES = 64
-
-
-def stub_kind(body: bytes) -> str | None:
-    """``tiny_body`` for a near-empty answer, ``removed_stub`` for a meta-refresh page without text, else None."""
-    if len(body.strip()) < MIN_REPORT_BYTES:
-        return "tiny_body"
-    if len(body) < 4096 and _REFRESH_RE.search(body):
-        match = _BODY_TEXT_RE.search(body)
-        text = _TAG_RE.sub(b"", match.group(1)) if match else b""
-        if len(text) < 20:
-            return "removed_stub"
-    return None
 
 
 def is_calendar_link(url: str, text: str = "") -> bool:
