@@ -1,0 +1,123 @@
+"""Browsing the catalog with SQL: Datasette on 127.0.0.1, with views researchers start from.
+
+``govcrawl serve [--catalog PATH] [--port N]`` adds the views below to the catalog (``CREATE VIEW IF NOT
+EXISTS``: the tables are untouched) and starts Datasette bound to 127.0.0.1 only, with no write API, and metadata that
+describes every column. Datasette's JSON API answers at ``/catalog/<table or view>.json``.
+
+Views:
+- ``latest_reports``: the latest version of each report, without the item JSON;
+- ``report_figures``: one row per report and key figure (long format, for plotting and joins);
+- ``failed_checks``: one row per failed 勾稽关系 / consistency check, with its detail;
+- ``regions``: reports per province / city / county, with the years covered.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+VIEWS: dict[str, str] = {
+    "latest_reports": """
+        SELECT id, url, version, title, agency, admin_level, province, city, county, report_year, published,
+               format, site, checks_ok, checks_failed, flags, warc_filename, warc_offset, warc_record_id,
+               fetched_at, first_seen_at, last_seen_at
+        FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY canonical_url ORDER BY last_seen_at DESC, version DESC)
+              AS _rank FROM reports) WHERE _rank = 1""",
+    "report_figures": """
+        SELECT r.id AS report_id, r.url, r.agency, r.province, r.report_year, f.key AS figure, f.value AS value
+        FROM reports AS r, json_each(json_extract(r.item_json, '$.figures')) AS f
+        WHERE f.value IS NOT NULL""",
+    "failed_checks": """
+        SELECT r.id AS report_id, r.url, r.agency, r.report_year, json_extract(c.value, '$.rule') AS rule,
+               json_extract(c.value, '$.detail') AS detail
+        FROM reports AS r, json_each(json_extract(r.item_json, '$.checks')) AS c
+        WHERE json_extract(c.value, '$.ok') = 0""",
+    "regions": """
+        SELECT province, city, county, COUNT(*) AS reports, MIN(report_year) AS first_year,
+               MAX(report_year) AS last_year
+        FROM reports GROUP BY province, city, county ORDER BY reports DESC""",
+}
+
+REPORT_COLUMNS: dict[str, str] = {
+    "url": "URL of the report page (or of the attachment for attachment-only reports)",
+    "version": "1 for the first capture of this URL; +1 each time its content changed",
+    "title": "title as published",
+    "agency": "issuing body (发布机构), validated against the division table and agency suffixes",
+    "admin_level": "ministry, province, city, county, township or unknown",
+    "province": "province of the agency (from China's administrative-division codes)",
+    "city": "prefecture-level city of the agency",
+    "county": "county-level division of the agency",
+    "report_year": "the year the report covers (not the year it was published)",
+    "published": "publication date (ISO), from the page's metadata or the signature date",
+    "format": "template generation: pre2019, 2019 (国办发〔2019〕) or 2021 (国办公开办函〔2021〕30号)",
+    "site": "registry name of the site the report was found on",
+    "checks_ok": "consistency checks passed",
+    "checks_failed": "consistency checks failed (flagged, never fixed: see failed_checks)",
+    "flags": "machine-readable problems with the capture or its parse (JSON list)",
+    "warc_filename": "WARC file holding the response record",
+    "warc_offset": "byte offset of the record in that file",
+    "warc_record_id": "WARC-Record-ID of the response (or revisit) record: cite it with the URL and time",
+    "fetched_at": "capture time (UTC)",
+    "first_seen_at": "when this version was first catalogued",
+    "last_seen_at": "when this version was last seen listed",
+}
+VIEW_DESCRIPTIONS: dict[str, str] = {
+    "latest_reports": "The latest version of each report (one row per URL).",
+    "report_figures": "Key figures of every report in long format: one row per report and figure.",
+    "failed_checks": "Every failed consistency check (勾稽关系, narrative vs table, cross-year), with its detail.",
+    "regions": "How many reports each province / city / county has, and which years they cover.",
+}
+
+
+def ensure_views(catalog: Path) -> None:
+    """Create the browsing views in ``catalog`` if they are missing (the tables are not touched)."""
+    with sqlite3.connect(catalog, timeout=60) as conn:
+        for name, sql in VIEWS.items():
+            conn.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
+
+
+def metadata(database: str = "catalog") -> dict[str, Any]:
+    """Datasette metadata: a title, and a description of every table, view and report column."""
+    tables: dict[str, Any] = {
+        "reports": {"description": "Every catalogued version of every report.", "columns": REPORT_COLUMNS},
+        "latest_reports": {"description": VIEW_DESCRIPTIONS["latest_reports"], "columns": REPORT_COLUMNS},
+    }
+    for name in ("report_figures", "failed_checks", "regions"):
+        tables[name] = {"description": VIEW_DESCRIPTIONS[name]}
+    tables["report_figures"]["columns"] = {"figure": "figure key (see docs/schema.md)", "value": "its value"}
+    tables["failed_checks"]["columns"] = {"rule": "check name", "detail": "what disagreed, with both numbers"}
+    return {"title": "govcrawl catalog: 政府信息公开工作年度报告",
+            "description": "Reports, figures and checks of the corpus. Read-only.",
+            "databases": {database: {"tables": tables}}}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def datasette_command(catalog: Path, metadata_file: Path, port: int) -> list[str]:
+    """The Datasette command line: 127.0.0.1 only; no write API is allowed (Datasette denies writes without a
+    token, and none is created), and the catalog is read live (a running crawl's WAL included)."""
+    return [sys.executable, "-m", "datasette", "serve", str(catalog), "--host", "127.0.0.1",
+            "--port", str(port), "--metadata", str(metadata_file), "--setting", "sql_time_limit_ms", "5000"]
+
+
+def start_datasette(catalog: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """Start Datasette over ``catalog``; returns the process, its port and the metadata file it reads."""
+    catalog = Path(catalog)
+    if not catalog.is_file():
+        raise FileNotFoundError(f"no catalog at {catalog}")
+    ensure_views(catalog)
+    port = port or free_port()
+    metadata_file = Path(tempfile.mkdtemp(prefix="govcrawl-serve-")) / "metadata.json"
+    metadata_file.write_text(json.dumps(metadata(catalog.stem), ensure_ascii=False, indent=1), encoding="utf-8")
+    process = subprocess.Popen(datasette_command(catalog, metadata_file, port))
+    return process, port, metadata_file
