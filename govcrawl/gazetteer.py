@@ -40,6 +40,10 @@ class Region:
     province: str | None = None
     city: str | None = None
     county: str | None = None
+    #: the 6-digit administrative-division code of the most specific division placed by code (None if none)
+    adcode: str | None = None
+    #: the level of that division: ``province``, ``city`` or ``county`` (None with no code)
+    division_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,7 @@ def region_of(agency: str | None) -> Region:
     if name.startswith(NATIONAL_PREFIXES):
         return Region()
     data = _divisions()
-    province_code = city_code = None
+    province_code = city_code = county_code = None
     city_label = county_label = None
     rest = name
     if found := _longest_prefix(rest, data.provinces):
@@ -120,6 +124,7 @@ def region_of(agency: str | None) -> Region:
         if codes and not (city_label and not city_code):
             county_label = found
             if len(codes) == 1:
+                county_code = codes[0]
                 city_code, province_code = city_code or codes[0][:4], province_code or codes[0][:2]
     if county_label is None and (match := _COUNTY_RE.match(rest)) and not match.group(1).endswith(_ZONES):
         county_label = match.group(1)  # a county the list does not know
@@ -130,4 +135,17 @@ def region_of(agency: str | None) -> Region:
         city = data.names.get(f"{city_code}00", city_label)
     else:
         city = city_label
-    return Region(province, city, county_label)
+    if county_code:
+        adcode, level = county_code, "county"
+    elif city_code:
+        adcode, level = f"{city_code}00", "city"
+    elif province_code:
+        adcode, level = f"{province_code}0000", "province"
+    else:
+        adcode = level = None
+    return Region(province, city, county_label, adcode, level)
+
+
+def division_name(adcode: str) -> str | None:
+    """The name of the division with this 6-digit code (None if the table does not know it)."""
+    return _divisions().names.get(adcode)

@@ -48,3 +48,17 @@ def test_division_list_is_installed_and_read_without_the_package_code() -> None:
 ])
 def test_region_of_agency(agency: str | None, expected: tuple) -> None:
     assert region_of(agency) == Region(*expected)
+
+
+def test_the_division_code_and_level_of_the_most_specific_division_placed() -> None:
+    from govcrawl.gazetteer import division_name
+
+    county = region_of("山海关区人民政府办公室")
+    assert (county.adcode, county.division_level) == ("130303", "county")
+    assert division_name(county.adcode) == "山海关区"
+    assert (region_of("河北省秦皇岛市财政局").adcode, region_of("河北省秦皇岛市财政局").division_level) == ("130300", "city")
+    assert (region_of("四川省教育厅").adcode, region_of("四川省教育厅").division_level) == ("510000", "province")
+    assert region_of("上海市黄浦区人民政府").adcode == "310101"
+    # shared names are coded only with context; unknown places and national bodies get no code
+    assert region_of("鼓楼区人民政府").adcode is None and region_of("南京市鼓楼区人民政府").adcode == "320106"
+    assert region_of("青山县人民政府").adcode is None and region_of("国务院办公厅").division_level is None
