@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -40,10 +40,11 @@ class Region:
     province: str | None = None
     city: str | None = None
     county: str | None = None
-    #: the 6-digit administrative-division code of the most specific division placed by code (None if none)
-    adcode: str | None = None
+    #: the 6-digit administrative-division code of the most specific division placed by code (None if none);
+    #: derived from the names, so not part of equality
+    adcode: str | None = field(default=None, compare=False)
     #: the level of that division: ``province``, ``city`` or ``county`` (None with no code)
-    division_level: str | None = None
+    division_level: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
