@@ -9,7 +9,8 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 import govcrawl.settings as project_settings
-from govcrawl.middlewares import ChallengeMiddleware, HostPortOffsiteMiddleware
+from govcrawl.browser import ChallengeMiddleware
+from govcrawl.middlewares import HostPortOffsiteMiddleware
 from govcrawl.sites import site_from_url
 from spiders.gov_reports import GovReportsSpider
 
@@ -132,7 +133,7 @@ def test_same_document_redirect_is_not_dropped_by_the_dupefilter() -> None:
 def test_browser_cookies_become_scrapy_cookies_for_that_host() -> None:
     from scrapy.http.cookies import CookieJar
 
-    from govcrawl.middlewares import playwright_cookie
+    from govcrawl.browser import playwright_cookie
 
     jar = CookieJar()
     for cookie in (

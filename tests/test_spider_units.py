@@ -12,6 +12,7 @@ from scrapy.utils.test import get_crawler
 
 from govcrawl.discovery.links import Link, list_links, parse_html
 from govcrawl.discovery.pagination import PageRequest
+from govcrawl.distributed.resume import resume_request
 from spiders.gov_reports import GovReportsSpider
 
 COLUMN = "http://127.0.0.1:8080/zwgk/xxgknb/index.html"
@@ -70,7 +71,7 @@ def test_resume_request_replaces_an_unpicklable_attachment_request_by_its_report
     else:
         raise AssertionError("the attachment request was expected to hold unpicklable state")
 
-    resumed = spider.resume_request(attachment)
+    resumed = resume_request(attachment, spider)
     assert resumed is not None and resumed.url == report_url and resumed.dont_filter
     assert resumed.callback == spider.parse_report and resumed.errback == spider.report_failed
     assert resumed.meta["govcrawl_role"] == "report" and resumed.meta["govcrawl_site"] == site.name
@@ -78,9 +79,9 @@ def test_resume_request_replaces_an_unpicklable_attachment_request_by_its_report
     restored = request_from_dict(pickle.loads(pickle.dumps(resumed.to_dict(spider=spider))), spider=spider)
     assert restored.url == report_url and restored.callback == spider.parse_report
 
-    assert spider.resume_request(Request(report_url, meta={"govcrawl_role": "report"})) is None
+    assert resume_request(Request(report_url, meta={"govcrawl_role": "report"}), spider) is None
     orphan = Request("http://127.0.0.1:8080/x.pdf", meta={"govcrawl_role": "attachment"})
-    assert spider.resume_request(orphan) is None
+    assert resume_request(orphan, spider) is None
 
 
 def test_resume_request_drops_the_browser_state_of_a_list_request() -> None:
@@ -88,7 +89,7 @@ def test_resume_request_drops_the_browser_state_of_a_list_request() -> None:
     site = spider.registry[0]
     rendered = spider._list_request(PageRequest(url=COLUMN, style=site.list_style), site, COLUMN, render=True)
     assert rendered.meta["playwright"] and rendered.meta["playwright_page_event_handlers"]
-    resumed = spider.resume_request(rendered)
+    resumed = resume_request(rendered, spider)
     assert resumed is not None and resumed.url == rendered.url and resumed.dont_filter
     assert not any(key.startswith("playwright") for key in resumed.meta)
     assert resumed.meta["govcrawl_role"] == "list" and resumed.meta["govcrawl_page"].url == COLUMN
