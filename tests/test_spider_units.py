@@ -116,3 +116,31 @@ def test_not_modified_report_is_counted_unchanged_not_failed(caplog) -> None:
     assert stats["govcrawl/unchanged"] == 1 and stats["govcrawl/errors/report"] == 1
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "not modified" not in warnings[0].getMessage()
+
+
+def test_report_page_and_its_attachment_come_out_as_one_capture_item() -> None:
+    from scrapy.http import Response
+
+    from govcrawl.capture import Capture
+
+    spider = _spider()
+    site = spider.registry[0]
+    report_url = "http://127.0.0.1:8080/zwgk/xxgknb/202402/t20240201_1.html"
+    report = spider._report_request(Link(url=report_url, text=REPORT_TITLE, title=""), site, COLUMN,
+                                    PageRequest(url=COLUMN, style=site.list_style))
+    body = f'<html><body><div class="TRS_Editor"><p>{REPORT_TITLE}</p><a href="./P1.pdf">年报.pdf</a></div></body></html>'
+    page = HtmlResponse(report_url, body=body.encode("utf-8"), encoding="utf-8", request=report,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    page_ref, pdf_ref = object(), object()  # what the WARC middleware would have put in meta["warc_ref"]
+    page.meta["warc_ref"] = page_ref
+    (attachment,) = list(spider.parse_report(page))
+    pdf = Response(attachment.url, body=b"%PDF-1.4 " + b"x" * 100, request=attachment,
+                   headers={"Content-Type": "application/pdf"})
+    pdf.meta["warc_ref"] = pdf_ref
+    (item,) = list(spider.parse_attachment(pdf))
+    assert isinstance(item, Capture) and item.url == report_url and item.warc is page_ref
+    assert item.content_type == "text/html; charset=utf-8" and item.status == 200
+    assert item.discovery == report.meta["govcrawl_discovery"]
+    (attached,) = item.attachments
+    assert attached.url.endswith("/P1.pdf") and attached.warc is pdf_ref and attached.body.startswith(b"%PDF")
+    assert attached.discovery["parent_url"] == report_url and attached.discovery["link_text"] == "年报.pdf"
