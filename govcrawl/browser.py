@@ -66,12 +66,12 @@ async def _exchange(pw_response: Any) -> dict[str, Any]:
     """One HTTP exchange Chromium made, as the WARC middleware archives it."""
     try:
         body = await pw_response.body()
-    except Exception:  # noqa: BLE001 - redirects and aborted fetches have no body
+    except Exception:  # redirects and aborted fetches have no body
         body = b""
     try:
         headers = [(h["name"], h["value"]) for h in await pw_response.headers_array()]
         request_headers = [(h["name"], h["value"]) for h in await pw_response.request.headers_array()]
-    except Exception:  # noqa: BLE001
+    except Exception:  # no raw header list: fall back to the merged headers
         headers, request_headers = list(pw_response.headers.items()), []
     return {
         "url": pw_response.url, "status": pw_response.status, "headers": headers, "body": body,

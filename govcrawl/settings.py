@@ -95,7 +95,7 @@ EXTENSIONS = {
 }
 # the add-on switches scheduler and dupefilter to scrapy-redis only when GOVCRAWL_DISTRIBUTED is true
 ADDONS = {
-    "govcrawl.distributed.addon.DistributedAddon": 0,
+    "govcrawl.distributed.DistributedAddon": 0,
 }
 DOWNLOAD_HANDLERS = {
     # Scrapy's HTTP/1.1 handler; starts scrapy-playwright + Chromium only for meta["playwright"] requests.

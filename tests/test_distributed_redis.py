@@ -38,7 +38,7 @@ pytestmark = pytest.mark.redis
 
 REPO = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-ADDON_PATH = "govcrawl.distributed.addon.DistributedAddon"
+ADDON_PATH = "govcrawl.distributed.DistributedAddon"
 QUEUE = "govcrawl:gov_reports:requests"
 SEEN = "govcrawl:gov_reports:dupefilter"
 WORKERS = "govcrawl:gov_reports:workers"
@@ -385,7 +385,7 @@ class FlushedItemLog:
     of an item that made it through the pipelines (Scrapy's feed exports buffer theirs)."""
 
     def __init__(self, path: str) -> None:
-        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self.handle = open(path, "a", encoding="utf-8")
 
     @classmethod
     def from_crawler(cls, crawler) -> FlushedItemLog:

@@ -1,7 +1,7 @@
 """Distributed crawling with scrapy-redis: several workers (processes or machines) share one frontier.
 
 Enable with ``-s GOVCRAWL_DISTRIBUTED=True -s REDIS_URL=redis://host:6379/0`` once the add-on is listed in
-``ADDONS`` (``{"govcrawl.distributed.addon.DistributedAddon": 0}``; add it with ``-s ADDONS=...`` otherwise).
+``ADDONS`` (``{"govcrawl.distributed.DistributedAddon": 0}``; add it with ``-s ADDONS=...`` otherwise).
 The add-on then sets, at add-on priority (project settings and ``-s`` still win):
 
 - ``SCHEDULER = "govcrawl.distributed.scheduler.SharedFrontierScheduler"``: a ``scrapy_redis.scheduler.Scheduler``
