@@ -58,7 +58,7 @@ from govcrawl.discovery.pagination import (
 from govcrawl.discovery.traps import TrapTracker, is_calendar_link
 from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
 from govcrawl.errors import NotModified
-from govcrawl.sites import RegistryError, Site, load_registry, site_from_url
+from govcrawl.sites import Site, registry_from_arguments
 from govcrawl.stubs import stub_kind
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class GovReportsSpider(scrapy.Spider):
 
     def __init__(self, start_urls: str | None = None, sites: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.registry: list[Site] = self._build_registry(start_urls, sites)
+        self.registry: list[Site] = registry_from_arguments(start_urls, sites)
         self.sites_by_name: dict[str, Site] = {site.name: site for site in self.registry}
         self.traps = TrapTracker()
         self.report_keys: dict[str, str] = {}
@@ -82,28 +82,6 @@ class GovReportsSpider(scrapy.Spider):
         self._classifier: Callable[[str], bool] | None = None
 
     # ----------------------------------------------------------------------------------------- setup
-    @staticmethod
-    def _build_registry(start_urls: str | None, sites: str | None) -> list[Site]:
-        registry: list[Site] = []
-        if sites:
-            registry.extend(load_registry(sites))
-        if start_urls:
-            urls = [u.strip() for u in start_urls.split(",") if u.strip()]
-            by_host: dict[str, Site] = {}
-            for url in urls:
-                site = site_from_url(url)
-                if site.name in by_host:
-                    by_host[site.name].start_urls.append(url)
-                else:
-                    by_host[site.name] = site
-            registry.extend(by_host.values())
-        if not registry:
-            registry = load_registry(None)
-        names = [s.name for s in registry]
-        if len(set(names)) != len(names):
-            raise RegistryError(f"duplicate site names across -a sites and -a start_urls: {names}")
-        return registry
-
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
@@ -139,10 +117,6 @@ class GovReportsSpider(scrapy.Spider):
 
     # ----------------------------------------------------------------------------------------- start
     async def start(self) -> AsyncIterator[Request]:
-        for request in self.start_requests():
-            yield request
-
-    def start_requests(self) -> Iterator[Request]:
         for site in self.registry:
             for url in site.start_urls:
                 yield self._list_request(
