@@ -1,16 +1,19 @@
-"""Item pipelines. ``ReportPipeline`` turns the spider's CaptureItem into a report item via ``build_item``.
+"""Item pipelines: ``ReportPipeline`` turns the spider's :class:`govcrawl.capture.Capture` items into report items
+via ``build_item``; ``CaptureSummaryPipeline`` shows what discovery found instead.
 
-Orchestration only: waits for the WARC middleware's ``warc_ref`` to be written (so ``source`` carries the
-file name and offset), builds a :class:`govcrawl.report.Capture`, runs :func:`govcrawl.report.build_item`
-(in a worker thread when ``GOVCRAWL_EXTRACT_IN_THREAD`` is true, the default: lxml, zlib and pdfminer keep
-the reactor thread free for downloads), and returns the report dict. Stats: ``govcrawl/items``,
-``govcrawl/items_flagged``, ``govcrawl/extract_errors``, ``govcrawl/flag/<flag>``, ``govcrawl/warc_ref_errors``.
+Orchestration only: waits for the WARC references in ``Capture.warc`` (the WARC middleware's
+``response.meta["warc_ref"]``) to be written, so ``source`` carries the file name and offset, resolves them with
+:func:`govcrawl.capture.warc_location`, runs :func:`govcrawl.report.build_item` (in a worker thread when
+``GOVCRAWL_EXTRACT_IN_THREAD`` is true, the default: lxml, zlib and pdfminer keep the reactor thread free for
+downloads), and returns the report dict. Stats: ``govcrawl/items``, ``govcrawl/items_flagged``,
+``govcrawl/extract_errors``, ``govcrawl/flag/<flag>``, ``govcrawl/warc_ref_errors``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from scrapy import Spider
@@ -18,57 +21,28 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from govcrawl.report import SOURCE_WARC_FIELDS, Capture, build_item
+from govcrawl.capture import Capture, warc_location
+from govcrawl.report import build_item
 
 logger = logging.getLogger(__name__)
 
-#: seconds to wait for a WARC record to be written before giving up on its location
-WARC_REF_TIMEOUT = 60.0
 
-
-def _ref_fields(ref: Any) -> dict[str, Any] | None:
-    if ref is None:
-        return None
-    if hasattr(ref, "as_dict"):
-        return dict(ref.as_dict())
-    if isinstance(ref, Mapping):
-        return {key: ref.get(key) for key in SOURCE_WARC_FIELDS}
-    return {key: getattr(ref, key, None) for key in SOURCE_WARC_FIELDS}
-
-
-def _field(item: Any, name: str, default: Any = None) -> Any:
-    try:
-        value = item.get(name, default) if isinstance(item, Mapping) or hasattr(item, "get") else default
-    except KeyError:
-        value = default
-    return default if value is None else value
-
-
-def capture_from_item(item: Any) -> Capture:
-    """A CaptureItem (or a dict shaped like one) -> :class:`Capture`; ``warc_ref`` must already be written."""
-    body = _field(item, "body", b"")
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    return Capture(
-        url=str(_field(item, "url", "")),
-        body=bytes(body),
-        content_type=_field(item, "content_type"),
-        status=_field(item, "status", 200),
-        discovery=dict(_field(item, "discovery", {})),
-        warc=_ref_fields(_field(item, "warc_ref")),
-        attachments=[capture_from_item(a) for a in _field(item, "attachments", [])],
-    )
-
-
-def _refs(item: Any) -> list[Any]:
-    refs = [_field(item, "warc_ref")]
-    for attachment in _field(item, "attachments", []):
+def _refs(capture: Capture) -> list[Any]:
+    """The WARC references of a capture and its attachments (not yet resolved to locations)."""
+    refs = [capture.warc]
+    for attachment in capture.attachments:
         refs.extend(_refs(attachment))
     return [ref for ref in refs if ref is not None]
 
 
+def _located(capture: Capture) -> Capture:
+    """``capture`` with every WARC reference replaced by its five-key location (written refs only)."""
+    warc = None if capture.warc is None else warc_location(capture.warc)
+    return replace(capture, warc=warc, attachments=[_located(a) for a in capture.attachments])
+
+
 class ReportPipeline:
-    """CaptureItem -> report item (dict) through the shared ``build_item``."""
+    """Capture -> report item (dict) through the shared ``build_item``; other items pass unchanged."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -83,8 +57,8 @@ class ReportPipeline:
         if self.stats is not None:
             self.stats.inc_value(key, count)
 
-    async def _wait_for_refs(self, item: Any) -> None:
-        for ref in _refs(item):
+    async def _wait_for_refs(self, capture: Capture) -> None:
+        for ref in _refs(capture):
             if hasattr(ref, "done") and ref.done():
                 continue
             try:
@@ -97,10 +71,10 @@ class ReportPipeline:
                 logger.error("WARC record for %s not written: %s", getattr(ref, "url", "?"), exc)
 
     async def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if isinstance(item, dict) and "parser_version" in item:
+        if not isinstance(item, Capture):
             return item  # already a report item
         await self._wait_for_refs(item)
-        capture = capture_from_item(item)
+        capture = _located(item)
         if self.in_thread:
             report = await maybe_deferred_to_future(deferToThread(build_item, capture))
         else:
@@ -119,3 +93,30 @@ class ReportPipeline:
             if name == "extract_error":
                 self._inc("govcrawl/extract_errors")
                 logger.warning("extraction failed for %s: %s", report.get("url"), flag)
+
+
+class CaptureSummaryPipeline:
+    """Discovery-only output: replaces bodies by their size and SHA-1 so captures can be written with ``-O``.
+
+    Enable instead of ReportPipeline (``govcrawl crawl --discovery-only``) to see what the spider found.
+    """
+
+    @staticmethod
+    def _summary(capture: Capture) -> dict[str, Any]:
+        body = capture.body or b""
+        return {
+            "url": capture.url,
+            "status": capture.status,
+            "content_type": capture.content_type,
+            "size": len(body),
+            "sha1": hashlib.sha1(body).hexdigest(),
+            "discovery": capture.discovery,
+            "warc_record_id": warc_location(capture.warc)["warc_record_id"] if capture.warc is not None else None,
+        }
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if not isinstance(item, Capture):
+            return item
+        summary = self._summary(item)
+        summary["attachments"] = [self._summary(a) for a in item.attachments]
+        return summary

@@ -78,7 +78,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     # catalog-backed govcrawl_prior / conditional requests (GOVCRAWL_INCREMENTAL); after Retry (550)
     "govcrawl.incremental.IncrementalMiddleware": 560,
-    "govcrawl.middlewares.ChallengeMiddleware": 580,
+    "govcrawl.browser.ChallengeMiddleware": 580,
     # same-document redirects (http -> https) must pass the scheme-blind dupefilter
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "govcrawl.middlewares.CanonicalRedirectMiddleware": 600,
@@ -91,6 +91,7 @@ ITEM_PIPELINES = {
 # runs and captures in the catalog; both catalog components disable themselves when GOVCRAWL_CATALOG is ""
 EXTENSIONS = {
     "govcrawl.catalog.CatalogExtension": 500,
+    "govcrawl.stats.StatsDumpExtension": 900,  # GOVCRAWL_STATS_FILE
 }
 # the add-on switches scheduler and dupefilter to scrapy-redis only when GOVCRAWL_DISTRIBUTED is true
 ADDONS = {
@@ -98,8 +99,8 @@ ADDONS = {
 }
 DOWNLOAD_HANDLERS = {
     # Scrapy's HTTP/1.1 handler; starts scrapy-playwright + Chromium only for meta["playwright"] requests.
-    "http": "govcrawl.middlewares.OnDemandPlaywrightHandler",
-    "https": "govcrawl.middlewares.OnDemandPlaywrightHandler",
+    "http": "govcrawl.browser.OnDemandPlaywrightHandler",
+    "https": "govcrawl.browser.OnDemandPlaywrightHandler",
 }
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 REQUEST_FINGERPRINTER_CLASS = "govcrawl.discovery.urls.CanonicalRequestFingerprinter"

@@ -152,3 +152,28 @@ def load_registry(path: str | Path | None = None) -> list[Site]:
     if not file.is_file():
         raise RegistryError(f"site registry not found: {file}")
     return parse_registry(file.read_text(encoding="utf-8"), str(file))
+
+
+def registry_from_arguments(start_urls: str | None, sites: str | None) -> list[Site]:
+    """The sites of a crawl from the spider's ``-a sites=FILE`` and ``-a start_urls=URL[,URL…]`` (ad-hoc columns,
+    one site per host), or the default registry when neither is given. Site names must be unique."""
+    registry: list[Site] = []
+    if sites:
+        registry.extend(load_registry(sites))
+    if start_urls:
+        by_host: dict[str, Site] = {}
+        for url in (u.strip() for u in start_urls.split(",")):
+            if not url:
+                continue
+            site = site_from_url(url)
+            if site.name in by_host:
+                by_host[site.name].start_urls.append(url)
+            else:
+                by_host[site.name] = site
+        registry.extend(by_host.values())
+    if not registry:
+        registry = load_registry(None)
+    names = [s.name for s in registry]
+    if len(set(names)) != len(names):
+        raise RegistryError(f"duplicate site names across -a sites and -a start_urls: {names}")
+    return registry

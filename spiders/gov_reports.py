@@ -8,17 +8,16 @@ Usage::
 
 For each column: follow its pagination (govcrawl.discovery.pagination), pick report links with the title
 classifier, fetch each report page, fetch its attachments (PDF/DOC/DOCX/WPS/OFD) and yield ONE
-:class:`govcrawl.items.CaptureItem` per report. Detail pages are not mined for links beyond attachments.
-Never imports ``govcrawl.parser``.
+:class:`govcrawl.capture.Capture` per report (a dataclass item). Detail pages are not mined for links beyond
+attachments. Discovery only: rendering is :mod:`govcrawl.browser`'s, archiving the WARC middleware's, building
+report items the pipelines'; a distributed crawl resumes these callbacks by name (:mod:`govcrawl.distributed`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from importlib import import_module
 from typing import Any
 from urllib.parse import urljoin
 
@@ -26,8 +25,11 @@ import scrapy
 from scrapy import signals
 from scrapy.http import FormRequest, Request, Response
 from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
+from govcrawl.browser import browser_meta, json_answers, render_again
+from govcrawl.capture import Capture
 from govcrawl.discovery.links import (
     AttachmentLink,
     Link,
@@ -56,10 +58,8 @@ from govcrawl.discovery.pagination import (
 from govcrawl.discovery.traps import TrapTracker, is_calendar_link
 from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
 from govcrawl.errors import NotModified
-from govcrawl.items import CaptureItem
-from govcrawl.sites import RegistryError, Site, load_registry, site_from_url
+from govcrawl.sites import Site, registry_from_arguments
 from govcrawl.stubs import stub_kind
-from govcrawl.warc.records import new_record_id  # ids for browser exchanges, set when collected
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +67,14 @@ DEFAULT_CLASSIFIER = "govcrawl.discovery.classifier.is_report_title"
 _HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
 
 
-def _load_callable(path: str) -> Callable[[str], bool]:
-    module_name, _, attr = path.replace(":", ".").rpartition(".")
-    return getattr(import_module(module_name), attr)
-
-
 class GovReportsSpider(scrapy.Spider):
-    """Crawl 信息公开年报 columns and yield one CaptureItem per annual report (with attachments)."""
+    """Crawl 信息公开年报 columns and yield one Capture per annual report (with attachments)."""
 
     name = "gov_reports"
 
     def __init__(self, start_urls: str | None = None, sites: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.registry: list[Site] = self._build_registry(start_urls, sites)
+        self.registry: list[Site] = registry_from_arguments(start_urls, sites)
         self.sites_by_name: dict[str, Site] = {site.name: site for site in self.registry}
         self.traps = TrapTracker()
         self.report_keys: dict[str, str] = {}
@@ -87,28 +82,6 @@ class GovReportsSpider(scrapy.Spider):
         self._classifier: Callable[[str], bool] | None = None
 
     # ----------------------------------------------------------------------------------------- setup
-    @staticmethod
-    def _build_registry(start_urls: str | None, sites: str | None) -> list[Site]:
-        registry: list[Site] = []
-        if sites:
-            registry.extend(load_registry(sites))
-        if start_urls:
-            urls = [u.strip() for u in start_urls.split(",") if u.strip()]
-            by_host: dict[str, Site] = {}
-            for url in urls:
-                site = site_from_url(url)
-                if site.name in by_host:
-                    by_host[site.name].start_urls.append(url)
-                else:
-                    by_host[site.name] = site
-            registry.extend(by_host.values())
-        if not registry:
-            registry = load_registry(None)
-        names = [s.name for s in registry]
-        if len(set(names)) != len(names):
-            raise RegistryError(f"duplicate site names across -a sites and -a start_urls: {names}")
-        return registry
-
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
@@ -139,15 +112,11 @@ class GovReportsSpider(scrapy.Spider):
     def is_report(self, title: str) -> bool:
         """The title classifier (``govcrawl.discovery.classifier.is_report_title``), imported lazily."""
         if self._classifier is None:
-            self._classifier = _load_callable(getattr(self, "classifier_path", DEFAULT_CLASSIFIER))
+            self._classifier = load_object(getattr(self, "classifier_path", DEFAULT_CLASSIFIER).replace(":", "."))
         return bool(self._classifier(title))
 
     # ----------------------------------------------------------------------------------------- start
     async def start(self) -> AsyncIterator[Request]:
-        for request in self.start_requests():
-            yield request
-
-    def start_requests(self) -> Iterator[Request]:
         for site in self.registry:
             for url in site.start_urls:
                 yield self._list_request(
@@ -156,46 +125,6 @@ class GovReportsSpider(scrapy.Spider):
                 )
 
     # ----------------------------------------------------------------------------------------- requests
-    def browser_meta(self, request: Request | None = None) -> dict[str, Any]:
-        """Meta for a request rendered through scrapy-playwright; browser exchanges are collected for WARC.
-
-        For a JS cookie challenge the page is given time to set its cookie and reload before it is read.
-        """
-        from scrapy_playwright.page import PageMethod
-
-        waits = [PageMethod("wait_for_load_state", "networkidle")]
-        if request is not None and request.meta.get("govcrawl_challenge"):
-            waits = [PageMethod("wait_for_timeout", 1500), PageMethod("wait_for_load_state", "networkidle")]
-
-        exchanges: list[dict[str, Any]] = []
-
-        async def on_response(pw_response: Any) -> None:
-            try:
-                body = await pw_response.body()
-            except Exception:  # noqa: BLE001 - redirects and aborted fetches have no body
-                body = b""
-            try:
-                headers = [(h["name"], h["value"]) for h in await pw_response.headers_array()]
-                request_headers = [(h["name"], h["value"]) for h in await pw_response.request.headers_array()]
-            except Exception:  # noqa: BLE001
-                headers, request_headers = list(pw_response.headers.items()), []
-            exchanges.append({
-                "url": pw_response.url, "status": pw_response.status, "headers": headers, "body": body,
-                "method": pw_response.request.method, "request_headers": request_headers,
-                "request_body": pw_response.request.post_data_buffer or b"",
-                "resource_type": pw_response.request.resource_type,
-                # the id its response record will get, so the rendered page's conversion record can refer to it
-                "warc_record_id": new_record_id(),
-            })
-
-        return {
-            "playwright": True,
-            "govcrawl_rendered": True,  # the response body is the rendered DOM, not the server's payload
-            "playwright_page_event_handlers": {"response": on_response},
-            "playwright_page_methods": waits,
-            "govcrawl_browser_exchanges": exchanges,
-        }
-
     def _list_request(self, page: PageRequest, site: Site, column: str, render: bool = False) -> Request:
         meta: dict[str, Any] = {
             "govcrawl_role": "list",
@@ -204,7 +133,7 @@ class GovReportsSpider(scrapy.Spider):
             "govcrawl_page": page,
         }
         if render and self._browser_allowed():
-            meta.update(self.browser_meta())
+            meta.update(browser_meta())
         if page.method == "POST":
             return FormRequest(page.url, formdata=page.formdata or {}, meta=meta, callback=self.parse_list,
                                errback=self.list_failed)
@@ -299,9 +228,7 @@ class GovReportsSpider(scrapy.Spider):
             self.rendered_urls.add(response.url)
             self.crawler.stats.inc_value("govcrawl/browser/auto_render")
             logger.info("List page %s has no report links but scripts: rendering it in the browser", response.url)
-            own_meta = {k: v for k, v in response.meta.items() if k.startswith("govcrawl_")}
-            request = response.request.replace(meta={**own_meta, **self.browser_meta()}, dont_filter=True)
-            return None, [request]
+            return None, [render_again(response.request)]
         return links, more
 
     def _read_jpage(self, response: Response, page: PageRequest) -> tuple[list[Link], list[PageRequest]]:
@@ -349,21 +276,17 @@ class GovReportsSpider(scrapy.Spider):
         """List entries in the JSON the browser loaded (XHR list APIs), and that API's further pages."""
         links: list[Link] = []
         pages: list[PageRequest] = []
-        for exchange in exchanges:
-            content_type = next((v for n, v in exchange["headers"] if n.lower() == "content-type"), "")
-            if exchange["status"] != 200 or "json" not in content_type.lower() or exchange["method"] != "GET":
-                continue
+        for api_url, body in json_answers(exchanges):
             try:
-                data = json.loads(decode_html(exchange["body"], None)[0])
+                data = json.loads(decode_html(body, None)[0])
             except ValueError:
                 continue
             entries = json_entries(data)
             if not entries:
                 continue
             self.crawler.stats.inc_value("govcrawl/browser/json_lists")
-            links.extend(Link(url=urljoin(exchange["url"], url), text=title, title=title, via="xhr")
-                         for title, url in entries)
-            first = PageRequest(url=exchange["url"], kind="json", page=1, style="js-xhr")
+            links.extend(Link(url=urljoin(api_url, url), text=title, title=title, via="xhr") for title, url in entries)
+            first = PageRequest(url=api_url, kind="json", page=1, style="js-xhr")
             pages.extend(json_next_requests(first, data, site.max_pages))
         return links, pages
 
@@ -405,40 +328,28 @@ class GovReportsSpider(scrapy.Spider):
         return Request(canonicalize(url), meta=meta, callback=callback, errback=self.report_failed)
 
     # ----------------------------------------------------------------------------------------- reports
-    @staticmethod
-    def _capture(response: Response, discovery: dict[str, Any]) -> dict[str, Any]:
-        content_type = response.headers.get(b"Content-Type")
-        return {
-            "url": response.url,
-            "body": response.body,
-            "content_type": content_type.decode("latin-1") if content_type else None,
-            "status": response.status,
-            "discovery": discovery,
-            "warc_ref": response.meta.get("warc_ref"),
-        }
-
-    def parse_attachment_report(self, response: Response) -> Iterator[CaptureItem]:
+    def parse_attachment_report(self, response: Response) -> Iterator[Capture]:
         """An attachment-only list entry: the PDF/DOC itself is the report."""
         if stub_kind(response.body) is not None:
             self.traps.record("tiny_body", response.meta["govcrawl_site"])
             return
-        capture = self._capture(response, response.meta["govcrawl_discovery"])
+        capture = capture_of(response, response.meta["govcrawl_discovery"])
         self.crawler.stats.inc_value("govcrawl/reports/attachment_only")
-        yield CaptureItem(**capture, attachments=[])
+        yield capture
 
-    def parse_report(self, response: Response) -> Iterator[CaptureItem | Request]:
-        """A report page: collect its attachments, then yield one CaptureItem."""
+    def parse_report(self, response: Response) -> Iterator[Capture | Request]:
+        """A report page: collect its attachments, then yield one Capture."""
         discovery = response.meta["govcrawl_discovery"]
         stub = stub_kind(response.body)
         if stub is not None:
             self.traps.record(stub, discovery.get("site"))
             logger.warning("Report link %s answered a %s (archived, no report emitted)", response.url, stub)
             return
-        capture = self._capture(response, discovery)
+        capture = capture_of(response, discovery)
         content_type = response.headers.get(b"Content-Type", b"").lower()
         if content_type and not content_type.startswith(_HTML_TYPES):
             self.crawler.stats.inc_value("govcrawl/reports/attachment_only")
-            yield CaptureItem(**capture, attachments=[])
+            yield capture
             return
         pending: list[AttachmentLink] = []
         if may_have_attachments(response.body):
@@ -449,15 +360,14 @@ class GovReportsSpider(scrapy.Spider):
         yield from self._next_attachment(capture, pending, site.name)
 
     def _next_attachment(
-        self, capture: dict[str, Any], pending: list[AttachmentLink], site_name: str
-    ) -> Iterator[CaptureItem | Request]:
+        self, capture: Capture, pending: list[AttachmentLink], site_name: str
+    ) -> Iterator[Capture | Request]:
         if not pending:
             self.crawler.stats.inc_value("govcrawl/reports")
-            attachments = capture.pop("attachments", [])
-            yield CaptureItem(**capture, attachments=attachments)
+            yield capture
             return
         attachment, rest = pending[0], pending[1:]
-        discovery = {**capture["discovery"], "parent_url": capture["url"], "link_text": attachment.text}
+        discovery = {**capture.discovery, "parent_url": capture.url, "link_text": attachment.text}
         yield Request(
             canonicalize(attachment.url),
             callback=self.parse_attachment,
@@ -467,21 +377,21 @@ class GovReportsSpider(scrapy.Spider):
                 "govcrawl_role": "attachment",
                 "govcrawl_site": site_name,
                 "govcrawl_discovery": discovery,
-                "govcrawl_parent_url": capture["url"],
+                "govcrawl_parent_url": capture.url,
                 "govcrawl_capture": capture,
                 "govcrawl_pending": rest,
                 "govcrawl_attachment": attachment,
             },
         )
 
-    def parse_attachment(self, response: Response) -> Iterator[CaptureItem | Request]:
+    def parse_attachment(self, response: Response) -> Iterator[Capture | Request]:
         meta = response.meta
-        capture = meta["govcrawl_capture"]
-        capture.setdefault("attachments", []).append(self._capture(response, meta["govcrawl_discovery"]))
+        capture: Capture = meta["govcrawl_capture"]
+        capture.attachments.append(capture_of(response, meta["govcrawl_discovery"]))
         self.crawler.stats.inc_value("govcrawl/attachments")
         yield from self._next_attachment(capture, meta["govcrawl_pending"], meta["govcrawl_site"])
 
-    def attachment_failed(self, failure: Failure) -> Iterator[CaptureItem | Request]:
+    def attachment_failed(self, failure: Failure) -> Iterator[Capture | Request]:
         """A failed attachment: try its OLDSRC fallback, else go on without it (counted)."""
         request = failure.request  # type: ignore[attr-defined]
         meta = request.meta
@@ -515,78 +425,21 @@ class GovReportsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("govcrawl/errors/report")
         logger.warning("Report page %s failed: %s", request.url, failure.getErrorMessage())
 
-    # ----------------------------------------------------------------------------------------- distributed
-    def resume_request(self, request: Request) -> Request | None:
-        """A serialisable stand-in for a worker-local request a stopping distributed worker cannot hand back.
-
-        Attachment requests carry the report page's capture (bytes, WARC reference) in ``meta``: they are
-        replaced by a fresh request for their report page, which fetches the attachments again. Browser list
-        requests (page-event callables in ``meta``) are replaced by the same list page without the browser
-        meta (a page that needs the browser is rendered again by the worker that takes it). Used by
-        ``govcrawl.distributed.SharedFrontierScheduler``; None when there is nothing to resume.
-        """
-        meta = request.meta
-        own = {k: v for k, v in meta.items() if k.startswith("govcrawl_") and k not in _LOCAL_META}
-        role = meta.get("govcrawl_role")
-        if role == "attachment":
-            parent = meta.get("govcrawl_parent_url")
-            if not parent:
-                return None
-            capture = meta.get("govcrawl_capture")
-            discovery = capture.get("discovery") if isinstance(capture, dict) else None
-            if not isinstance(discovery, dict):
-                discovery = {k: v for k, v in (meta.get("govcrawl_discovery") or {}).items() if k != "parent_url"}
-            report_meta = {"govcrawl_role": "report", "govcrawl_site": meta.get("govcrawl_site"),
-                           "govcrawl_discovery": dict(discovery)}
-            callback = self.parse_attachment_report if is_attachment_url(parent) else self.parse_report
-            return Request(parent, meta=report_meta, callback=callback, errback=self.report_failed,
-                           dont_filter=True)
-        if role == "list" and meta.get("playwright"):
-            return request.replace(meta=own, dont_filter=True)
-        return None
-
-    def closed(self, reason: str) -> None:
-        """Write the crawl stats as JSON to ``GOVCRAWL_STATS_FILE`` when set (tests, nightly run reports)."""
-        path = self.crawler.settings.get("GOVCRAWL_STATS_FILE")
-        if not path:
-            return
-        stats = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.crawler.stats.get_stats().items()}
-        stats["govcrawl/close_reason"] = reason
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(stats, handle, ensure_ascii=False, indent=1, sort_keys=True, default=str)
-
-
-#: request meta of one worker's crawl state, never handed to another worker (see resume_request)
-_LOCAL_META = frozenset({"govcrawl_capture", "govcrawl_pending", "govcrawl_attachment", "govcrawl_browser_exchanges",
-                         "govcrawl_rendered", "govcrawl_challenge"})
-
 
 def _page_key(page: PageRequest) -> str:
     """Identity of a list page request (method, dedupe key, form)."""
     return f"{page.method} {dedupe_key(page.url)} {sorted((page.formdata or {}).items())}"
 
 
-class CaptureSummaryPipeline:
-    """Discovery-only output: replaces bodies by their size and SHA-1 so captures can be written with ``-O``.
-
-    Enable instead of ReportPipeline (``govcrawl crawl --discovery-only``) to see what the spider found.
-    """
-
-    @staticmethod
-    def _summary(capture: dict[str, Any]) -> dict[str, Any]:
-        body: bytes = capture.get("body") or b""
-        ref = capture.get("warc_ref")
-        return {
-            "url": capture.get("url"),
-            "status": capture.get("status"),
-            "content_type": capture.get("content_type"),
-            "size": len(body),
-            "sha1": hashlib.sha1(body).hexdigest(),
-            "discovery": capture.get("discovery"),
-            "warc_record_id": getattr(ref, "warc_record_id", None),
-        }
-
-    def process_item(self, item: Any) -> dict[str, Any]:
-        summary = self._summary(dict(item))
-        summary["attachments"] = [self._summary(a) for a in item.get("attachments") or []]
-        return summary
+def capture_of(response: Response, discovery: dict[str, Any]) -> Capture:
+    """The capture of a report page or attachment: what the spider saw, why it fetched it, and the WARC
+    middleware's reference to where it was archived (resolved by the pipelines once written)."""
+    content_type = response.headers.get(b"Content-Type")
+    return Capture(
+        url=response.url,
+        body=response.body,
+        content_type=content_type.decode("latin-1") if content_type else None,
+        status=response.status,
+        discovery=discovery,
+        warc=response.meta.get("warc_ref"),
+    )

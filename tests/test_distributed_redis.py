@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -23,6 +24,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.settings import Settings
 
 from govcrawl import settings as project_settings
+from govcrawl.capture import Capture
 from govcrawl.discovery.urls import dedupe_key
 from govcrawl.distributed import (
     DISTRIBUTED_SETTINGS,
@@ -100,7 +102,7 @@ def _worker(tmp_path: Path, name: str, redis_url: str, start_url: str, *extra: s
         "GOVCRAWL_WARC_ENABLED": "False",
         "GOVCRAWL_CATALOG": "",
         "GOVCRAWL_BROWSER": "off",
-        "ITEM_PIPELINES": json.dumps({"spiders.gov_reports.CaptureSummaryPipeline": 300}),
+        "ITEM_PIPELINES": json.dumps({"govcrawl.pipelines.CaptureSummaryPipeline": 300}),
         "LOG_FILE": str(log),
         "LOG_LEVEL": "INFO",
         "GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT": "30",
@@ -145,21 +147,26 @@ def test_addon_switches_scheduler_and_dupefilter_only_when_enabled() -> None:
     for name, value in DISTRIBUTED_SETTINGS.items():
         assert on.get(name) == value
     assert on.getbool("SCHEDULER_PERSIST")
-    assert on.getdict("SPIDER_MIDDLEWARES").get("govcrawl.distributed.InflightAckMiddleware") == 1
-    assert "govcrawl.distributed.InflightAckMiddleware" not in off.getdict("SPIDER_MIDDLEWARES")
+    assert on.getdict("SPIDER_MIDDLEWARES").get("govcrawl.distributed.ack.InflightAckMiddleware") == 1
+    assert "govcrawl.distributed.ack.InflightAckMiddleware" not in off.getdict("SPIDER_MIDDLEWARES")
 
     with pytest.raises(ValueError, match="REDIS_URL"):
         DistributedAddon().update_settings(Settings({"GOVCRAWL_DISTRIBUTED": True}))
 
 
 class ResumableSpider(Spider):
-    """Offers the hook the scheduler uses for requests it cannot serialise when a worker stops early."""
+    """Names the report callbacks a request the scheduler cannot serialise is resumed with (by name)."""
 
     name = "unit"
 
-    def resume_request(self, request: Request) -> Request | None:
-        parent = request.meta.get("govcrawl_parent_url")
-        return Request(parent, dont_filter=True, meta={"govcrawl_role": "report"}) if parent else None
+    def parse_report(self, response: Any) -> None:
+        """An HTML report page."""
+
+    def parse_attachment_report(self, response: Any) -> None:
+        """A report that is an attachment itself."""
+
+    def report_failed(self, failure: Any) -> None:
+        """A failed report page."""
 
 
 def _scheduler(client: redis.Redis, name: str = "unit", spider: Spider | None = None) -> SharedFrontierScheduler:
@@ -179,7 +186,7 @@ def test_requests_carrying_worker_state_stay_local(redis_url, frontier) -> None:
     try:
         shared = Request("http://127.0.0.1:1/zfxxgknb/index_1.html", meta={"govcrawl_role": "list"})
         attachment = Request("http://127.0.0.1:1/P020230101.pdf", dont_filter=True,
-                             meta={"govcrawl_role": "attachment", "govcrawl_capture": {"body": b"x" * 10}})
+                             meta={"govcrawl_role": "attachment", "govcrawl_capture": Capture(url="http://127.0.0.1:1/t.html", body=b"x" * 10)})
         unpicklable = Request("http://127.0.0.1:1/report.html", meta={"callback_holder": lambda: None})
         assert scheduler.enqueue_request(shared)
         assert scheduler.enqueue_request(attachment)
@@ -204,7 +211,7 @@ def test_worker_stopping_early_returns_its_local_requests_to_redis(redis_url, fr
     picklable = Request("http://127.0.0.1:1/P1.pdf", dont_filter=True, meta={"govcrawl_role": "attachment"})
     holding_state = Request("http://127.0.0.1:1/P2.pdf", dont_filter=True, meta={
         "govcrawl_role": "attachment", "govcrawl_parent_url": "http://127.0.0.1:1/t2023_2.html",
-        "govcrawl_capture": {"warc_ref": threading.Lock()}})
+        "govcrawl_capture": Capture(url="http://127.0.0.1:1/t2023_2.html", body=b"", warc=threading.Lock())})
     orphan = Request("http://127.0.0.1:1/P3.pdf", dont_filter=True, meta={"govcrawl_role": "attachment",
                                                                           "lock": threading.Lock()})
     for request in (picklable, holding_state, orphan):
@@ -378,7 +385,7 @@ class FlushedItemLog:
     of an item that made it through the pipelines (Scrapy's feed exports buffer theirs)."""
 
     def __init__(self, path: str) -> None:
-        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self.handle = open(path, "a", encoding="utf-8")
 
     @classmethod
     def from_crawler(cls, crawler) -> FlushedItemLog:
@@ -400,7 +407,7 @@ def test_killed_worker_loses_no_report(tmp_path, redis_url, portal, frontier) ->
     expected = {dedupe_key(url) for one in start_urls for url in portal.expected_for(one)}
     slow = ("DOWNLOAD_DELAY=0.2", "CONCURRENT_REQUESTS=4", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
     victim_items = tmp_path / "victim-flushed.jsonl"
-    pipelines = {"spiders.gov_reports.CaptureSummaryPipeline": 300, "tests.test_distributed_redis.FlushedItemLog": 900}
+    pipelines = {"govcrawl.pipelines.CaptureSummaryPipeline": 300, "tests.test_distributed_redis.FlushedItemLog": 900}
     victim, _, _ = _worker(tmp_path, "victim", redis_url, ",".join(start_urls), *slow,
                            f"ITEM_PIPELINES={json.dumps(pipelines)}", f"GOVCRAWL_TEST_ITEM_LOG={victim_items}")
     deadline = time.monotonic() + 120

@@ -2,7 +2,7 @@
 subprocess, then check the items, the WARC archive (warcio, digests), the gzip/chunked round trips, the
 ``source`` pointers, and that ``govcrawl rebuild`` on the archive yields the crawl's items.
 
-``BodyRecorder`` (enabled for the test crawl only) records, for every CaptureItem, the body the spider saw and
+``BodyRecorder`` (enabled for the test crawl only) records, for every Capture, the body the spider saw and
 the text extraction made of it, so the test can compare them with what the archive holds.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from govcrawl.capture import Capture
 from govcrawl.extract import extract_document
 from govcrawl.schema import schema_errors
 
@@ -33,18 +34,18 @@ class BodyRecorder:
     """Item pipeline (test only, runs before ReportPipeline): logs each capture's body digest and live text."""
 
     def __init__(self, path: str) -> None:
-        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self.handle = open(path, "a", encoding="utf-8")
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> BodyRecorder:
         return cls(crawler.settings.get(RECORD_SETTING))
 
-    def _record(self, item: Any, role: str) -> None:
-        body = bytes(item.get("body") or b"")
-        document = extract_document(body, item.get("content_type"), item["url"])
-        self.handle.write(json.dumps({"url": item["url"], "role": role, "sha256": hashlib.sha256(body).hexdigest(),
+    def _record(self, item: Capture, role: str) -> None:
+        body = bytes(item.body or b"")
+        document = extract_document(body, item.content_type, item.url)
+        self.handle.write(json.dumps({"url": item.url, "role": role, "sha256": hashlib.sha256(body).hexdigest(),
                                       "length": len(body), "text": document.text}, ensure_ascii=False) + "\n")
-        for attachment in item.get("attachments") or []:
+        for attachment in item.attachments:
             self._record(attachment, "attachment")
 
     def process_item(self, item: Any, spider: Any = None) -> Any:

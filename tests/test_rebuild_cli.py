@@ -8,12 +8,14 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from govcrawl.pipelines import ReportPipeline, capture_from_item
+from govcrawl.capture import Capture
+from govcrawl.pipelines import ReportPipeline
 from govcrawl.rebuild import rebuild_items
 from govcrawl.schema import validate_item
 from govcrawl.warc.writer import WarcWriter
@@ -85,13 +87,10 @@ def test_rebuild_cli_catalog(archive: Path, tmp_path: Path) -> None:
 
 
 class _Ref:
-    """A WarcRef stand-in with the written-location fields (as_dict) already known."""
+    """A WarcRef stand-in with the written-location fields already known."""
 
     def __init__(self, **fields: Any) -> None:
-        self.fields = fields
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.fields)
+        self.__dict__.update(fields)
 
     def done(self) -> bool:
         return True
@@ -104,16 +103,16 @@ def test_pipeline_builds_the_item_and_counts_flags() -> None:
     pipeline = ReportPipeline.from_crawler(crawler)
     ref = _Ref(warc_filename="f.warc.gz", warc_offset=10, warc_record_id="<urn:uuid:x>", payload_digest="sha1:X",
                fetched_at="2026-11-22T10:00:00Z")
-    item = {"url": "http://127.0.0.1/nb/t1.html", "body": report_page(1), "content_type": "text/html",
-            "status": 200, "discovery": {"list_url": "http://127.0.0.1/nb/", "link_text": "r1"}, "warc_ref": ref,
-            "attachments": [{"url": "http://127.0.0.1/nb/a.doc", "body": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64,
-                             "content_type": "application/msword", "status": 200, "warc_ref": None}]}
-    capture = capture_from_item(item)
-    assert capture.warc["warc_offset"] == 10 and capture.attachments[0].url.endswith("a.doc")
+    item = Capture(url="http://127.0.0.1/nb/t1.html", body=report_page(1), content_type="text/html", status=200,
+                   discovery={"list_url": "http://127.0.0.1/nb/", "link_text": "r1"}, warc=ref,
+                   attachments=[Capture(url="http://127.0.0.1/nb/a.doc",
+                                        body=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64,
+                                        content_type="application/msword", status=200)])
     report = asyncio.run(pipeline.process_item(item))
     validate_item(report)
-    assert report["source"]["warc_filename"] == "f.warc.gz" and report["attachments"][0]["kind"] == "doc"
-    bad = dict(item, body=b"\x00" * 300, attachments=[])
+    assert report["source"]["warc_filename"] == "f.warc.gz" and report["source"]["warc_offset"] == 10
+    assert report["attachments"][0]["kind"] == "doc" and item.warc is ref  # the item itself is left as it was
+    bad = replace(item, body=b"\x00" * 300, attachments=[])
     assert asyncio.run(pipeline.process_item(bad))["flags"]
     assert crawler.stats.get_value("govcrawl/items") == 2
     assert crawler.stats.get_value("govcrawl/items_flagged") >= 1

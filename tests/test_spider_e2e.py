@@ -59,7 +59,7 @@ def crawl(tmp_path: Path, start_urls: list[str] | None = None, sites_file: Path 
         "GOVCRAWL_ARCHIVE_DIR": str(tmp_path / "archive"),
         "GOVCRAWL_CATALOG": "",
         "GOVCRAWL_STATS_FILE": str(stats_file),
-        "ITEM_PIPELINES": json.dumps({"spiders.gov_reports.CaptureSummaryPipeline": 100}),
+        "ITEM_PIPELINES": json.dumps({"govcrawl.pipelines.CaptureSummaryPipeline": 100}),
         "LOG_LEVEL": "INFO",
     }
     for name, value in {**base, **settings}.items():

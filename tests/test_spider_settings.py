@@ -9,7 +9,8 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 import govcrawl.settings as project_settings
-from govcrawl.middlewares import ChallengeMiddleware, HostPortOffsiteMiddleware
+from govcrawl.browser import ChallengeMiddleware
+from govcrawl.middlewares import HostPortOffsiteMiddleware
 from govcrawl.sites import site_from_url
 from spiders.gov_reports import GovReportsSpider
 
@@ -132,7 +133,7 @@ def test_same_document_redirect_is_not_dropped_by_the_dupefilter() -> None:
 def test_browser_cookies_become_scrapy_cookies_for_that_host() -> None:
     from scrapy.http.cookies import CookieJar
 
-    from govcrawl.middlewares import playwright_cookie
+    from govcrawl.browser import playwright_cookie
 
     jar = CookieJar()
     for cookie in (
@@ -154,3 +155,26 @@ def test_browser_cookies_become_scrapy_cookies_for_that_host() -> None:
     assert sent("http://www.x.gov.cn/zwgk/a.html") == "sid=abc"  # domain cookie; the secure one needs https
     assert sent("https://www.x.gov.cn/zwgk/a.html") in {"sid=abc; tls_only=1", "tls_only=1; sid=abc"}
     assert sent("http://www.x.gov.cn/other/") == ""  # path-scoped
+
+
+def test_stats_dump_extension_writes_the_stats_with_the_close_reason(tmp_path) -> None:
+    import json
+    from datetime import UTC, datetime
+
+    import pytest
+    from scrapy.exceptions import NotConfigured
+
+    from govcrawl.stats import StatsDumpExtension
+
+    assert "govcrawl.stats.StatsDumpExtension" in project_settings.EXTENSIONS
+    with pytest.raises(NotConfigured):
+        StatsDumpExtension.from_crawler(get_crawler(settings_dict={"GOVCRAWL_STATS_FILE": ""}))
+    path = tmp_path / "stats.json"
+    crawler = get_crawler(settings_dict={"GOVCRAWL_STATS_FILE": str(path)})
+    extension = StatsDumpExtension.from_crawler(crawler)
+    crawler.stats.set_value("start_time", datetime(2026, 12, 2, 6, 0, tzinfo=UTC))
+    crawler.stats.inc_value("govcrawl/reports", 3)
+    extension.spider_closed(spider=None, reason="finished")
+    stats = json.loads(path.read_text(encoding="utf-8"))
+    assert stats == {"start_time": "2026-12-02T06:00:00+00:00", "govcrawl/reports": 3,
+                     "govcrawl/close_reason": "finished"}

@@ -12,6 +12,7 @@ from scrapy.utils.test import get_crawler
 
 from govcrawl.discovery.links import Link, list_links, parse_html
 from govcrawl.discovery.pagination import PageRequest
+from govcrawl.distributed.resume import resume_request
 from spiders.gov_reports import GovReportsSpider
 
 COLUMN = "http://127.0.0.1:8080/zwgk/xxgknb/index.html"
@@ -70,7 +71,7 @@ def test_resume_request_replaces_an_unpicklable_attachment_request_by_its_report
     else:
         raise AssertionError("the attachment request was expected to hold unpicklable state")
 
-    resumed = spider.resume_request(attachment)
+    resumed = resume_request(attachment, spider)
     assert resumed is not None and resumed.url == report_url and resumed.dont_filter
     assert resumed.callback == spider.parse_report and resumed.errback == spider.report_failed
     assert resumed.meta["govcrawl_role"] == "report" and resumed.meta["govcrawl_site"] == site.name
@@ -78,9 +79,9 @@ def test_resume_request_replaces_an_unpicklable_attachment_request_by_its_report
     restored = request_from_dict(pickle.loads(pickle.dumps(resumed.to_dict(spider=spider))), spider=spider)
     assert restored.url == report_url and restored.callback == spider.parse_report
 
-    assert spider.resume_request(Request(report_url, meta={"govcrawl_role": "report"})) is None
+    assert resume_request(Request(report_url, meta={"govcrawl_role": "report"}), spider) is None
     orphan = Request("http://127.0.0.1:8080/x.pdf", meta={"govcrawl_role": "attachment"})
-    assert spider.resume_request(orphan) is None
+    assert resume_request(orphan, spider) is None
 
 
 def test_resume_request_drops_the_browser_state_of_a_list_request() -> None:
@@ -88,7 +89,7 @@ def test_resume_request_drops_the_browser_state_of_a_list_request() -> None:
     site = spider.registry[0]
     rendered = spider._list_request(PageRequest(url=COLUMN, style=site.list_style), site, COLUMN, render=True)
     assert rendered.meta["playwright"] and rendered.meta["playwright_page_event_handlers"]
-    resumed = spider.resume_request(rendered)
+    resumed = resume_request(rendered, spider)
     assert resumed is not None and resumed.url == rendered.url and resumed.dont_filter
     assert not any(key.startswith("playwright") for key in resumed.meta)
     assert resumed.meta["govcrawl_role"] == "list" and resumed.meta["govcrawl_page"].url == COLUMN
@@ -106,7 +107,7 @@ def test_not_modified_report_is_counted_unchanged_not_failed(caplog) -> None:
     for exception in (NotModified(f"not modified since last capture: {request.url}"), ConnectionRefusedError()):
         try:
             raise exception
-        except Exception:  # noqa: BLE001 - a Failure needs a live exception
+        except Exception:
             failure = Failure()
         failure.request = request
         with caplog.at_level("DEBUG", logger="spiders.gov_reports"):
@@ -115,3 +116,31 @@ def test_not_modified_report_is_counted_unchanged_not_failed(caplog) -> None:
     assert stats["govcrawl/unchanged"] == 1 and stats["govcrawl/errors/report"] == 1
     warnings = [r for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "not modified" not in warnings[0].getMessage()
+
+
+def test_report_page_and_its_attachment_come_out_as_one_capture_item() -> None:
+    from scrapy.http import Response
+
+    from govcrawl.capture import Capture
+
+    spider = _spider()
+    site = spider.registry[0]
+    report_url = "http://127.0.0.1:8080/zwgk/xxgknb/202402/t20240201_1.html"
+    report = spider._report_request(Link(url=report_url, text=REPORT_TITLE, title=""), site, COLUMN,
+                                    PageRequest(url=COLUMN, style=site.list_style))
+    body = f'<html><body><div class="TRS_Editor"><p>{REPORT_TITLE}</p><a href="./P1.pdf">年报.pdf</a></div></body></html>'
+    page = HtmlResponse(report_url, body=body.encode("utf-8"), encoding="utf-8", request=report,
+                        headers={"Content-Type": "text/html; charset=utf-8"})
+    page_ref, pdf_ref = object(), object()  # what the WARC middleware would have put in meta["warc_ref"]
+    page.meta["warc_ref"] = page_ref
+    (attachment,) = list(spider.parse_report(page))
+    pdf = Response(attachment.url, body=b"%PDF-1.4 " + b"x" * 100, request=attachment,
+                   headers={"Content-Type": "application/pdf"})
+    pdf.meta["warc_ref"] = pdf_ref
+    (item,) = list(spider.parse_attachment(pdf))
+    assert isinstance(item, Capture) and item.url == report_url and item.warc is page_ref
+    assert item.content_type == "text/html; charset=utf-8" and item.status == 200
+    assert item.discovery == report.meta["govcrawl_discovery"]
+    (attached,) = item.attachments
+    assert attached.url.endswith("/P1.pdf") and attached.warc is pdf_ref and attached.body.startswith(b"%PDF")
+    assert attached.discovery["parent_url"] == report_url and attached.discovery["link_text"] == "年报.pdf"

@@ -31,7 +31,7 @@ def _settings(args: argparse.Namespace):  # noqa: ANN202 - scrapy Settings
     if args.fast_local:
         settings.set("GOVCRAWL_FAST_LOCAL", True, priority="cmdline")
     if args.discovery_only:
-        settings.set("ITEM_PIPELINES", {"spiders.gov_reports.CaptureSummaryPipeline": 300}, priority="cmdline")
+        settings.set("ITEM_PIPELINES", {"govcrawl.pipelines.CaptureSummaryPipeline": 300}, priority="cmdline")
     if args.output:
         settings.set("FEEDS", {args.output: {"format": _feed_format(args.output), "overwrite": True}},
                      priority="cmdline")

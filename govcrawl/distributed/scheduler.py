@@ -1,53 +1,5 @@
-"""Distributed crawling with scrapy-redis: several workers (processes or machines) share one frontier.
-
-Enable with ``-s GOVCRAWL_DISTRIBUTED=True -s REDIS_URL=redis://host:6379/0`` once the add-on is listed in
-``ADDONS`` (``{"govcrawl.distributed.DistributedAddon": 0}``; add it with ``-s ADDONS=...`` otherwise).
-The add-on then sets, at add-on priority (project settings and ``-s`` still win):
-
-- ``SCHEDULER = "govcrawl.distributed.SharedFrontierScheduler"``: a ``scrapy_redis.scheduler.Scheduler``
-  whose request queue (``SCHEDULER_QUEUE_KEY``, default ``govcrawl:<spider>:requests``, a Redis sorted set
-  ordered by request priority) is shared by every worker;
-- ``DUPEFILTER_CLASS = "govcrawl.distributed.SharedDupeFilter"``: ``scrapy_redis.dupefilter.RFPDupeFilter``
-  keyed by the project's request fingerprinter (``CanonicalRequestFingerprinter``: ``_wap``/big5 twins and
-  session ids collapse exactly as in a single-process crawl), fingerprints in ``govcrawl:<spider>:dupefilter``;
-- ``SCHEDULER_PERSIST = True``: a worker that stops (Ctrl-C, ``CLOSESPIDER_*``, crash) leaves the frontier in
-  Redis, and any worker started later resumes it.
-
-A worker's engine moves up to ``CONCURRENT_REQUESTS`` requests from Redis into its own downloader queue at
-once, so keep that setting near the per-domain concurrency when several workers crawl the same few sites.
-
-Why a scheduler subclass rather than the stock one:
-
-- **Worker-local requests.** Attachment requests carry the report page's capture (bytes, WARC reference) in
-  ``meta`` and browser requests carry page-event callables; neither belongs in Redis (and callables cannot be
-  pickled). Such requests, and any request that fails to serialise, stay in an in-memory queue of the worker
-  that made them (stat ``govcrawl/distributed/local``). They still pass the shared dupefilter.
-- **Prompt pick-up.** An idle Scrapy engine polls its scheduler only every 5 s; a worker with nothing in
-  progress polls Redis
-  every ``GOVCRAWL_DISTRIBUTED_POLL_INTERVAL`` seconds (0.5), taking ``GOVCRAWL_DISTRIBUTED_POLL_BATCH`` (2)
-  requests at a time, and feeds them to ``engine.crawl``.
-- **Shared idleness.** A plain Scrapy spider closes when its own queue is empty, even while another worker is
-  about to push new list pages. Each worker registers in ``govcrawl:<spider>:workers`` (busy/idle + heartbeat);
-  an idle worker stays open (``DontCloseSpider``) while the shared queue is non-empty or another live worker is
-  busy. Workers whose heartbeat is older than ``GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT`` seconds count as gone.
-- **Stopping early.** Scrapy's graceful close (``CLOSESPIDER_*``, one Ctrl-C) finishes the requests in
-  progress, and the requests they yield land in Redis; requests still waiting in the worker-local queue are
-  pushed back to Redis (or replaced by ``spider.resume_request(request)`` when they cannot be serialised).
-- **Surviving a hard kill.** scrapy-redis has no acknowledgement step: a popped request lives only in the
-  worker's memory, and it is already in the dupefilter, so a ``kill -9`` would lose it for good. Here a request
-  is moved from the queue into the worker's in-flight hash (``govcrawl:<spider>:inflight:<worker>``) by one
-  atomic Lua script, and :class:`InflightAckMiddleware` deletes it once the callback's output has been consumed
-  (its new requests are in Redis by then). Any worker (at start, on every heartbeat, when idle) moves the
-  in-flight requests of a dead worker back to the queue (stat ``govcrawl/distributed/reclaimed``); a worker is
-  dead when its heartbeat is older than ``GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT`` or, on the same host, when its
-  process is gone. Delivery is at least once: a report whose item was emitted just before the kill, but not yet
-  acknowledged, is fetched and emitted again by the worker that reclaims it; items still in a killed worker's
-  item pipelines are lost with it. Failed downloads (errbacks) are not acknowledged, so after a kill they are
-  tried again.
-- **Clean finish.** When the last live worker finishes (reason ``finished``) with an empty queue, it clears the
-  dupefilter and the queue so the next crawl starts fresh; other close reasons keep them for resuming.
-  :func:`flush_frontier` clears them by hand.
-"""
+"""The shared-frontier scheduler: scrapy-redis's scheduler + worker-local queue + shared idleness + in-flight
+tracking + clean finish (see :mod:`govcrawl.distributed`)."""
 
 from __future__ import annotations
 
@@ -64,22 +16,16 @@ from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import DontCloseSpider
-from scrapy.settings import BaseSettings
-from scrapy_redis.connection import get_redis, get_redis_from_settings
-from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy.utils.request import request_from_dict
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from govcrawl.distributed.keys import INFLIGHT_KEY, INFLIGHT_META, WORKERS_KEY, inflight_done
+from govcrawl.distributed.resume import resume_request, stays_local
+
 logger = logging.getLogger(__name__)
 
-QUEUE_KEY = "govcrawl:%(spider)s:requests"
-DUPEFILTER_KEY = "govcrawl:%(spider)s:dupefilter"
-WORKERS_KEY = "govcrawl:%(spider)s:workers"
-INFLIGHT_KEY = "govcrawl:%(spider)s:inflight:"  # + worker id
-INFLIGHT_META = "govcrawl_inflight"
 _RECLAIMING = ":reclaiming:"
-#: custom signal sent by InflightAckMiddleware when a request's callback output has been consumed
-inflight_done = object()
 
 # pop the best request and record it as in flight, atomically (a kill can come between any two commands)
 _POP_TRACKED = """
@@ -89,53 +35,6 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 redis.call('HSET', KEYS[2], ARGV[1], found[1])
 return found[1]
 """
-
-#: what ``GOVCRAWL_DISTRIBUTED=True`` switches on (add-on priority)
-DISTRIBUTED_SETTINGS: dict[str, Any] = {
-    "SCHEDULER": "govcrawl.distributed.SharedFrontierScheduler",
-    "DUPEFILTER_CLASS": "govcrawl.distributed.SharedDupeFilter",
-    "SCHEDULER_PERSIST": True,
-    "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-    "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
-    "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
-}
-INFLIGHT_MIDDLEWARE = "govcrawl.distributed.InflightAckMiddleware"
-#: roles whose requests never leave the worker that made them (see module docstring)
-LOCAL_ROLES = frozenset({"attachment"})
-
-
-class DistributedAddon:
-    """Scrapy add-on: applies :data:`DISTRIBUTED_SETTINGS` when ``GOVCRAWL_DISTRIBUTED`` is true."""
-
-    def update_settings(self, settings: BaseSettings) -> None:
-        if not settings.getbool("GOVCRAWL_DISTRIBUTED"):
-            return
-        if not settings.get("REDIS_URL") and not settings.get("REDIS_HOST"):
-            raise ValueError("GOVCRAWL_DISTRIBUTED=True needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
-        for name, value in DISTRIBUTED_SETTINGS.items():
-            settings.set(name, value, priority="addon")
-        settings["SPIDER_MIDDLEWARES"][INFLIGHT_MIDDLEWARE] = 1  # outermost: sees the whole callback output
-
-
-class SharedDupeFilter(RFPDupeFilter):
-    """scrapy-redis dupefilter that uses the crawler's request fingerprinter (canonical dedupe keys)."""
-
-    def __init__(self, server: Any, key: str, debug: bool = False, fingerprinter: Any = None) -> None:
-        super().__init__(server, key, debug)
-        self.fingerprinter = fingerprinter
-
-    @classmethod
-    def from_spider(cls, spider: Spider) -> SharedDupeFilter:
-        settings = spider.settings
-        key = settings.get("SCHEDULER_DUPEFILTER_KEY", DUPEFILTER_KEY) % {"spider": spider.name}
-        crawler = getattr(spider, "crawler", None)
-        return cls(get_redis_from_settings(settings), key=key, debug=settings.getbool("DUPEFILTER_DEBUG"),
-                   fingerprinter=getattr(crawler, "request_fingerprinter", None))
-
-    def request_fingerprint(self, request: Request) -> str:
-        if self.fingerprinter is None:
-            return super().request_fingerprint(request)
-        return self.fingerprinter.fingerprint(request).hex()
 
 
 class SharedFrontierScheduler(Scheduler):
@@ -255,13 +154,12 @@ class SharedFrontierScheduler(Scheduler):
     def _return_local_requests(self) -> None:
         """A worker stopping early hands its unprocessed local requests back to Redis: they (or the report
         they belong to) are in the dupefilter, so nobody else would fetch them. A request that cannot be
-        serialised is replaced by ``spider.resume_request(request)`` when the spider offers it (e.g. the
-        report page an attachment belongs to); otherwise it is lost, and counted."""
+        serialised is replaced by :func:`govcrawl.distributed.resume.resume_request` (e.g. by the report page
+        an attachment belongs to); otherwise it is lost, and counted."""
         returned = lost = 0
-        resume = getattr(self.spider, "resume_request", None)
         while self._local:
             request = heapq.heappop(self._local)[2]
-            for candidate in (request, resume(request) if callable(resume) else None):
+            for candidate in (request, self._resume(request)):
                 if candidate is None:
                     continue
                 try:
@@ -279,6 +177,17 @@ class SharedFrontierScheduler(Scheduler):
             self._inc("govcrawl/distributed/lost", lost)
         logger.info("Worker %s returned %d local requests to %s (%d lost)", self.worker_id, returned,
                     self.queue.key, lost)
+
+    def _resume(self, request: Request) -> Request | None:
+        try:
+            return resume_request(request, self.spider)
+        except ValueError:  # the spider lacks a callback the stand-in names
+            logger.warning("Spider %s cannot resume %s", self.spider.name, request.url, exc_info=True)
+            return None
+
+    def _decode(self, data: bytes) -> Request:
+        """A request as read back from Redis (callbacks re-bound to the spider by name)."""
+        return request_from_dict(self.queue.serializer.loads(data), spider=self.spider)
 
     def _pull_when_idle(self) -> None:
         """A Scrapy engine with nothing in progress asks its scheduler for work only on its 5 s heartbeat;
@@ -302,7 +211,7 @@ class SharedFrontierScheduler(Scheduler):
                 self._inc("scheduler/dequeued/redis")
                 self._prefetched.add(id(request))
                 engine.crawl(request)
-        except Exception:  # noqa: BLE001 - polling must never stop the crawl
+        except Exception:
             logger.warning("Worker %s could not pull from Redis", self.worker_id, exc_info=True)
 
     # ------------------------------------------------------------------------------------ in flight
@@ -312,7 +221,7 @@ class SharedFrontierScheduler(Scheduler):
         data = self._pop_tracked(keys=[self.queue.key, self.inflight_key], args=[token])
         if not data:
             return None
-        request = self.queue._decode_request(data)
+        request = self._decode(data)
         request.meta[INFLIGHT_META] = token
         return request
 
@@ -333,11 +242,11 @@ class SharedFrontierScheduler(Scheduler):
             claim = f"{self.inflight_prefix}{owner}{_RECLAIMING}{self.worker_id}"
             try:
                 self.server.rename(key, claim)  # atomic: of two reclaiming workers, one gets it
-            except Exception:  # noqa: BLE001 - redis.ResponseError: another worker took it first
+            except Exception:
                 continue
             entries = self.server.hvals(claim)
             for data in entries:
-                request = self.queue._decode_request(data)
+                request = self._decode(data)
                 request.meta.pop(INFLIGHT_META, None)
                 self.queue.push(request)
             self.server.delete(claim)
@@ -394,17 +303,12 @@ class SharedFrontierScheduler(Scheduler):
         try:
             self._set_state(self._state)
             self.reclaim_orphans()
-        except Exception:  # noqa: BLE001 - a missed heartbeat must not stop the crawl
+        except Exception:
             logger.warning("Heartbeat to Redis failed for worker %s", self.worker_id, exc_info=True)
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats:
             self.stats.inc_value(key, count)
-
-
-def stays_local(request: Request) -> bool:
-    """Requests carrying one worker's crawl state (attachments, browser requests) never go to Redis."""
-    return request.meta.get("govcrawl_role") in LOCAL_ROLES or bool(request.meta.get("playwright"))
 
 
 def _process_may_live(worker_id: str) -> bool:
@@ -423,99 +327,3 @@ def _process_may_live(worker_id: str) -> bool:
             return handle.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
     except (OSError, IndexError):
         return True
-
-
-class _Work:
-    """One tokened response being processed: items still in the item pipelines, callback output finished?"""
-
-    __slots__ = ("request", "items", "output_done", "handed")
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
-        self.items = 0
-        self.output_done = False
-        self.handed = False
-
-
-class InflightAckMiddleware:
-    """Spider middleware (outermost) acknowledging in-flight requests (module docstring).
-
-    A request is done once its callback output has been consumed (its new shared requests are in Redis) AND every
-    item it yielded has left the item pipelines (``item_scraped``/``item_dropped``/``item_error``), or once the
-    callback raised: then signal :data:`inflight_done` so the scheduler drops it from the in-flight hash. When the
-    output holds a worker-local follow-up (the next attachment of a report, which carries the report's capture),
-    the token is handed on to it instead: the report page counts as done only when its last attachment's callback
-    has emitted the item and the item is through the pipelines. Requests that never came from Redis carry no
-    token."""
-
-    def __init__(self, crawler: Any) -> None:
-        self.crawler = crawler
-        self._work: dict[int, _Work] = {}  # id(response) -> its work, while items are in the pipelines
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> InflightAckMiddleware:
-        middleware = cls(crawler)
-        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            crawler.signals.connect(middleware.item_finished, signal=signal)
-        return middleware
-
-    def _start(self, response: Any) -> _Work | None:
-        request = getattr(response, "request", None)
-        if request is None or not request.meta.get(INFLIGHT_META):
-            return None
-        return _Work(request)
-
-    def _see(self, response: Any, work: _Work | None, entry: Any) -> None:
-        if work is None:
-            return
-        if isinstance(entry, Request):
-            if stays_local(entry) and not entry.meta.get(INFLIGHT_META):
-                entry.meta[INFLIGHT_META] = work.request.meta[INFLIGHT_META]
-                work.handed = True
-        elif entry is not None:
-            work.items += 1
-            self._work[id(response)] = work
-
-    def _finish(self, response: Any, work: _Work | None) -> None:
-        if work is not None:
-            work.output_done = True
-            self._maybe_done(response, work)
-
-    def _maybe_done(self, response: Any, work: _Work) -> None:
-        if work.output_done and work.items <= 0:
-            self._work.pop(id(response), None)
-            if not work.handed:
-                self.crawler.signals.send_catch_log(signal=inflight_done, request=work.request)
-
-    def item_finished(self, item: Any = None, response: Any = None, **_: Any) -> None:
-        work = self._work.get(id(response))
-        if work is not None:
-            work.items -= 1
-            self._maybe_done(response, work)
-
-    def process_spider_output(self, response: Any, result: Any, spider: Spider | None = None) -> Any:
-        work = self._start(response)
-        for entry in result:
-            self._see(response, work, entry)
-            yield entry
-        self._finish(response, work)
-
-    async def process_spider_output_async(self, response: Any, result: Any, spider: Spider | None = None) -> Any:
-        work = self._start(response)
-        async for entry in result:
-            self._see(response, work, entry)
-            yield entry
-        self._finish(response, work)
-
-    def process_spider_exception(self, response: Any, exception: BaseException, spider: Spider | None = None) -> None:
-        work = self._start(response)  # a callback that raised is done too: a broken page is not retried forever
-        self._finish(response, work)
-
-
-def flush_frontier(redis_url: str, spider_name: str = "gov_reports") -> int:
-    """Delete a spider's shared queue, dupefilter, worker registry and in-flight hashes; returns how many keys
-    existed."""
-    server = get_redis(url=redis_url)
-    keys = [template % {"spider": spider_name} for template in (QUEUE_KEY, DUPEFILTER_KEY, WORKERS_KEY)]
-    keys += list(server.scan_iter(match=INFLIGHT_KEY % {"spider": spider_name} + "*"))
-    return int(server.delete(*keys))

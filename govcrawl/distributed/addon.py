@@ -1,0 +1,33 @@
+"""The add-on switching a crawl to the shared frontier when ``GOVCRAWL_DISTRIBUTED`` is true."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from govcrawl.distributed.keys import DUPEFILTER_KEY, QUEUE_KEY
+
+#: what ``GOVCRAWL_DISTRIBUTED=True`` switches on (add-on priority)
+DISTRIBUTED_SETTINGS: dict[str, Any] = {
+    "SCHEDULER": "govcrawl.distributed.scheduler.SharedFrontierScheduler",
+    "DUPEFILTER_CLASS": "govcrawl.distributed.dupefilter.SharedDupeFilter",
+    "SCHEDULER_PERSIST": True,
+    "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+    "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
+    "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
+}
+INFLIGHT_MIDDLEWARE = "govcrawl.distributed.ack.InflightAckMiddleware"
+
+
+class DistributedAddon:
+    """Scrapy add-on: applies :data:`DISTRIBUTED_SETTINGS` when ``GOVCRAWL_DISTRIBUTED`` is true."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        if not settings.getbool("GOVCRAWL_DISTRIBUTED"):
+            return
+        if not settings.get("REDIS_URL") and not settings.get("REDIS_HOST"):
+            raise ValueError("GOVCRAWL_DISTRIBUTED=True needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+        for name, value in DISTRIBUTED_SETTINGS.items():
+            settings.set(name, value, priority="addon")
+        settings["SPIDER_MIDDLEWARES"][INFLIGHT_MIDDLEWARE] = 1  # outermost: sees the whole callback output
