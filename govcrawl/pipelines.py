@@ -3,26 +3,33 @@ via ``build_item``; ``CaptureSummaryPipeline`` shows what discovery found instea
 
 Orchestration only: waits for the WARC references in ``Capture.warc`` (the WARC middleware's
 ``response.meta["warc_ref"]``) to be written, so ``source`` carries the file name and offset, resolves them with
-:func:`govcrawl.capture.warc_location`, runs :func:`govcrawl.report.build_item` (in a worker thread when
-``GOVCRAWL_EXTRACT_IN_THREAD`` is true, the default: lxml, zlib and pdfminer keep the reactor thread free for
-downloads), and returns the report dict. Stats: ``govcrawl/items``, ``govcrawl/items_flagged``,
-``govcrawl/extract_errors``, ``govcrawl/flag/<flag>``, ``govcrawl/warc_ref_errors``.
+:func:`govcrawl.capture.warc_location`, runs :func:`govcrawl.report.build_item` and returns the report dict.
+
+``build_item`` runs in a pool of worker processes (:class:`govcrawl.workers.JobPool`):
+``GOVCRAWL_EXTRACT_WORKERS`` of them (default cores - 1, at least 1; ``0`` runs it in the crawl process). At most ``2 x workers`` jobs are in flight; further items wait here, which holds their responses in
+Scrapy's scraper slot and so backs the downloader off (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) instead of growing a
+queue. A job past ``GOVCRAWL_EXTRACT_TIMEOUT`` seconds or ``GOVCRAWL_EXTRACT_MEMORY`` bytes, or whose worker
+dies, becomes a flagged item (``resource_limit: time``, ``resource_limit: memory``, ``worker_died``): the
+report is never lost and the crawl goes on. Stats: ``govcrawl/items``, ``govcrawl/items_flagged``,
+``govcrawl/extract_errors``, ``govcrawl/flag/<flag>``, ``govcrawl/warc_ref_errors``, ``govcrawl/pool/*``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
+from twisted.internet import defer, reactor
 
 from govcrawl.capture import Capture, warc_location
-from govcrawl.report import build_item
+from govcrawl.report import build_item, flagged_item
+from govcrawl.workers import JobOutcome, JobPool, default_workers
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +51,54 @@ def _located(capture: Capture) -> Capture:
 class ReportPipeline:
     """Capture -> report item (dict) through the shared ``build_item``; other items pass unchanged."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, *, workers: int, job_timeout: float, memory_limit: int,
+                 retries: int = 1) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.in_thread = crawler.settings.getbool("GOVCRAWL_EXTRACT_IN_THREAD", True)
+        self.workers = workers
+        self.job_timeout = job_timeout
+        self.memory_limit = memory_limit
+        self.retries = retries
+        self.pool: JobPool | None = None
+        self.slots = defer.DeferredSemaphore(max(1, 2 * workers))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReportPipeline:
-        return cls(crawler)
+        settings = crawler.settings
+        workers = settings.get("GOVCRAWL_EXTRACT_WORKERS")
+        pipeline = cls(crawler, workers=default_workers() if workers in (None, "", "auto") else int(workers),
+                       job_timeout=settings.getfloat("GOVCRAWL_EXTRACT_TIMEOUT"),
+                       memory_limit=settings.getint("GOVCRAWL_EXTRACT_MEMORY"),
+                       retries=settings.getint("GOVCRAWL_EXTRACT_RETRIES"))
+        return pipeline
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        if self.workers > 0:
+            self.pool = JobPool(self.workers, job_timeout=self.job_timeout or None,
+                                memory_limit=self.memory_limit or None, max_in_flight=2 * self.workers,
+                                retries=self.retries)
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.pool is not None:
+            for key, value in self.pool.stats.items():
+                if key != "jobs":
+                    self.stats.set_value(f"govcrawl/pool/{key}", value)
+            self.pool.close()
+            self.pool = None
+
+    async def _build(self, capture: Capture) -> dict[str, Any]:
+        """``build_item(capture)`` in a worker (or on a thread with no pool); a failed job gives a flagged item."""
+        if self.pool is None:
+            return build_item(capture)
+        await maybe_deferred_to_future(self.slots.acquire())
+        try:
+            outcome: JobOutcome = await maybe_deferred_to_future(_deferred(self.pool.submit(build_item, capture)))
+        finally:
+            self.slots.release()
+        if outcome.ok:
+            return outcome.result
+        logger.warning("build_item failed for %s: %s", capture.url, outcome.error)
+        return flagged_item(capture, [outcome.error or "worker_died"])
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None:
@@ -74,11 +121,7 @@ class ReportPipeline:
         if not isinstance(item, Capture):
             return item  # already a report item
         await self._wait_for_refs(item)
-        capture = _located(item)
-        if self.in_thread:
-            report = await maybe_deferred_to_future(deferToThread(build_item, capture))
-        else:
-            report = build_item(capture)
+        report = await self._build(_located(item))
         self._count(report)
         return report
 
@@ -93,6 +136,13 @@ class ReportPipeline:
             if name == "extract_error":
                 self._inc("govcrawl/extract_errors")
                 logger.warning("extraction failed for %s: %s", report.get("url"), flag)
+
+
+def _deferred(future: Future[Any]) -> defer.Deferred[Any]:
+    """A Deferred fired on the reactor thread with a concurrent future's result."""
+    deferred: defer.Deferred[Any] = defer.Deferred()
+    future.add_done_callback(lambda done: reactor.callFromThread(deferred.callback, done.result()))
+    return deferred
 
 
 class CaptureSummaryPipeline:

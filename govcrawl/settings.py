@@ -28,6 +28,10 @@ GOVCRAWL_INCREMENTAL = False
 GOVCRAWL_FAST_LOCAL = False  # True: no politeness delays (loopback portals only)
 GOVCRAWL_BROWSER = "auto"  # "auto": render where a site hint or an empty scripted list needs it; "off"; "on"
 GOVCRAWL_SITES = None  # default registry file when no -a start_urls / -a sites is given
+GOVCRAWL_EXTRACT_WORKERS = "auto"  # build_item worker processes: "auto" = cores - 1 (at least 1); 0 = in the crawl
+GOVCRAWL_EXTRACT_TIMEOUT = 120.0  # seconds one build_item job may run before its worker is killed (flagged item)
+GOVCRAWL_EXTRACT_MEMORY = 2 * 1024**3  # RLIMIT_AS of each worker process, bytes
+GOVCRAWL_EXTRACT_RETRIES = 1  # runs again (alone) of a job whose worker died, before it is flagged worker_died
 GOVCRAWL_DISTRIBUTED = False  # True: share the frontier through Redis (govcrawl.distributed, needs REDIS_URL)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 

@@ -67,9 +67,18 @@ def default_workers() -> int:
 _started: Any = None  # the queue a worker announces (job id, pid) on, set by the initializer
 
 
+#: the process name workers take (``ps -o comm``), so operators and tests can tell them from other processes
+WORKER_NAME = "gc-extract"
+
+
 def _init_worker(started: Any, memory_limit: int | None) -> None:
     global _started
     _started = started
+    try:
+        with open("/proc/self/comm", "w") as comm:  # Linux: name the process for ps/top
+            comm.write(WORKER_NAME)
+    except OSError:
+        pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle, not each worker's
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -222,7 +231,7 @@ class JobPool:
             self._resolve(job, JobOutcome(error="pool_closed", attempts=job.attempts))
         elif job.pid is None and job.breaks <= 2 * (self.retries + 2):
             self._dispatch(job, lane)  # it never started: the executor broke under someone else
-        elif lane is self._quarantine and job.attempts > self.retries:
+        elif job.attempts > self.retries:
             self.stats["worker_died"] += 1
             self._resolve(job, JobOutcome(error="worker_died", attempts=job.attempts))
         else:

@@ -99,7 +99,7 @@ class _Ref:
 def test_pipeline_builds_the_item_and_counts_flags() -> None:
     from scrapy.utils.test import get_crawler
 
-    crawler = get_crawler(settings_dict={"GOVCRAWL_EXTRACT_IN_THREAD": False})
+    crawler = get_crawler(settings_dict={"GOVCRAWL_EXTRACT_WORKERS": 0})
     pipeline = ReportPipeline.from_crawler(crawler)
     ref = _Ref(warc_filename="f.warc.gz", warc_offset=10, warc_record_id="<urn:uuid:x>", payload_digest="sha1:X",
                fetched_at="2026-11-22T10:00:00Z")
