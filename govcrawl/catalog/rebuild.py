@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from govcrawl.capture import warc_location
 from govcrawl.catalog.schema import host_of
 from govcrawl.catalog.store import Catalog
 from govcrawl.warc.reader import RecordRef, scan_file, warc_files
@@ -19,10 +20,9 @@ from govcrawl.warc.reader import RecordRef, scan_file, warc_files
 def _capture_row(ref: RecordRef) -> dict[str, Any]:
     """``Catalog.add_capture`` keywords of one response/revisit/conversion record (role added by the caller)."""
     return {
-        "url": ref.uri, "status": ref.status, "record_type": ref.record_type, "payload_digest": ref.payload_digest,
-        "warc_filename": os.path.basename(ref.path), "warc_offset": ref.offset, "warc_record_id": ref.record_id,
-        "fetched_at": ref.date, "etag": ref.etag, "last_modified": ref.last_modified,
-        "content_type": ref.content_type, "revisit_of": ref.refers_to, "refers_to_uri": ref.refers_to_uri,
+        "url": ref.uri, "status": ref.status, "record_type": ref.record_type, **warc_location(ref),
+        "etag": ref.etag, "last_modified": ref.last_modified, "content_type": ref.content_type,
+        "revisit_of": ref.refers_to, "refers_to_uri": ref.refers_to_uri,
     }
 
 

@@ -34,7 +34,8 @@ FIGURE_KEYS: tuple[str, ...] = (
 VOLATILE_ITEM_FIELDS: frozenset[str] = frozenset({"source", "parser_version", "url"})
 VOLATILE_ATTACHMENT_FIELDS: frozenset[str] = frozenset({"warc_record_id"})
 #: rules of the checks the catalog computes between two reports (see :mod:`govcrawl.catalog.crosscheck`)
-CROSS_REPORT_RULES: frozenset[str] = frozenset({"t3_carryover"})
+CARRYOVER_RULE = "t3_carryover"  # the rule name govcrawl.parser.tables.carryover_check gives its check
+CROSS_REPORT_RULES: frozenset[str] = frozenset({CARRYOVER_RULE})
 
 SCHEMA_SQL = f"""
 CREATE TABLE IF NOT EXISTS runs (

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from govcrawl.capture import warc_location
 from govcrawl.catalog.crosscheck import carryover, check_counts, with_cross_check
 from govcrawl.catalog.schema import (
+    CARRYOVER_RULE,
     FIGURE_KEYS,
     SCHEMA_SQL,
     SCHEMA_VERSION,
@@ -319,7 +320,7 @@ class Catalog:
             for row in self._latest_of(agency, later_year):
                 stored = json.loads(row["item_json"])
                 check = carryover(prev_item, stored) if prev_item is not None else None
-                checks = with_cross_check(stored.get("checks") or [], "t3_carryover", check)
+                checks = with_cross_check(stored.get("checks") or [], CARRYOVER_RULE, check)
                 if checks == (stored.get("checks") or []):
                     continue
                 stored["checks"] = checks
