@@ -200,7 +200,7 @@ def catalog_extension(crawler: Any) -> CatalogExtension:
     """The crawler's :class:`CatalogExtension`; :class:`NotConfigured` when it is not enabled."""
     extension = crawler.get_extension(CatalogExtension)
     if extension is None:
-        raise NotConfigured("the catalog extension is not enabled (GOVCRAWL_CATALOG is empty)")
+        raise NotConfigured("CatalogExtension is not enabled (GOVCRAWL_CATALOG is empty, or it is not in EXTENSIONS)")
     return extension
 
 
