@@ -34,12 +34,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from govcrawl.catalog import Catalog, host_of, utc_now
+from govcrawl.warc.files import warc_files
 
 #: Scrapy components the incremental job needs; added to the project's dicts when settings.py lacks them
 REQUIRED_COMPONENTS: dict[str, dict[str, int]] = {
-    "DOWNLOADER_MIDDLEWARES": {"govcrawl.incremental.IncrementalMiddleware": 560},
-    "EXTENSIONS": {"govcrawl.catalog.CatalogExtension": 500},
-    "ITEM_PIPELINES": {"govcrawl.catalog.CatalogPipeline": 800},
+    "DOWNLOADER_MIDDLEWARES": {"govcrawl.catalog.incremental.IncrementalMiddleware": 560},
+    "EXTENSIONS": {"govcrawl.catalog.crawl.CatalogExtension": 500},
+    "ITEM_PIPELINES": {"govcrawl.catalog.crawl.CatalogPipeline": 800},
 }
 EXIT_OK, EXIT_SITE_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 
@@ -180,7 +181,7 @@ def _start_or_resume(catalog: Catalog, run_args: dict[str, Any], archive: Path) 
 
 def warc_bytes(archive: Path) -> int:
     """Total size of the WARC files (closed and open) under the archive."""
-    return sum(p.stat().st_size for p in archive.rglob("*.warc.gz*") if p.is_file())
+    return sum(os.path.getsize(path) for path in warc_files([archive]))
 
 
 def crawl_command(args: argparse.Namespace, archive: Path, catalog_path: Path, run_id: int, job_dir: Path,

@@ -16,7 +16,10 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from govcrawl.report import build_item
+from govcrawl.capture import Capture, warc_location
+from govcrawl.catalog.rebuild import rebuild_catalog
+from govcrawl.report import build_item, flagged_item
+from govcrawl.stubs import stub_kind
 from govcrawl.warc.reader import CaptureRef, index_captures, load_capture
 
 #: show a progress bar from this many captures on (and only on a terminal)
@@ -25,8 +28,6 @@ PROGRESS_MIN_CAPTURES = 50
 
 def _is_stub(body: bytes) -> bool:
     """The crawl emits no item for a near-empty or "removed" stub page (it counts a trap instead): neither do we."""
-    from govcrawl.stubs import stub_kind
-
     return stub_kind(body) is not None
 
 
@@ -34,14 +35,8 @@ def _build(capture_ref: CaptureRef) -> dict[str, Any] | None:
     try:
         capture = load_capture(capture_ref)
     except (OSError, ValueError) as exc:  # a damaged record: flag it, keep going
-        from govcrawl.capture import Capture
-        from govcrawl.report import flagged_item
-
         record = capture_ref.record
-        capture = Capture(url=record.uri, body=b"", discovery=capture_ref.discovery,
-                          warc={"warc_filename": record.filename, "warc_offset": record.offset,
-                                "warc_record_id": record.record_id, "payload_digest": record.payload_digest,
-                                "fetched_at": record.date})
+        capture = Capture(url=record.uri, body=b"", discovery=capture_ref.discovery, warc=warc_location(record))
         return flagged_item(capture, [f"extract_error: unreadable WARC record: {exc}"[:300]])
     if _is_stub(capture.body):
         return None
@@ -77,12 +72,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--catalog", help="also record the rebuilt items in this SQLite catalog")
 
 
-def _write_catalog(path: str, items: list[dict[str, Any]], warc_paths: list[str]) -> dict[str, int]:
-    from govcrawl.catalog import catalog_from_items
-
-    return catalog_from_items(items, path, warc_paths)
-
-
 def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("govcrawl rebuild: -j must be at least 1", file=sys.stderr)
@@ -113,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     if args.catalog:
-        counts = _write_catalog(args.catalog, kept, list(args.paths))
+        counts = rebuild_catalog(kept, args.catalog, list(args.paths))
         print(f"catalog {args.catalog}: {counts}", file=sys.stderr)
     print(f"rebuilt {len(refs) - stubs} report captures ({flagged} flagged; {stubs} stub pages skipped "
           f"as the crawl does) -> {args.output}", file=sys.stderr)

@@ -81,7 +81,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's offsite middleware ignores ports; ours replaces it.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     # catalog-backed govcrawl_prior / conditional requests (GOVCRAWL_INCREMENTAL); after Retry (550)
-    "govcrawl.incremental.IncrementalMiddleware": 560,
+    "govcrawl.catalog.incremental.IncrementalMiddleware": 560,
     "govcrawl.browser.ChallengeMiddleware": 580,
     # same-document redirects (http -> https) must pass the scheme-blind dupefilter
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
@@ -90,11 +90,11 @@ DOWNLOADER_MIDDLEWARES = {
 }
 ITEM_PIPELINES = {
     "govcrawl.pipelines.ReportPipeline": 300,
-    "govcrawl.catalog.CatalogPipeline": 800,  # upsert report items into GOVCRAWL_CATALOG
+    "govcrawl.catalog.crawl.CatalogPipeline": 800,  # upsert report items into GOVCRAWL_CATALOG
 }
 # runs and captures in the catalog; both catalog components disable themselves when GOVCRAWL_CATALOG is ""
 EXTENSIONS = {
-    "govcrawl.catalog.CatalogExtension": 500,
+    "govcrawl.catalog.crawl.CatalogExtension": 500,
     "govcrawl.stats.StatsDumpExtension": 900,  # GOVCRAWL_STATS_FILE
 }
 # the add-on switches scheduler and dupefilter to scrapy-redis only when GOVCRAWL_DISTRIBUTED is true

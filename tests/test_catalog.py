@@ -1,8 +1,10 @@
-"""Catalog: schema, idempotent report upserts and versions, priors for the incremental crawl, rebuild from WARC."""
+"""Catalog: schema, idempotent report upserts and versions, cross-year checks, priors for the incremental crawl,
+rebuild from WARC."""
 
 from __future__ import annotations
 
 import copy
+import csv
 import io
 import json
 import sqlite3
@@ -10,19 +12,15 @@ import threading
 from pathlib import Path
 
 import jsonschema
+import pyarrow.parquet as pq
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from govcrawl.catalog import (
-    SCHEMA_VERSION,
-    Catalog,
-    CatalogError,
-    catalog_from_items,
-    content_hash,
-    iter_warc_captures,
-    region_of,
-)
+from govcrawl.catalog import SCHEMA_VERSION, Catalog, CatalogError, content_hash
+from govcrawl.catalog.rebuild import capture_rows, rebuild_catalog
+from govcrawl.export import export
+from govcrawl.gazetteer import region_of
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "govcrawl/schema/report.schema.json").read_text("utf-8"))
 
@@ -192,7 +190,7 @@ def _http_record(writer: WARCWriter, url: str, body: bytes, *, etag: str, date: 
     return record
 
 
-def test_catalog_from_items_rebuilds_captures_and_versions(tmp_path: Path) -> None:
+def test_rebuild_catalog_rebuilds_captures_and_versions(tmp_path: Path) -> None:
     warc_path = tmp_path / "t.warc.gz"
     url = "http://gov.example/r.html"
     with open(warc_path, "wb") as fh:
@@ -205,7 +203,7 @@ def test_catalog_from_items_rebuilds_captures_and_versions(tmp_path: Path) -> No
         second = _http_record(writer, url, b"<html>v2</html>", etag='"2"', date="2026-11-02T00:00:00Z")
         _http_record(writer, "http://gov.example/list.html", b"<html>list</html>", etag='"l"',
                      date="2026-11-02T00:00:00Z")
-    rows = list(iter_warc_captures([tmp_path]))
+    rows = list(capture_rows([tmp_path]))
     assert [r["role"] for r in rows] == ["report", None, None]
     assert rows[0]["warc_offset"] == 0 and rows[1]["warc_offset"] > 0
     items = [
@@ -214,10 +212,95 @@ def test_catalog_from_items_rebuilds_captures_and_versions(tmp_path: Path) -> No
         make_item(url, granted=20, fetched_at="2026-11-01T00:00:00Z",
                   record_id=first.rec_headers.get_header("WARC-Record-ID")),
     ]
-    counts = catalog_from_items(items, tmp_path / "rebuilt.sqlite", [warc_path])
+    counts = rebuild_catalog(items, tmp_path / "rebuilt.sqlite", [warc_path])
     assert counts == {"captures": 3, "new": 1, "version": 1, "unchanged": 0}
     with Catalog(tmp_path / "rebuilt.sqlite") as cat:
         versions = {r["version"]: r for r in cat.reports(latest_only=False)}
         assert versions[1]["applications_new_total"] == 20 and versions[1]["etag"] == '"1"'
         assert versions[2]["applications_new_total"] == 30 and versions[2]["etag"] == '"2"'
         assert cat.prior_for(url).payload_digest == second.rec_headers.get_header("WARC-Payload-Digest")
+
+
+T3_COLUMNS = ("natural_person", "commercial_enterprise", "research_institution", "public_welfare_org",
+              "legal_service_org", "other_org", "total")
+
+
+def carry_item(url: str, *, year: int, agency: str, carried_in: int, carried_out: int, granted: int = 12) -> dict:
+    """A report item whose t3 table carries ``carried_in`` from the year before and ``carried_out`` to the next."""
+    item = make_item(url, year=year, agency=agency, granted=granted)
+    item["tables"]["t3_applications"]["values"] = {
+        "carried_over": {c: carried_in if c in ("natural_person", "total") else 0 for c in T3_COLUMNS},
+        "carry_to_next": {c: carried_out if c in ("natural_person", "total") else 0 for c in T3_COLUMNS},
+    }
+    return item
+
+
+def _carryover(cat: Catalog, url: str) -> dict | None:
+    item = next(i for i in cat.items() if i["url"] == url)
+    found = [c for c in item["checks"] if c["rule"] == "t3_carryover"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def test_consecutive_years_of_one_agency_get_the_carryover_check(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    good = {y: f"http://a.example/{y}.html" for y in (2022, 2023)}
+    bad = {y: f"http://b.example/{y}.html" for y in (2022, 2023)}
+    with Catalog(path) as cat:
+        run = cat.start_run()
+        # the later year first: the check appears once the earlier report turns up
+        later = carry_item(good[2023], year=2023, agency="上海市黄浦区人民政府", carried_in=3, carried_out=1)
+        cat.upsert_report(later, run_id=run)
+        assert _carryover(cat, good[2023]) is None
+        cat.upsert_report(carry_item(good[2022], year=2022, agency="上海市黄浦区人民政府", carried_in=0,
+                                     carried_out=3), run_id=run)
+        cat.upsert_report(carry_item(bad[2022], year=2022, agency="宿州市人民政府", carried_in=0, carried_out=3),
+                          run_id=run)
+        cat.upsert_report(carry_item(bad[2023], year=2023, agency="宿州市人民政府", carried_in=2, carried_out=0),
+                          run_id=run)
+        # another agency's 2024 report is not paired with either
+        cat.upsert_report(carry_item("http://c.example/2024.html", year=2024, agency="广东省深圳市南山区人民政府",
+                                     carried_in=9, carried_out=0), run_id=run)
+        cat.commit()
+        ok = _carryover(cat, good[2023])
+        assert ok is not None and ok["ok"] is True and good[2022] in ok["detail"] and good[2023] in ok["detail"]
+        failed = _carryover(cat, bad[2023])
+        assert failed is not None and failed["ok"] is False
+        assert "natural_person: 2022 结转下年度 3 ≠ 2023 上年结转 2" in failed["detail"]
+        assert (failed["prev_url"], failed["next_url"]) == (bad[2022], bad[2023])
+        assert _carryover(cat, good[2022]) is None and _carryover(cat, "http://c.example/2024.html") is None
+        counts = {r["url"]: (r["checks_ok"], r["checks_failed"]) for r in cat.reports()}
+        assert counts[good[2023]] == (2, 1) and counts[bad[2023]] == (1, 2) and counts[bad[2022]] == (1, 1)
+        # stored like the report's own checks, yet no new version: the crawl item re-fetched is unchanged
+        assert cat.upsert_report(later, run_id=run).outcome == "unchanged"
+        assert cat.count_reports(latest_only=False) == 5
+        for row in cat.reports():
+            jsonschema.validate(json.loads(row["item_json"]), SCHEMA)
+    # exported with the later report: JSONL checks, CSV failed-check count, Parquet checks
+    export(path, tmp_path / "r.jsonl", "jsonl")
+    exported = {i["url"]: i for i in map(json.loads, (tmp_path / "r.jsonl").read_text("utf-8").splitlines())}
+    (check,) = [c for c in exported[bad[2023]]["checks"] if c["rule"] == "t3_carryover"]
+    assert check["ok"] is False and bad[2022] in check["detail"] and bad[2023] in check["detail"]
+    export(path, tmp_path / "r.csv", "csv")
+    with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as fh:
+        failed_counts = {row["url"]: row["checks_failed"] for row in csv.DictReader(fh)}
+    assert failed_counts[bad[2023]] == "2" and failed_counts[good[2023]] == "1"
+    export(path, tmp_path / "r.parquet", "parquet")
+    table = pq.read_table(tmp_path / "r.parquet").to_pylist()
+    (parquet_check,) = [c for r in table if r["url"] == bad[2023] for c in r["checks"] if c["rule"] == "t3_carryover"]
+    assert parquet_check["ok"] is False and bad[2022] in parquet_check["detail"]
+
+
+def test_a_corrected_earlier_report_recomputes_the_carryover_check(tmp_path: Path) -> None:
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        run = cat.start_run()
+        cat.upsert_report(carry_item("http://b.example/2022.html", year=2022, agency="宿州市人民政府", carried_in=0,
+                                     carried_out=3), run_id=run)
+        cat.upsert_report(carry_item("http://b.example/2023.html", year=2023, agency="宿州市人民政府", carried_in=2,
+                                     carried_out=0), run_id=run)
+        assert _carryover(cat, "http://b.example/2023.html")["ok"] is False
+        corrected = carry_item("http://b.example/2022.html", year=2022, agency="宿州市人民政府", carried_in=0,
+                               carried_out=2, granted=13)
+        corrected["source"]["fetched_at"] = "2026-11-05T00:00:00Z"
+        assert cat.upsert_report(corrected, run_id=run).outcome == "version"
+        assert _carryover(cat, "http://b.example/2023.html")["ok"] is True

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionRefusedError as TxConnectionRefused
 
-from govcrawl.catalog import Catalog, CrawlSession
-from govcrawl.incremental import IncrementalMiddleware, NotModified
+from govcrawl.catalog import Catalog
+from govcrawl.catalog.crawl import CatalogExtension, CatalogPipeline
+from govcrawl.catalog.incremental import IncrementalMiddleware
+from govcrawl.errors import NotModified
 from tests.test_catalog import make_item
 
 REPORT = "http://gov.example/xxgk/t1.html"
@@ -35,8 +37,11 @@ def middleware(tmp_path: Path, *, incremental: bool = True) -> IncrementalMiddle
     path = tmp_path / "catalog.sqlite"
     if not path.exists():
         seeded_catalog(path)
-    crawler = get_crawler(settings_dict={"GOVCRAWL_CATALOG": str(path), "GOVCRAWL_INCREMENTAL": incremental})
-    return IncrementalMiddleware.from_crawler(crawler)
+    crawler = get_crawler(settings_dict={"GOVCRAWL_CATALOG": str(path), "GOVCRAWL_INCREMENTAL": incremental,
+                                         "EXTENSIONS": {CatalogExtension: 500}})
+    mw = IncrementalMiddleware.from_crawler(crawler)
+    crawler.get_extension(CatalogExtension).spider_opened(Spider("t"))  # the session opens with the spider
+    return mw
 
 
 def test_report_pages_are_revalidated_and_attachments_only_get_a_prior(tmp_path: Path) -> None:
@@ -90,7 +95,40 @@ def test_off_by_default_but_still_counts_errors(tmp_path: Path) -> None:
 def test_disabled_catalog_disables_the_components(tmp_path: Path) -> None:
     from scrapy.exceptions import NotConfigured
 
-    crawler = get_crawler(settings_dict={"GOVCRAWL_CATALOG": "", "GOVCRAWL_INCREMENTAL": True})
-    assert CrawlSession.for_crawler(crawler) is None
+    crawler = get_crawler(settings_dict={"GOVCRAWL_CATALOG": "", "GOVCRAWL_INCREMENTAL": True,
+                                         "EXTENSIONS": {CatalogExtension: 500}})
+    assert crawler.get_extension(CatalogExtension) is None
     with pytest.raises(NotConfigured):
         IncrementalMiddleware.from_crawler(crawler)
+    with pytest.raises(NotConfigured):
+        CatalogPipeline.from_crawler(crawler)
+
+
+def test_the_components_share_the_extensions_session_opened_with_the_spider(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite"
+    crawler = get_crawler(settings_dict={"GOVCRAWL_CATALOG": str(path), "EXTENSIONS": {CatalogExtension: 500}})
+    extension = crawler.get_extension(CatalogExtension)
+    pipeline, mw = CatalogPipeline.from_crawler(crawler), IncrementalMiddleware.from_crawler(crawler)
+    assert not path.exists()  # nothing opened before the spider opens
+    with pytest.raises(RuntimeError, match="spider_opened"):
+        _ = extension.session
+    extension.spider_opened(Spider("t"))
+    assert pipeline.extension.session is mw.session is extension.session
+    pipeline.process_item(make_item(REPORT))
+    extension.spider_closed(Spider("t"), "finished")
+    with Catalog(path) as cat:
+        assert cat.count_reports() == 1
+        assert cat.run(mw.session.run_id)["status"] == "finished"
+
+
+def test_an_unusable_catalog_closes_the_spider(tmp_path: Path) -> None:
+    from scrapy.exceptions import CloseSpider
+
+    bogus = tmp_path / "bogus.sqlite"
+    bogus.write_bytes(b"this is not sqlite at all" * 100)
+    crawler = get_crawler(settings_dict={"GOVCRAWL_CATALOG": str(bogus), "EXTENSIONS": {CatalogExtension: 500}})
+    extension = crawler.get_extension(CatalogExtension)
+    with pytest.raises(CloseSpider) as closed:
+        extension.spider_opened(Spider("t"))
+    assert closed.value.reason == "catalog_unusable"
+    extension.spider_closed(Spider("t"), "catalog_unusable")  # nothing to close

@@ -18,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from govcrawl.catalog import Catalog, canonical_url
 from govcrawl.demo.portal import Portal
 from govcrawl.nightly import REQUIRED_COMPONENTS, component_settings
+from govcrawl.warc.files import warc_files
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -40,8 +41,8 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
-def warc_files(archive: Path) -> list[Path]:
-    return sorted(archive.rglob("*.warc.gz"))
+def closed_warcs(archive: Path) -> list[Path]:
+    return [Path(path) for path in warc_files([archive], include_open=False)]
 
 
 def records(path: Path) -> list[tuple[str, str, str | None]]:
@@ -63,7 +64,7 @@ def sized_records(path: Path) -> list[tuple[str, str, str | None, int]]:
 
 def assert_warcs_valid(archive: Path) -> None:
     assert not list(archive.rglob("*.open")), "a .warc.gz.open file was left behind"
-    files = warc_files(archive)
+    files = closed_warcs(archive)
     assert files
     for path in files:
         check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
@@ -154,7 +155,7 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
     items1 = read_jsonl(tmp_path / "n1.jsonl")
     expected = {canonical_url(u) for u in portal.expected_reports("county")}
     assert {canonical_url(i["url"]) for i in items1} >= expected
-    files1 = set(warc_files(archive))
+    files1 = set(closed_warcs(archive))
     size1 = sum(p.stat().st_size for p in files1)
 
     untouched = sorted(expected)
@@ -184,7 +185,7 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
                    if {k.lower() for k in dict(r.headers)} & {"if-none-match", "if-modified-since"}]
     assert len(conditional) >= len(unchanged)
     # ... and archived as revisit records, not as second copies
-    new_files = sorted(set(warc_files(archive)) - files1)
+    new_files = sorted(set(closed_warcs(archive)) - files1)
     assert new_files
     revisits = {canonical_url(uri): profile for path in new_files for rtype, uri, profile in records(path)
                 if rtype == "revisit"}
@@ -202,7 +203,7 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
     assert revisit_bytes < 0.2 * first_copies, (revisit_bytes, first_copies)
     # the whole second crawl (request + metadata records, changed list pages, the two new captures included)
     # adds well under half of what the first one wrote (a full second copy would add ~100%)
-    size2 = sum(p.stat().st_size for p in warc_files(archive))
+    size2 = sum(p.stat().st_size for p in closed_warcs(archive))
     assert size2 - size1 < 0.5 * size1, (size1, size2)
     assert report["bytes_archived"] == size2 - size1
     assert_warcs_valid(archive)

@@ -7,26 +7,11 @@ with ``--post-append`` the request's method is added to the index lines.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from cdxj_indexer.main import CDXJIndexer
 
-WARC_SUFFIXES = (".warc.gz", ".warc")
-
-
-def warc_files(paths: list[str]) -> list[str]:
-    """Closed WARC files among paths (directories searched recursively), sorted. ``.open`` files skipped."""
-    found: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            for root, _dirs, files in os.walk(path):
-                found += [os.path.join(root, name) for name in files if name.endswith(WARC_SUFFIXES)]
-        elif os.path.exists(path):
-            found.append(path)
-        else:
-            raise FileNotFoundError(f"no such WARC file or directory: {path}")
-    return sorted(found)
+from govcrawl.warc.files import warc_files
 
 
 def write_index(paths: list[str], output: str | None = None, *, dir_root: str | None = None,
@@ -41,7 +26,7 @@ def write_index(paths: list[str], output: str | None = None, *, dir_root: str | 
     ``conversion`` records (browser-rendered DOMs) are left out: the replayable capture is the raw response.
     Returns the number of files indexed.
     """
-    files = warc_files(paths)
+    files = warc_files(paths, include_open=False)  # a file still being written is not replayable yet
     records = "response,revisit,resource" + (",metadata" if with_metadata else "")
     indexer = CDXJIndexer(output or "-", files, sort=True, dir_root=dir_root, post_append=post_append,
                           fields="method", records=records)

@@ -25,13 +25,15 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from govcrawl.capture import Capture
+from govcrawl.capture import Capture, warc_location
+from govcrawl.warc.files import OPEN_SUFFIX, warc_files
 from govcrawl.warc.records import capture_uri_of_metadata
+
+__all__ = ["CaptureRef", "RecordRef", "index_captures", "iter_captures", "load_capture", "read_payload",
+           "scan_file", "warc_files"]
 
 logger = logging.getLogger(__name__)
 
-WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
-OPEN_SUFFIX = ".open"
 #: status a rendered page (``conversion`` record) is read back with: the crawl archives metadata for one only when
 #: the spider received it as a success (a 2xx navigation, or a JS challenge the browser passed)
 CONVERSION_STATUS = 200
@@ -57,12 +59,32 @@ class RecordRef:
     refers_to_uri: str | None = None
     refers_to_date: str | None = None
     profile: str | None = None              # WARC-Profile of a revisit
+    refers_to: str | None = None            # WARC-Refers-To of a revisit (the original's record id)
+    etag: str | None = None                 # HTTP validators of the answer (the catalog keeps them)
+    last_modified: str | None = None
 
     @property
     def filename(self) -> str:
         """The archive file name as the crawl reported it (basename, without the ``.open`` suffix)."""
         name = os.path.basename(self.path)
         return name[: -len(OPEN_SUFFIX)] if name.endswith(OPEN_SUFFIX) else name
+
+    # the record's location in the vocabulary of an item's ``source`` (see :func:`govcrawl.capture.warc_location`)
+    @property
+    def warc_filename(self) -> str:
+        return self.filename
+
+    @property
+    def warc_offset(self) -> int:
+        return self.offset
+
+    @property
+    def warc_record_id(self) -> str:
+        return self.record_id
+
+    @property
+    def fetched_at(self) -> str:
+        return self.date
 
 
 @dataclass
@@ -80,27 +102,14 @@ class CaptureRef:
         return (self.record.uri, self.record.date or "", self.record.record_id)
 
 
-def warc_files(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """WARC files named by ``paths`` (files, or folders searched recursively), sorted, no duplicates."""
-    found: set[str] = set()
-    for path in paths:
-        path = os.fspath(path)
-        if os.path.isdir(path):
-            for directory, _, names in os.walk(path):
-                found.update(os.path.join(directory, n) for n in names if n.endswith(WARC_SUFFIXES))
-        elif os.path.isfile(path):
-            found.add(path)
-        else:
-            raise FileNotFoundError(f"no such WARC file or folder: {path}")
-    return sorted(found)
-
-
-def _status_and_type(record: Any) -> tuple[int | None, str | None]:
+def _http_fields(record: Any) -> dict[str, Any]:
+    """Status, content type and validators from a record's HTTP headers (all None without them)."""
     headers = record.http_headers
     if headers is None:
-        return None, None
+        return {"status": None, "content_type": None}
     match = _STATUS.search(headers.statusline or "")
-    return (int(match.group(1)) if match else None), headers.get_header("Content-Type")
+    return {"status": int(match.group(1)) if match else None, "content_type": headers.get_header("Content-Type"),
+            "etag": headers.get_header("ETag"), "last_modified": headers.get_header("Last-Modified")}
 
 
 def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any] | None]]:
@@ -116,18 +125,18 @@ def scan_file(path: str) -> Iterator[tuple[str, RecordRef | None, dict[str, Any]
                     raise ValueError(f"unparseable record at offset {iterator.get_record_offset()}")
                 if kind in ("response", "revisit", "conversion"):
                     if kind == "conversion":  # a rendered DOM: no HTTP headers, the WARC Content-Type says it all
-                        status, content_type = CONVERSION_STATUS, headers.get_header("Content-Type")
+                        http = {"status": CONVERSION_STATUS, "content_type": headers.get_header("Content-Type")}
                     else:
-                        status, content_type = _status_and_type(record)
+                        http = _http_fields(record)
                     yield kind, RecordRef(
                         path=path, offset=iterator.get_record_offset(),
                         record_id=headers.get_header("WARC-Record-ID"),
                         uri=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date"),
-                        payload_digest=headers.get_header("WARC-Payload-Digest"), status=status,
-                        content_type=content_type, record_type=kind,
+                        payload_digest=headers.get_header("WARC-Payload-Digest"), record_type=kind,
                         refers_to_uri=headers.get_header("WARC-Refers-To-Target-URI"),
                         refers_to_date=headers.get_header("WARC-Refers-To-Date"),
                         profile=headers.get_header("WARC-Profile"),
+                        refers_to=headers.get_header("WARC-Refers-To"), **http,
                     ), None
                 elif kind == "metadata" and "json" in (headers.get_header("Content-Type") or ""):
                     try:
@@ -211,8 +220,7 @@ def load_capture(capture: CaptureRef) -> Capture:
         url=record.uri, body=body, content_type=payload.content_type,
         status=payload.status if record.record_type == "revisit" else record.status,
         discovery=discovery,
-        warc={"warc_filename": record.filename, "warc_offset": record.offset, "warc_record_id": record.record_id,
-              "payload_digest": record.payload_digest, "fetched_at": record.date},
+        warc=warc_location(record),
         attachments=[load_capture(a) for a in capture.attachments],
     )
 

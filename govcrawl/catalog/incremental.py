@@ -16,15 +16,17 @@
 Attachments are never fetched conditionally (a report page that changed needs their bodies), but get
 ``govcrawl_prior`` too. Set ``request.meta["govcrawl_revalidate"] = False`` to opt a request out.
 Whether or not incremental mode is on, the middleware counts download exceptions per site for the run report.
+It needs the :class:`~govcrawl.catalog.crawl.CatalogExtension` (the catalog session) and is disabled without it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 
-from govcrawl.catalog import CrawlSession, host_of
+from govcrawl.catalog.crawl import CatalogExtension, CrawlSession, catalog_extension
+from govcrawl.catalog.schema import host_of
 from govcrawl.errors import NotModified
 
 CONDITIONAL_ROLES = frozenset({"report"})
@@ -34,18 +36,20 @@ SKIPPED_ROLES = frozenset({"robots"})
 class IncrementalMiddleware:
     """Conditional requests and ``govcrawl_prior`` from the catalog (see module docstring)."""
 
-    def __init__(self, crawler: Any, session: CrawlSession, *, enabled: bool) -> None:
+    def __init__(self, crawler: Any, extension: CatalogExtension, *, enabled: bool) -> None:
         self.crawler = crawler
-        self.session = session
+        self.extension = extension
         self.enabled = enabled
         self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> IncrementalMiddleware:
-        session = CrawlSession.for_crawler(crawler)
-        if session is None:
-            raise NotConfigured("GOVCRAWL_CATALOG is empty")
-        return cls(crawler, session, enabled=crawler.settings.getbool("GOVCRAWL_INCREMENTAL", False))
+        return cls(crawler, catalog_extension(crawler), enabled=crawler.settings.getbool("GOVCRAWL_INCREMENTAL", False))
+
+    @property
+    def session(self) -> CrawlSession:
+        """The crawl's catalog session (held by the :class:`CatalogExtension`)."""
+        return self.extension.session
 
     def _inc(self, key: str) -> None:
         if self.stats:
