@@ -41,8 +41,12 @@ def test_datasette_serves_views_and_descriptions_over_the_catalog(catalog: Path)
                 time.sleep(0.2)
         reports = _get(f"{base}/catalog/latest_reports.json?_shape=array&_size=max")
         assert len(reports) == 19 and all("云岭县" in r["agency"] for r in reports)
-        failed = _get(f"{base}/catalog/failed_checks.json?_shape=array")
-        assert [(f["report_year"], f["rule"]) for f in failed] == [(2022, "format_matches_year")]
+        failed = _get(f"{base}/catalog/failed_checks.json?_shape=array&_size=max")
+        within = [(f["report_year"], f["rule"]) for f in failed if f["rule"] != "t3_carryover"]
+        assert within == [(2022, "format_matches_year")]
+        # the demo draws each year's table independently, so the cross-year check fails where both years have one
+        across = [f for f in failed if f["rule"] == "t3_carryover"]
+        assert across and all("http" in f["detail"] for f in across)
         figures = _get(f"{base}/catalog/report_figures.json?_shape=array&_size=max&figure=proactive_total")
         assert len(figures) >= 10 and all(isinstance(f["value"], int) for f in figures)
         regions = _get(f"{base}/catalog/regions.json?_shape=array")
