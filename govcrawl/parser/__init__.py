@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from govcrawl.formats import format_of_year, template_of_year
 from govcrawl.parser.chrome import is_chrome_line, remove_inline_widgets
 from govcrawl.parser.figures import narrative_figures
 from govcrawl.parser.metadata import (
@@ -108,7 +109,7 @@ def _header_zone(lines: list[str]) -> int:
 def _read_tables(grids: list | None, text: str, source: str | None, report_year: int | None) -> Any:
     from govcrawl.parser.tables import read_standard_tables
 
-    hint = None if report_year is None else "gbf_2021" if report_year >= 2021 else "gbf_2019"
+    hint = None if report_year is None else template_of_year(report_year)
     return read_standard_tables(grids or None, text, source=source, template_hint=hint)
 
 
@@ -209,7 +210,7 @@ def parse_report(
     elif template == "gbf_2019":
         report_format = "2019"
     elif has_official_layout(sections):
-        report_format = "2021" if report_year and report_year >= 2021 else "2019"
+        report_format = "2021" if format_of_year(report_year) == "2021" else "2019"
     else:
         report_format = "pre2019"
 
@@ -299,7 +300,7 @@ def _year_check(report_year: int | None, year_from: str, published: str | None) 
 def _format_year_check(report_format: str, report_year: int | None) -> dict:
     if report_year is None:
         return {"rule": "format_matches_year", "ok": True, "detail": "no report year to compare"}
-    expected = "2021" if report_year >= 2021 else "2019" if report_year >= 2019 else "pre2019"
+    expected = format_of_year(report_year)
     ok = report_format == expected
     detail = f"{report_format} layout for a {report_year} report" + ("" if ok else f" (expected {expected})")
     return {"rule": "format_matches_year", "ok": ok, "detail": detail}
