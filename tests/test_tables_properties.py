@@ -25,11 +25,11 @@ from govcrawl.demo.table_layouts import (
     render_tables_pdf,
     render_tables_text,
 )
+from govcrawl.extract.pdf import grids_from_pdf_tables
 from govcrawl.extract.tables import html_tables_to_grids
 from govcrawl.parser.tables import (
     check_tables,
     figures_from_tables,
-    grids_from_pdf_tables,
     read_standard_tables,
     read_tables_from_grids,
 )
