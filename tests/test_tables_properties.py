@@ -201,7 +201,8 @@ def test_quality_bound_bounds_every_block_read(template_id: str, seed: int, hint
     """The bound that lets the reader skip the losing template: never below a block's actual read score, and a
     read that uses it picks the same template and tables as reading both templates in full."""
     from govcrawl.parser import tables as tables_module
-    from govcrawl.parser.tables.reader import map_block, quality_bound, segment
+    from govcrawl.parser.tables.mapping import map_block, quality_bound
+    from govcrawl.parser.tables.segmentation import segment
 
     grids = _mutated_grids(template_id, seed)
     blocks = segment(tables_module._clean_grids(grids))

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govcrawl.parser.tables.checks import carryover_check, check_tables, figures_from_tables
-from govcrawl.parser.tables.reader import Block, map_block, quality_bound, segment
+from govcrawl.parser.tables.mapping import map_block, quality_bound
+from govcrawl.parser.tables.segmentation import Block, segment
 from govcrawl.parser.tables.textgrids import text_grids
 
 __all__ = [

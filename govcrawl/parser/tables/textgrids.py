@@ -1,7 +1,7 @@
 """Tables found in plain text: flattened pipe rows (seed 003) and Markdown tables.
 
 Flattened pipe rows come from HTML tables whose cells were joined with ``|`` after spanned cells were dropped,
-so their columns do not line up; the reader maps them through the header tree (see reader.py). Markdown
+so their columns do not line up; the reader maps them through the header tree (see mapping.py). Markdown
 tables are rectangular and read like HTML grids.
 """
 
