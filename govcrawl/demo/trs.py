@@ -10,7 +10,7 @@ from govcrawl.demo import chrome
 from govcrawl.demo.chrome import SiteInfo
 from govcrawl.demo.context import BASE_MODIFIED, BuildContext, ReportSlot, s2t
 from govcrawl.demo.server import Page, Request, not_found_page
-from govcrawl.demo.texts import ReportTruth, compose_report
+from govcrawl.demo.texts import ReportTruth, compose_report, report_title
 from govcrawl.formats import format_of_year
 
 
@@ -144,8 +144,6 @@ def publish_report(
 
     ``page_builder`` (default :func:`chrome.detail_page`) receives the same keyword arguments.
     """
-    from govcrawl.demo.texts import report_title
-
     published = spec.published or publish_date(ctx, spec.year, spec.doc_id)
     fmt = spec.fmt or format_of_year(spec.year)
     plain_title = spec.title or report_title(spec.agency, spec.year, spec.title_style)
