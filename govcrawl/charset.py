@@ -19,20 +19,13 @@ and ``br`` when the ``brotli`` module is importable, never ``zstd``.
 from __future__ import annotations
 
 import codecs
+import importlib.util
 import re
 from dataclasses import dataclass
 
-
-def _brotli_available() -> bool:
-    try:
-        import brotli  # noqa: F401
-    except ImportError:  # pragma: no cover - brotli is a declared dependency
-        return False
-    return True
-
-
-#: content codings warcio can decode on replay, in order of preference
-DECODABLE_ENCODINGS: tuple[str, ...] = ("gzip", "deflate", "br") if _brotli_available() else ("gzip", "deflate")
+#: content codings warcio can decode on replay, in order of preference (``br`` needs the ``brotli`` module)
+DECODABLE_ENCODINGS: tuple[str, ...] = (
+    ("gzip", "deflate", "br") if importlib.util.find_spec("brotli") is not None else ("gzip", "deflate"))
 #: the ``Accept-Encoding`` request header value of every crawl request
 ACCEPT_ENCODING = ", ".join(DECODABLE_ENCODINGS)
 #: replacement characters above this share of the decoded text mean "wrong charset"
