@@ -10,14 +10,24 @@ Rules (domain guide §3):
   produces decode errors is kept only if replacement characters stay at or below ~2% of the text, else the
   better of UTF-8 and GB18030 is used;
 * with no declaration: UTF-8 strictly, then GB18030.
+
+Content codings (the layer below the charset): :data:`ACCEPT_ENCODING` is the one ``Accept-Encoding`` the crawl
+advertises (settings and the WARC middleware read it): only what warcio can decode on replay, ``gzip, deflate``
+and ``br`` when the ``brotli`` module is importable, never ``zstd``.
 """
 
 from __future__ import annotations
 
 import codecs
+import importlib.util
 import re
 from dataclasses import dataclass
 
+#: content codings warcio can decode on replay, in order of preference (``br`` needs the ``brotli`` module)
+DECODABLE_ENCODINGS: tuple[str, ...] = (
+    ("gzip", "deflate", "br") if importlib.util.find_spec("brotli") is not None else ("gzip", "deflate"))
+#: the ``Accept-Encoding`` request header value of every crawl request
+ACCEPT_ENCODING = ", ".join(DECODABLE_ENCODINGS)
 #: replacement characters above this share of the decoded text mean "wrong charset"
 REPLACEMENT_RATIO_LIMIT = 0.02
 

@@ -1,13 +1,30 @@
-"""The official report table templates (国办公开办函〔2019〕60号 and 〔2021〕30号), loaded from package data."""
+"""The official report table templates (国办公开办函〔2019〕60号 and 〔2021〕30号), loaded from package data, and the
+rule saying which format a report year is due in."""
 
 from __future__ import annotations
 
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 TEMPLATE_IDS = ("gbf_2019", "gbf_2021")
+ReportFormat = Literal["pre2019", "2019", "2021"]
+#: the template of each format that has standard tables
+TEMPLATE_OF_FORMAT = {"2019": "gbf_2019", "2021": "gbf_2021"}
+
+
+def format_of_year(year: int | None) -> ReportFormat:
+    """The format a report for ``year`` is due in: ``"2021"`` from 2021 (国办公开办函〔2021〕30号), ``"2019"`` for
+    2019 and 2020 (〔2019〕60号), ``"pre2019"`` before (and when the year is unknown). The one place of this rule."""
+    if year is None or year < 2019:
+        return "pre2019"
+    return "2021" if year >= 2021 else "2019"
+
+
+def template_of_year(year: int) -> str:
+    """The official template nearest to a report for ``year``: ``gbf_2021`` from 2021, else ``gbf_2019``."""
+    return TEMPLATE_OF_FORMAT.get(format_of_year(year), "gbf_2019")
 
 
 @cache

@@ -6,20 +6,14 @@ import re
 from typing import Any
 
 from govcrawl.capture import SOURCE_WARC_FIELDS, Capture
+from govcrawl.extract import ExtractedDocument, extract_document
+from govcrawl.formats import format_of_year
+from govcrawl.parser import empty_item, parse_report
 
 #: a report page with fewer visible characters than this that links attachments is a stub pointing at them
 STUB_PAGE_MAX_CHARS = 300
 _YEAR = re.compile(r"(20\d{2})\s*年")
 _DATE = re.compile(r"(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-
-
-def parser_version() -> str:
-    """The parser's version string (``govcrawl.parser.PARSER_VERSION`` when defined, else the package's)."""
-    import govcrawl
-    import govcrawl.parser as parser
-
-    return str(getattr(parser, "PARSER_VERSION", None) or getattr(parser, "__version__", None)
-               or govcrawl.__version__)
 
 
 def source_of(capture: Capture) -> dict[str, Any]:
@@ -59,16 +53,15 @@ def flagged_item(capture: Capture, flags: list[str], *, title: str | None = None
     meta = page_meta or {}
     title = title or meta.get("title") or title_hint(capture)
     year = _YEAR.search(title or "")
-    return {
-        "url": capture.url, "title": title, "agency": meta.get("agency"), "admin_level": "unknown",
-        "report_year": int(year.group(1)) if year else None, "published": _iso_date(meta.get("published")),
-        "index_no": meta.get("index_no"),
-        "script": "simplified", "format": "2021" if year and int(year.group(1)) >= 2021 else
-        ("2019" if year and int(year.group(1)) >= 2019 else "pre2019"),
-        "text": text, "sections": [], "tables": {}, "figures": {}, "figure_notes": {}, "checks": [],
-        "flags": list(dict.fromkeys(flags)), "attachments": attachments or [], "source": source_of(capture),
-        "parser_version": parser_version(),
-    }
+    report_year = int(year.group(1)) if year else None
+    item = empty_item()
+    item.update({
+        "url": capture.url, "title": title, "agency": meta.get("agency"), "report_year": report_year,
+        "published": _iso_date(meta.get("published")), "index_no": meta.get("index_no"),
+        "format": format_of_year(report_year), "text": text, "flags": list(dict.fromkeys(flags)),
+        "attachments": attachments or [], "source": source_of(capture),
+    })
+    return item
 
 
 def _visible_chars(text: str) -> int:
@@ -98,9 +91,6 @@ def build_item(capture: Capture) -> dict[str, Any]:
 
 
 def _build_item(capture: Capture) -> dict[str, Any]:
-    from govcrawl.extract import ExtractedDocument, extract_document
-    from govcrawl.parser import parse_report
-
     if capture.status is not None and capture.status >= 400:
         return flagged_item(capture, [f"http_status_{capture.status}"])
     try:
@@ -165,5 +155,4 @@ def _build_item(capture: Capture) -> dict[str, Any]:
     item["flags"] = list(dict.fromkeys([*item.get("flags", []), *flags]))
     item["attachments"] = attachments
     item["source"] = source_of(capture)
-    item.setdefault("parser_version", parser_version())
     return item

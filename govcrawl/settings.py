@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from govcrawl import __version__
+from govcrawl.charset import ACCEPT_ENCODING
 
 BOT_NAME = "govcrawl"
 SPIDER_MODULES = ["spiders"]
@@ -62,17 +63,11 @@ CONCURRENT_ITEMS = 16
 DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
 
-# Only what warcio can decode on replay: gzip, deflate, br when brotli is importable; never zstd.
-try:
-    import brotli  # noqa: F401
-
-    _ACCEPT_ENCODING = "gzip, deflate, br"
-except ImportError:  # pragma: no cover - brotli is a declared dependency
-    _ACCEPT_ENCODING = "gzip, deflate"
+# Only what warcio can decode on replay (govcrawl.charset.ACCEPT_ENCODING): gzip, deflate, br; never zstd.
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
-    "Accept-Encoding": _ACCEPT_ENCODING,
+    "Accept-Encoding": ACCEPT_ENCODING,
 }
 
 # --- components --------------------------------------------------------------------------------------------------

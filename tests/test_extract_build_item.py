@@ -94,12 +94,12 @@ def test_http_error_status_and_a_parser_crash_are_flagged(monkeypatch: pytest.Mo
     item = build_item(Capture(url="http://127.0.0.1/gone.html", body=b"<html>404</html>", status=404))
     validate_item(item)
     assert item["flags"] == ["http_status_404"]
-    import govcrawl.parser
+    import govcrawl.report
 
     def broken(*args: object, **kwargs: object) -> dict:
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(govcrawl.parser, "parse_report", broken)
+    monkeypatch.setattr(govcrawl.report, "parse_report", broken)
     item = build_item(Capture(url="http://127.0.0.1/t1.html", body=STUB, content_type="text/html"))
     validate_item(item)
     assert item["flags"][0] == "extract_error: RuntimeError: parser bug"

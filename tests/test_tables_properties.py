@@ -25,11 +25,11 @@ from govcrawl.demo.table_layouts import (
     render_tables_pdf,
     render_tables_text,
 )
+from govcrawl.extract.pdf import grids_from_pdf_tables
 from govcrawl.extract.tables import html_tables_to_grids
 from govcrawl.parser.tables import (
     check_tables,
     figures_from_tables,
-    grids_from_pdf_tables,
     read_standard_tables,
     read_tables_from_grids,
 )
@@ -201,7 +201,8 @@ def test_quality_bound_bounds_every_block_read(template_id: str, seed: int, hint
     """The bound that lets the reader skip the losing template: never below a block's actual read score, and a
     read that uses it picks the same template and tables as reading both templates in full."""
     from govcrawl.parser import tables as tables_module
-    from govcrawl.parser.tables.reader import map_block, quality_bound, segment
+    from govcrawl.parser.tables.mapping import map_block, quality_bound
+    from govcrawl.parser.tables.segmentation import segment
 
     grids = _mutated_grids(template_id, seed)
     blocks = segment(tables_module._clean_grids(grids))

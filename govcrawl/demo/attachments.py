@@ -10,6 +10,8 @@ import io
 import zipfile
 from functools import cache
 
+from govcrawl.demo.table_layouts import published_structures, to_matrix
+
 _FIXED_ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
 
@@ -119,8 +121,6 @@ def pdf_report_with_tables(title: str, paragraphs: list[str], template_id: str, 
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
     from reportlab.platypus import Table as PdfTable
-
-    from govcrawl.demo.table_layouts import published_structures, to_matrix
 
     font = _register_cid_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK", firstLineIndent=20)

@@ -5,21 +5,18 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 
 from govcrawl.demo.server import MockSite, Page
 from govcrawl.demo.texts import ReportTruth
+from govcrawl.opencc_wrap import converter
 
 #: Last-Modified of every generated page before any edit (2025-04-01T00:00:00Z)
 BASE_MODIFIED = 1743465600.0
 
 
-@cache
 def s2t():
-    """OpenCC simplified -> traditional converter (C++ binding)."""
-    import opencc
-
-    return opencc.OpenCC("s2t.json")
+    """OpenCC simplified -> traditional converter (the one OpenCC wrapper builds it once)."""
+    return converter("s2t")
 
 
 @dataclass

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govcrawl.demo import tables as demo_tables
+from govcrawl.formats import TEMPLATE_OF_FORMAT
 
 GENERATIONS = ("pre2019", "2019", "2021")
-TEMPLATE_OF = {"2019": "gbf_2019", "2021": "gbf_2021"}
 
 
 @dataclass
@@ -184,7 +184,7 @@ def compose_report(
         truth.phrase = f"共主动公开政府信息{proactive}条"
         tables_html = ""
     else:
-        template_id = TEMPLATE_OF[truth.format]
+        template_id = TEMPLATE_OF_FORMAT[truth.format]
         values = demo_tables.values_for(template_id, rng, zero=zero)
         truth.tables = values
         t3 = values["t3_applications"]

@@ -10,14 +10,8 @@ from govcrawl.demo import chrome
 from govcrawl.demo.chrome import SiteInfo
 from govcrawl.demo.context import BASE_MODIFIED, BuildContext, ReportSlot, s2t
 from govcrawl.demo.server import Page, Request, not_found_page
-from govcrawl.demo.texts import ReportTruth, compose_report
-
-FORMAT_OF_YEAR = {**{y: "pre2019" for y in range(2007, 2019)}, 2019: "2019", 2020: "2019"}
-
-
-def format_for_year(year: int) -> str:
-    """The template generation a report of ``year`` normally uses."""
-    return FORMAT_OF_YEAR.get(year, "2021")
+from govcrawl.demo.texts import ReportTruth, compose_report, report_title
+from govcrawl.formats import format_of_year
 
 
 def publish_date(ctx: BuildContext, year: int, key: object) -> str:
@@ -150,10 +144,8 @@ def publish_report(
 
     ``page_builder`` (default :func:`chrome.detail_page`) receives the same keyword arguments.
     """
-    from govcrawl.demo.texts import report_title
-
     published = spec.published or publish_date(ctx, spec.year, spec.doc_id)
-    fmt = spec.fmt or format_for_year(spec.year)
+    fmt = spec.fmt or format_of_year(spec.year)
     plain_title = spec.title or report_title(spec.agency, spec.year, spec.title_style)
     # a traditional site publishes title and agency in traditional characters; the truth keeps both forms
     title = s2t().convert(plain_title) if spec.traditional else plain_title

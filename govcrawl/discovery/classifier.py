@@ -23,6 +23,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from govcrawl.opencc_wrap import converter
+
 __all__ = [
     "classify_page",
     "classify_title",
@@ -51,10 +53,8 @@ def fallback_to_simplified(text: str) -> str:
     return text.translate(_FALLBACK_T2S)
 
 
-try:  # the C++ binding; t2s covers every traditional form seen on gov mirrors (報告, 公開, 縣, 鎮 ...)
-    import opencc as _opencc
-
-    _to_simplified = _opencc.OpenCC("t2s.json").convert
+try:  # the C++ binding (the one OpenCC wrapper); t2s covers every traditional form seen on gov mirrors (報告, 公開 ...)
+    _to_simplified = converter("t2s").convert
 except Exception:  # pragma: no cover - only where the binding is missing
     _to_simplified = fallback_to_simplified
 

@@ -15,6 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from govcrawl.charset import DecodedText, decode_body
+from govcrawl.extract.docx import UnsupportedFormat, extract_docx, extract_legacy_word
+from govcrawl.extract.html import extract_html
+from govcrawl.extract.pdf import extract_pdf
+from govcrawl.extract.word97 import Word97Error, extract_word97
 
 __all__ = ["ExtractedDocument", "extract_document", "detect_kind", "decode_body", "DecodedText"]
 
@@ -118,8 +122,6 @@ def extract_document(body: bytes, content_type: str | None, url: str) -> Extract
             return document
     kind = detect_kind(body, content_type, url)
     if kind == "html":
-        from govcrawl.extract.html import extract_html
-
         decoded = decode_body(body, content_type)
         html = extract_html(decoded.text, url)
         visible = len("".join(html.text.split()))
@@ -129,22 +131,15 @@ def extract_document(body: bytes, content_type: str | None, url: str) -> Extract
                                  attachment_links=html.attachment_links,
                                  flags=_decode_flags(decoded) + (["html_too_deep"] if html.too_deep else []))
     if kind == "pdf":
-        from govcrawl.extract.pdf import extract_pdf
-
         pdf = extract_pdf(body)
         meta = {"title": pdf.title} if pdf.title else {}
         return ExtractedDocument(text=pdf.text, grids=pdf.grids, page_meta=meta, kind="pdf",
                                  image_only=pdf.image_only, flags=["image_only"] if pdf.image_only else [])
     if kind == "docx":
-        from govcrawl.extract.docx import extract_docx
-
         docx = extract_docx(body)
         meta = {"title": docx.title} if docx.title else {}
         return ExtractedDocument(text=docx.text, grids=docx.grids, page_meta=meta, kind="docx")
     if kind in ("doc", "wps"):
-        from govcrawl.extract.docx import UnsupportedFormat, extract_legacy_word
-        from govcrawl.extract.word97 import Word97Error, extract_word97
-
         try:
             word = extract_word97(body)
             meta = {"title": word.title} if word.title else {}

@@ -18,6 +18,8 @@ from urllib.parse import urljoin
 import lxml.etree
 import lxml.html
 
+from govcrawl.extract.tables import html_tables_to_grids
+
 #: tags whose content is never report text
 DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "select", "button", "nav", "header",
              "footer", "svg", "canvas", "template", "input", "textarea")
@@ -349,48 +351,6 @@ def attachment_links(root: lxml.html.HtmlElement, base_url: str) -> list[dict[st
     return links
 
 
-def _grids(element: lxml.html.HtmlElement) -> list[list[list[str]]]:
-    try:
-        from govcrawl.extract.tables import html_tables_to_grids
-    except ImportError:  # the tables module is not in this checkout yet: a minimal span-expanding reader
-        return _simple_grids(element)
-    return html_tables_to_grids(element)
-
-
-def _span(cell: lxml.html.HtmlElement, name: str) -> int:
-    value = (cell.get(name) or "1").strip()
-    return min(100, max(1, int(value))) if value.isdigit() else 1
-
-
-def _simple_grids(element: lxml.html.HtmlElement) -> list[list[list[str]]]:
-    """Innermost tables as grids with row/col spans expanded (used until govcrawl.extract.tables exists)."""
-    grids: list[list[list[str]]] = []
-    for table in element.iter("table"):
-        if any(inner is not table for inner in table.iter("table")):
-            continue
-        occupied: dict[tuple[int, int], str] = {}
-        rows = [tr for tr in table.iter("tr")]
-        for r, tr in enumerate(rows):
-            c = 0
-            for cell in (c_ for c_ in tr if c_.tag in ("td", "th")):
-                while (r, c) in occupied:
-                    c += 1
-                text = _clean(" ".join(render_text(cell).splitlines()))
-                colspan, rowspan = _span(cell, "colspan"), _span(cell, "rowspan")
-                for dr in range(rowspan):
-                    for dc in range(colspan):
-                        occupied[(r + dr, c + dc)] = text
-                c += colspan
-        grid = []
-        for r in range(len(rows)):
-            width = max((c + 1 for (rr, c) in occupied if rr == r), default=0)
-            if width:
-                grid.append([occupied.get((r, c), "") for c in range(width)])
-        if grid:
-            grids.append(grid)
-    return grids
-
-
 def extract_html(text: str, url: str) -> HtmlExtract:
     """Extract text, grids, page metadata and attachment links from decoded report HTML."""
     root = parse_html(text)
@@ -432,5 +392,5 @@ def extract_html(text: str, url: str) -> HtmlExtract:
         body = hanweb.group(1) if hanweb else text
         return HtmlExtract(text=strip_tags(body), grids=[], page_meta=page_meta, attachment_links=links,
                            container="regex-fallback", images=body.lower().count("<img"), too_deep=True)
-    return HtmlExtract(text=render_text(container), grids=_grids(container), page_meta=page_meta,
+    return HtmlExtract(text=render_text(container), grids=html_tables_to_grids(container), page_meta=page_meta,
                        attachment_links=links, container=how, images=sum(1 for _ in container.iter("img")))

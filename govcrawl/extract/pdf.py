@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 #: a page with fewer non-space characters than this but with images counts as a scanned page
 IMAGE_PAGE_MAX_CHARS = 10
 _SENTENCE_END = ("。", "：", ":", "；", "！", "？", "”", "）", ")")
+Grid = list[list[str]]
 _HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\(\d+\)|\d+[.、．]|第[一二三四五六七八九十]+)")
 
 
@@ -17,10 +18,27 @@ class PdfExtract:
     """Text (pages joined by newlines), table grids, page count and whether the PDF is a scan."""
 
     text: str
-    grids: list[list[list[str]]] = field(default_factory=list)
+    grids: list[Grid] = field(default_factory=list)
     pages: int = 0
     image_only: bool = False
     title: str | None = None
+
+
+def grids_from_pdf_tables(tables: list[list[list[str | None]]]) -> list[Grid]:
+    """Normalise pdfplumber ``page.extract_tables()`` output (cells may be None or hold line breaks).
+
+    ``None`` marks a cell covered by a merged cell: it becomes ``""`` (the tables reader takes column headers from
+    the non-empty cells above a column and row labels from the rightmost label cell, so merged areas need no
+    fill). Rows shorter than the widest row are padded so the grid is rectangular.
+    """
+    grids: list[Grid] = []
+    for table in tables:
+        rows = [[" ".join((cell or "").split()) for cell in row] for row in table if row]
+        if not rows:
+            continue
+        width = max(len(r) for r in rows)
+        grids.append([r + [""] * (width - len(r)) for r in rows])
+    return grids
 
 
 def _cell(value: object) -> str:
@@ -48,14 +66,12 @@ def extract_pdf(body: bytes) -> PdfExtract:
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
 
-    from govcrawl.parser.tables import grids_from_pdf_tables
-
     try:
         pdf = pdfplumber.open(io.BytesIO(body))
     except (PDFSyntaxError, Exception) as exc:  # pdfminer raises assorted types on garbage
         raise ValueError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
     texts: list[str] = []
-    grids: list[list[list[str]]] = []
+    grids: list[Grid] = []
     text_pages = image_pages = 0
     with pdf:
         title = (pdf.metadata or {}).get("Title")

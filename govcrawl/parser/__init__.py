@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from govcrawl.formats import format_of_year, template_of_year
 from govcrawl.parser.chrome import is_chrome_line, remove_inline_widgets
 from govcrawl.parser.figures import narrative_figures
 from govcrawl.parser.metadata import (
@@ -31,11 +32,12 @@ from govcrawl.parser.sections import (
     split_sections,
     table_section_spans,
 )
+from govcrawl.parser.tables import check_tables, figures_from_tables, read_standard_tables
 
 #: Bumped whenever the items parse_report returns for the same input change.
 PARSER_VERSION = "1.0.0"
 
-__all__ = ["PARSER_VERSION", "ParseError", "parse_report"]
+__all__ = ["PARSER_VERSION", "ParseError", "empty_item", "parse_report"]
 
 _HEADER_ZONE_MAX = 30
 _BODY_LINE = re.compile(r"[。,].*[。,]")
@@ -58,6 +60,19 @@ _ODD_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 
 class ParseError(ValueError):
     """The input is not text at all (bytes, binary garbage) or is empty."""
+
+
+def empty_item() -> dict[str, Any]:
+    """The schema-valid report item holding nothing (every field empty or unknown), ``source`` aside.
+
+    ``parse_report`` fills one in; callers that cannot parse a capture fill in what they know and say why in
+    ``flags``."""
+    return {
+        "url": None, "title": None, "agency": None, "admin_level": "unknown", "report_year": None,
+        "published": None, "index_no": None, "script": "simplified", "format": format_of_year(None), "text": "",
+        "sections": [], "tables": {}, "figures": {}, "figure_notes": {}, "checks": [], "flags": [],
+        "attachments": [], "parser_version": PARSER_VERSION,
+    }
 
 
 def _check_input(text: Any) -> None:
@@ -103,25 +118,6 @@ def _header_zone(lines: list[str]) -> int:
         if len(line) >= 40 and _BODY_LINE.search(line):
             return index
     return min(len(lines), _HEADER_ZONE_MAX)
-
-
-def _read_tables(grids: list | None, text: str, source: str | None, report_year: int | None) -> Any:
-    from govcrawl.parser.tables import read_standard_tables
-
-    hint = None if report_year is None else "gbf_2021" if report_year >= 2021 else "gbf_2019"
-    return read_standard_tables(grids or None, text, source=source, template_hint=hint)
-
-
-def _table_checks(tables: dict, template: str | None) -> list[dict]:
-    from govcrawl.parser.tables import check_tables
-
-    return check_tables(tables, template)
-
-
-def _table_figures(tables: dict) -> dict[str, Any]:
-    from govcrawl.parser.tables import figures_from_tables
-
-    return figures_from_tables(tables)
 
 
 def _cells_to_pipes(line: str) -> str:
@@ -193,8 +189,9 @@ def parse_report(
     report_year, year_from = find_report_year(title, table_text, published)
     agency = find_agency(title, meta, header, table_text, body_lines)
 
-    tables_result = _read_tables(_normalise_grids(grids, script == "traditional"), table_text, source_kind,
-                                 report_year)
+    tables_result = read_standard_tables(
+        _normalise_grids(grids, script == "traditional") or None, table_text, source=source_kind,
+        template_hint=None if report_year is None else template_of_year(report_year))
     tables: dict = tables_result.tables or {}
     template = tables_result.template if tables else None
     if tables:  # their numbers now live in `tables`
@@ -209,7 +206,7 @@ def parse_report(
     elif template == "gbf_2019":
         report_format = "2019"
     elif has_official_layout(sections):
-        report_format = "2021" if report_year and report_year >= 2021 else "2019"
+        report_format = "2021" if format_of_year(report_year) == "2021" else "2019"
     else:
         report_format = "pre2019"
 
@@ -220,7 +217,7 @@ def parse_report(
         figure_notes[key] = {"approximate": figure.approximate, "evidence": figure.evidence, "origin": "text"}
     narrative_applications = figures.get("applications_received")
     if tables:
-        for key, value in _table_figures(tables).items():
+        for key, value in figures_from_tables(tables).items():
             if value is None or (isinstance(value, float) and not value.is_integer()):
                 continue
             figures[key] = int(value)
@@ -230,7 +227,7 @@ def parse_report(
     checks: list[dict] = []
     flags: list[str] = []
     if tables:
-        checks.extend(_table_checks(tables, template))
+        checks.extend(check_tables(tables, template))
     if tables_result.issues:
         checks.append({"rule": "tables_read", "ok": False, "detail": "; ".join(tables_result.issues)})
     if report_format in ("2019", "2021"):
@@ -263,26 +260,14 @@ def parse_report(
     if report_year is None:
         flags.append("year_missing")
 
-    return {
-        "url": url,
-        "title": title,
-        "agency": agency,
-        "admin_level": admin_level(agency),
-        "report_year": report_year,
-        "published": published,
-        "index_no": find_index_no(meta, header),
-        "script": script,
-        "format": report_format,
-        "text": clean_text,
-        "sections": sections,
-        "tables": tables,
-        "figures": figures,
-        "figure_notes": figure_notes,
-        "checks": checks,
-        "flags": flags,
-        "attachments": [],
-        "parser_version": PARSER_VERSION,
-    }
+    item = empty_item()
+    item.update({
+        "url": url, "title": title, "agency": agency, "admin_level": admin_level(agency), "report_year": report_year,
+        "published": published, "index_no": find_index_no(meta, header), "script": script, "format": report_format,
+        "text": clean_text, "sections": sections, "tables": tables, "figures": figures,
+        "figure_notes": figure_notes, "checks": checks, "flags": flags,
+    })
+    return item
 
 
 def _year_check(report_year: int | None, year_from: str, published: str | None) -> dict:
@@ -299,7 +284,7 @@ def _year_check(report_year: int | None, year_from: str, published: str | None) 
 def _format_year_check(report_format: str, report_year: int | None) -> dict:
     if report_year is None:
         return {"rule": "format_matches_year", "ok": True, "detail": "no report year to compare"}
-    expected = "2021" if report_year >= 2021 else "2019" if report_year >= 2019 else "pre2019"
+    expected = format_of_year(report_year)
     ok = report_format == expected
     detail = f"{report_format} layout for a {report_year} report" + ("" if ok else f" (expected {expected})")
     return {"rule": "format_matches_year", "ok": ok, "detail": detail}

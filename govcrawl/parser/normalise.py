@@ -1,17 +1,16 @@
 """Text normalisation: script detection, traditional -> simplified conversion, width folding, whitespace.
 
-Conversion uses the ``opencc`` C++ binding (PyPI ``opencc``), about 40x faster than the pure-Python
-``opencc-python-reimplemented`` (see performance-notes.md). Both install a top-level module named ``opencc`` and
-both expose ``opencc.OpenCC("t2s").convert(text)``, so swapping is a package swap only:
-``pip uninstall opencc && pip install opencc-python-reimplemented``. Nothing else in govcrawl touches OpenCC;
-:func:`to_simplified` is the one place that does.
+Conversion goes through the one OpenCC wrapper, :mod:`govcrawl.opencc_wrap` (OpenCC's ``t2s``, built lazily once).
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
-from typing import Any, Literal
+from typing import Literal
+
+from govcrawl.opencc_wrap import to_simplified
+
+__all__ = ["Script", "clean_whitespace", "detect_script", "fold_width", "normalise", "to_simplified"]
 
 Script = Literal["simplified", "traditional"]
 
@@ -54,17 +53,6 @@ def detect_script(text: str) -> Script:
             return "simplified"
     return "traditional"
 
-
-@cache
-def _t2s_converter() -> Any:
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Traditional -> simplified Chinese with OpenCC's ``t2s`` config (the one place govcrawl uses OpenCC)."""
-    return _t2s_converter().convert(text)
 
 
 def fold_width(text: str) -> str:

@@ -40,7 +40,7 @@ the same records.
 **Accept-Encoding.** Only encodings warcio can decode on replay are advertised: ``gzip, deflate`` and
 ``br`` when the ``brotli`` module is importable, never ``zstd``. This middleware filters the header of
 every request; the equivalent settings-level fix is
-``DEFAULT_REQUEST_HEADERS["Accept-Encoding"] = govcrawl.warc.middleware.ACCEPT_ENCODING``.
+``DEFAULT_REQUEST_HEADERS["Accept-Encoding"] = govcrawl.charset.ACCEPT_ENCODING`` (what settings.py does).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from govcrawl.charset import DECODABLE_ENCODINGS
 from govcrawl.warc.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
@@ -68,16 +69,6 @@ from govcrawl.warc.writer import BackgroundWarcWriter, ProcessWarcWriter, Record
 logger = logging.getLogger(__name__)
 
 
-def _brotli_available() -> bool:
-    try:
-        import brotli  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-DECODABLE_ENCODINGS: tuple[str, ...] = ("gzip", "deflate", "br") if _brotli_available() else ("gzip", "deflate")
-ACCEPT_ENCODING = ", ".join(DECODABLE_ENCODINGS)
 METADATA_ROLES = frozenset({"report", "attachment"})
 
 

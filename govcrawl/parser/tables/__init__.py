@@ -7,7 +7,7 @@ Pure: standard library + ``govcrawl.formats`` only. Public API:
 * ``check_tables(tables, template) -> list[{rule, ok, detail}]``;
 * ``figures_from_tables(tables) -> dict[str, int]``;
 * ``carryover_check(prev_item, next_item) -> dict`` (cross-report);
-* ``grids_from_pdf_tables(pdfplumber_tables) -> list[grid]`` and ``text_grids(text) -> list[grid]``.
+* ``text_grids(text) -> list[grid]`` (grids of PDF tables are built in ``govcrawl.extract.pdf``).
 
 Cell policy (values.py): blank -> 0 and listed in ``blank_cells``; ``—`` ``-`` ``/`` -> null; ``无`` -> 0
 (kept in ``raw_cells``); ``0.00`` -> 0; amounts with 元/万元/亿元 -> 万元 with the original unit in ``units``;
@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govcrawl.parser.tables.checks import carryover_check, check_tables, figures_from_tables
-from govcrawl.parser.tables.reader import Block, map_block, quality_bound, segment
-from govcrawl.parser.tables.textgrids import grids_from_pdf_tables, text_grids
+from govcrawl.parser.tables.mapping import map_block, quality_bound
+from govcrawl.parser.tables.segmentation import Block, segment
+from govcrawl.parser.tables.textgrids import text_grids
 
 __all__ = [
     "TablesResult", "read_standard_tables", "read_tables_from_grids", "check_tables", "figures_from_tables",
-    "carryover_check", "grids_from_pdf_tables", "text_grids",
+    "carryover_check", "text_grids",
 ]
 
 _TEMPLATE_TABLES = {

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 
 from govcrawl import formats
 from govcrawl.parser.tables.labels import core
@@ -30,19 +32,19 @@ class RowSpec:
     is_leaf: bool
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class TableSpec:
+    """One table of a template. Frozen, and compared and hashed by identity (``table_specs`` builds each spec
+    once), so functions of a spec cache with ``functools.lru_cache`` at the cost of a pointer hash."""
+
     template_id: str
     key: str
-    columns: list[ColumnSpec]  # data columns only (the label column 信息内容 excluded)
-    rows: list[RowSpec]
+    columns: tuple[ColumnSpec, ...]  # data columns only (the label column 信息内容 excluded)
+    rows: tuple[RowSpec, ...]
     unit: str | None
-    children: dict[str, int] = field(default_factory=dict)  # group core -> number of direct children
-    group_cores: tuple[str, ...] = ()  # in template order
-    exact_columns: frozenset[str] = frozenset()  # every column label/variant core
-
-    def __post_init__(self) -> None:
-        self.exact_columns = frozenset(c for col in self.columns for c in col.cores)
+    children: Mapping[str, int]  # group core -> number of direct children
+    group_cores: tuple[str, ...]  # in template order
+    exact_columns: frozenset[str]  # every column label/variant core
 
     def row(self, key: str) -> RowSpec:
         """The row spec with this key."""
@@ -75,16 +77,16 @@ def table_specs(template_id: str) -> dict[str, TableSpec]:
     """All tables of a template, keyed by table key."""
     specs: dict[str, TableSpec] = {}
     for table in formats.template(template_id)["tables"]:
-        columns = [
+        columns = tuple(
             ColumnSpec(c["key"], c["label"], _cores(c["label"], c.get("label_variants")),
                        tuple(core(g) for g in c.get("group", [])))
             for c in table["columns"] if c["key"] != LABEL_COLUMN_KEY
-        ]
-        rows = [
+        )
+        rows = tuple(
             RowSpec(r["key"], r["label"], _cores(r["label"], r.get("label_variants")),
                     tuple(core(p) for p in r.get("parents", [])), r["is_leaf"])
             for r in table["rows"]
-        ]
+        )
         children: dict[str, list[str]] = {}
         for col in columns:
             path = [*col.groups, col.cores[0]]
@@ -94,7 +96,8 @@ def table_specs(template_id: str) -> dict[str, TableSpec]:
                     kids.append(path[depth + 1])
         specs[table["key"]] = TableSpec(
             template_id, table["key"], columns, rows, table.get("unit"),
-            {g: len(k) for g, k in children.items()}, tuple(children),
+            children=MappingProxyType({g: len(k) for g, k in children.items()}), group_cores=tuple(children),
+            exact_columns=frozenset(c for col in columns for c in col.cores),
         )
     return specs
 

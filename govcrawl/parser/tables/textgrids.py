@@ -1,7 +1,7 @@
-"""Tables found in plain text: flattened pipe rows (seed 003) and Markdown tables; pdfplumber grids.
+"""Tables found in plain text: flattened pipe rows (seed 003) and Markdown tables.
 
 Flattened pipe rows come from HTML tables whose cells were joined with ``|`` after spanned cells were dropped,
-so their columns do not line up; the reader maps them through the header tree (see reader.py). Markdown
+so their columns do not line up; the reader maps them through the header tree (see mapping.py). Markdown
 tables are rectangular and read like HTML grids.
 """
 
@@ -43,19 +43,3 @@ def text_grids(text: str) -> list[Grid]:
         grids.append(current)
     return grids
 
-
-def grids_from_pdf_tables(tables: list[list[list[str | None]]]) -> list[Grid]:
-    """Normalise pdfplumber ``page.extract_tables()`` output (cells may be None or hold line breaks).
-
-    ``None`` marks a cell covered by a merged cell: it becomes ``""`` (the reader takes column headers from the
-    non-empty cells above a column and row labels from the rightmost label cell, so merged areas need no fill).
-    Rows shorter than the widest row are padded so the grid is rectangular.
-    """
-    grids: list[Grid] = []
-    for table in tables:
-        rows = [[" ".join((cell or "").split()) for cell in row] for row in table if row]
-        if not rows:
-            continue
-        width = max(len(r) for r in rows)
-        grids.append([r + [""] * (width - len(r)) for r in rows])
-    return grids

@@ -1,46 +1,34 @@
-"""Grid -> template mapping: find the standard tables in grids by their labels and read their values.
+"""Mapping: read a block of rows (segmentation.py) onto one template table: rows -> template rows, columns ->
+template columns, cells -> values.
 
-Steps: (1) ``segment`` cuts the stream of grid rows into blocks, one per standard table, at anchor rows
-(第二十条第（X）项 subtitles, 申请人情况 / 勾稽关系 for table 三, 行政复议+行政诉讼 for table 四); a block may
-continue into the next grid (a table split over several ``<table>`` elements or PDF pages). (2) ``map_block``
-finds data rows by their row labels (rightmost label cell first, enumeration and brackets ignored), the header
-rows above them, and the data columns through the header labels, aligned in order to the template columns
-(a truncated header such as 结果 still matches 结果纠正 in its place). Rectangular grids (HTML, PDF, Markdown)
-are read by column position; flattened pipe text (spans dropped, columns shifted) is read through the header
-tree: each group label (法人或其他组织, 行政诉讼, ...) is replaced by the labels of the next header row.
+``map_block`` finds data rows by their row labels (rightmost label cell first, enumeration and brackets ignored),
+the header rows above them, and the data columns through the header labels, aligned in order to the template
+columns (a truncated header such as 结果 still matches 结果纠正 in its place). Rectangular grids (HTML, PDF,
+Markdown) are read by column position; flattened pipe text (spans dropped, columns shifted) is read through the
+header tree: each group label (法人或其他组织, 行政诉讼, ...) is replaced by the labels of the next header row.
+Functions of a :class:`TableSpec` (frozen, hashable) cache with ``lru_cache``: the same labels and headers recur
+across reports.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
-from govcrawl.parser.tables.labels import EXACT, LABEL_COLUMN_HEADERS, PARTIAL, best_score, core, fold
-from govcrawl.parser.tables.spec import AMOUNT_COLUMNS, TableSpec, exact_row_index, table_specs
+from govcrawl.parser.tables.labels import EXACT, LABEL_COLUMN_HEADERS, PARTIAL, best_score, core
+from govcrawl.parser.tables.segmentation import Block, Row, is_header_row, row_kind, row_labels
+from govcrawl.parser.tables.spec import AMOUNT_COLUMNS, ColumnSpec, TableSpec, table_specs
 from govcrawl.parser.tables.values import parse_cell, to_10k_yuan
 
-Grid = list[list[str]]
-
-_T2_SUBTITLE = re.compile(r"第二十条第\(?([一二三四五六七八九十])\)?项")
-_T2_KEYS = {"一": "t2_art20_1", "五": "t2_art20_5", "六": "t2_art20_6", "八": "t2_art20_8", "九": "t2_art20_9"}
-_END_WORDS = ("主动公开政府信息情况", "存在的主要问题", "其他需要报告的事项", "总体情况")
 _HEADER_UNIT = re.compile(r"单位(亿元|万元|元)|(亿元|万元|元)$")
 _PLAIN_INT = re.compile(r"^\d+$")
-_SECTION_HEADING = re.compile(r"^[一二三四五六七八九十]+、.*情况$")
 
-
-@dataclass
-class Block:
-    """Rows believed to belong to one standard table."""
-
-    kind: str  # "t2" | "t3" | "t4"
-    key: str | None
-    rows: list[tuple[str, ...]] = field(default_factory=list)
-    grids: set[int] = field(default_factory=set)
-    row_grids: list[int] = field(default_factory=list)  # grid index of each row
-    memo: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)  # per-spec reads (rows fixed)
+#: a header leaf: (grid column or value position, leaf label core, cores of the group path above it)
+Leaf = tuple[int, str, tuple[str, ...]]
 
 
 @dataclass
@@ -53,179 +41,11 @@ class Mapped:
     issues: list[str]
 
 
-# ----------------------------------------------------------------------------------------------- segmenting
-def _anchor(cells: list[str]) -> tuple[str, str | None] | str | None:
-    joined = fold("".join(cells))
-    if not joined:
-        return None
-    match = _T2_SUBTITLE.search(joined)
-    if match and len(joined) <= 40:
-        return ("t2", _T2_KEYS.get(match[1]))
-    if ("申请人情况" in joined or "勾稽关系" in joined or "收到和处理政府信息公开申请" in joined
-            or ("自然人" in joined and ("法人" in joined or "商业企业" in joined))):
-        return ("t3", None)
-    if ("行政复议" in joined and ("行政诉讼" in joined or "结果维持" in joined)) or (
-            "结果维持" in joined and "总计" in joined):
-        return ("t4", None)
-    if any(word in joined for word in _END_WORDS):
-        return "end"
-    return None
-
-
-def row_labels(cells: list[str] | tuple[str, ...]) -> tuple[list[str], int]:
-    """Label cells of a row (non-empty text cells before the first non-empty value) and where values start."""
-    labels, end = _row_labels(tuple(cells))
-    return list(labels), end
-
-
-@lru_cache(maxsize=32768)
-def _row_labels(cells: tuple[str, ...]) -> tuple[tuple[str, ...], int]:
-    labels: list[str] = []
-    end = 0
-    for i, cell in enumerate(cells):
-        if not cell.strip():
-            continue
-        if parse_cell(cell).is_value:
-            break
-        if not labels or core(labels[-1]) != core(cell):
-            labels.append(cell)
-        end = i + 1
-    return tuple(labels), end
-
-
-def _row_kind(cells: list[str]) -> str | None:
-    """Which table a data row's label belongs to (exact label match in either template)."""
-    labels, _ = row_labels(cells)
-    index = exact_row_index()
-    for label in reversed(labels):
-        key = index.get(core(label))
-        if key is not None:
-            return key
-    return None
-
-
-def _is_header_row(cells: list[str] | tuple[str, ...], spec: TableSpec) -> bool:
-    """A column-header row: no value in it and a label-column header or two exact column/group labels."""
-    cells = tuple(cells)
-    return not _has_value(cells) and _is_header_row_cached(cells, spec.template_id, spec.key)
-
-
-@lru_cache(maxsize=32768)
-def _has_value(cells: tuple[str, ...]) -> bool:
-    """Does any non-blank cell read as a value (number, 无, /)? Such a row is never a header row."""
-    return any(cell.strip() and parse_cell(cell).is_value for cell in cells)
-
-
-@lru_cache(maxsize=32768)
-def _is_header_row_cached(cells: tuple[str, ...], template_id: str, table_key: str) -> bool:
-    spec = table_specs(template_id)[table_key]
-    hits = set()
-    label_header = False
-    for cell in cells:
-        if not cell.strip():
-            continue
-        if parse_cell(cell).is_value:
-            return False
-        c = core(cell)
-        if c in LABEL_COLUMN_HEADERS:
-            label_header = True
-        elif c in spec.group_cores or c in spec.exact_columns:
-            hits.add(c)
-    return label_header or len(hits) >= 2
-
-
-def segment(grids: list[Grid]) -> list[Block]:
-    """Cut the rows of all grids into blocks, one per standard table occurrence."""
-    blocks: list[Block] = []
-    current: Block | None = None
-
-    def start(kind: str, key: str | None) -> Block:
-        block = Block(kind, key)
-        blocks.append(block)
-        return block
-
-    for gi, grid in enumerate(grids):
-        first = True
-        for row in grid:
-            cells = tuple(row)
-            if not any(c.strip() for c in cells):
-                if current is not None and current.kind == "t4" and current.rows and not _has_data(current):
-                    current.rows.append(cells)  # an all-blank data row: zeros left blank
-                    current.row_grids.append(gi)
-                continue
-            anchor = _anchor(cells)
-            if anchor == "end":
-                current, first = None, False
-                continue
-            if isinstance(anchor, tuple):
-                kind, key = anchor
-                same = current is not None and current.kind == kind
-                repeated_header = same and kind != "t2" and not _SECTION_HEADING.match(fold("".join(cells)))
-                data_seen = current is not None and _has_data(current) and not repeated_header
-                if not same or data_seen or (key and current.key not in (None, key)):
-                    current = start(kind, key)
-                elif key:
-                    current.key = key
-                if kind != "t2" and not _SECTION_HEADING.match(fold("".join(cells))):
-                    current.rows.append(cells)
-                    current.row_grids.append(gi)
-                current.grids.add(gi)
-                first = False
-                continue
-            if current is not None and first and gi not in current.grids and not _continues(current, cells):
-                current = None
-            first = False
-            row_key = _row_kind(cells)
-            if current is None or (current.kind == "t2" and row_key and row_key.startswith("t2")
-                                   and current.key and row_key != current.key and _has_data(current)):
-                if row_key is None and not any(fold(c) in LABEL_COLUMN_HEADERS for c in cells):
-                    continue
-                kind = "t2" if (row_key is None or row_key.startswith("t2")) else row_key[:2]
-                current = start(kind, None)
-            current.rows.append(cells)
-            current.row_grids.append(gi)
-            current.grids.add(gi)
-    return [b for b in blocks if b.rows]
-
-
-def _has_data(block: Block) -> bool:
-    """Has the block got a data row yet (a header row ending in 总计 is not one)?"""
-    if block.kind == "t4":
-        return any(_t4_data_like(r) for r in block.rows)
-    if block.kind == "t3":
-        spec = _family_spec("t3")
-        return any(_row_kind(r) and not _is_header_row(r, spec) for r in block.rows)
-    return any(_row_kind(r) for r in block.rows)
-
-
-def _family_spec(kind: str) -> TableSpec:
-    return table_specs("gbf_2021")["t3_applications" if kind == "t3" else "t4_review_litigation"]
-
-
-def _t4_data_like(cells: list[str]) -> bool:
-    values = [c for c in cells if c.strip() and parse_cell(c).is_value]
-    return len(values) >= 5
-
-
-def _continues(block: Block, cells: list[str]) -> bool:
-    """Does the first row of a new grid continue ``block`` (split table, next PDF page)?"""
-    row_key = _row_kind(cells)
-    if row_key is not None:
-        return row_key[:2] == block.kind and (block.kind != "t2" or block.key in (None, row_key))
-    if block.kind in ("t3", "t4") and _is_header_row(cells, _family_spec(block.kind)):
-        return True
-    return block.kind == "t4" and not _has_data(block) and _t4_data_like(cells)
-
-
-# ----------------------------------------------------------------------------------------------- mapping
-def _match_row(labels: list[str], spec: TableSpec) -> tuple[str, int] | None:
-    return _match_row_cores(tuple(core(label) for label in labels), spec.template_id, spec.key)
-
-
+# ----------------------------------------------------------------------------------------------- rows
 @lru_cache(maxsize=16384)
-def _match_row_cores(cores: tuple[str, ...], template_id: str, table_key: str) -> tuple[str, int] | None:
+def _match_row(labels: tuple[str, ...], spec: TableSpec) -> tuple[str, int] | None:
     """The template row named by the rightmost matching label (parents break ties), with its score."""
-    spec = table_specs(template_id)[table_key]
+    cores = tuple(core(label) for label in labels)
     for i in range(len(cores) - 1, -1, -1):
         scored = [(best_score(cores[i], r.cores), r) for r in spec.rows if r.label]
         top = max((s for s, _ in scored), default=0)
@@ -240,7 +60,8 @@ def _match_row_cores(cores: tuple[str, ...], template_id: str, table_key: str) -
     return None
 
 
-def _column_match(leaf: str, groups: tuple[str, ...], col, spec: TableSpec) -> float:
+# ----------------------------------------------------------------------------------------------- columns
+def _column_match(leaf: str, groups: tuple[str, ...], col: ColumnSpec, spec: TableSpec) -> float:
     score = best_score(leaf, col.cores)
     if not score:
         return 0.0
@@ -250,21 +71,14 @@ def _column_match(leaf: str, groups: tuple[str, ...], col, spec: TableSpec) -> f
     return max(score, 0.1)
 
 
-def _align(leaves: list[tuple[int, str, tuple[str, ...]]], spec: TableSpec) -> dict[str, tuple[int, float]]:
-    """Header leaves -> template columns (cached: the same headers recur across reports)."""
-    return dict(_align_cached(tuple(leaves), spec.template_id, spec.key))
-
-
 @lru_cache(maxsize=4096)
-def _align_cached(leaves: tuple[tuple[int, str, tuple[str, ...]], ...], template_id: str, table_key: str
-                  ) -> dict[str, tuple[int, float]]:
-    """Header leaves -> template columns: col key -> (position, score).
+def _align(leaves: tuple[Leaf, ...], spec: TableSpec) -> Mapping[str, tuple[int, float]]:
+    """Header leaves -> template columns: col key -> (position, score) (read-only: it is cached).
 
     A column whose label is unique in the template and matches exactly one leaf exactly is taken wherever it
     stands (columns may come in any order); the rest (repeated labels such as table 四's 结果维持/总计, and
     truncated labels) are aligned in order, group labels breaking ties.
     """
-    spec = table_specs(template_id)[table_key]
     out: dict[str, tuple[int, float]] = {}
     label_counts: dict[str, int] = {}
     for col in spec.columns:
@@ -280,11 +94,10 @@ def _align_cached(leaves: tuple[tuple[int, str, tuple[str, ...]], ...], template
     rest_leaves = [leaf for i, leaf in enumerate(leaves) if i not in taken]
     rest_columns = [col for col in spec.columns if col.key not in out]
     out.update(_align_in_order(rest_leaves, rest_columns, spec))
-    return out
+    return MappingProxyType(out)
 
 
-def _align_in_order(leaves: list[tuple[int, str, tuple[str, ...]]], columns: list, spec: TableSpec
-                    ) -> dict[str, tuple[int, float]]:
+def _align_in_order(leaves: list[Leaf], columns: list[ColumnSpec], spec: TableSpec) -> dict[str, tuple[int, float]]:
     """Order-preserving best alignment (dynamic programming over leaves x columns)."""
     n, m = len(leaves), len(columns)
     scores = [[_column_match(leaf, groups, col, spec) for col in columns] for _, leaf, groups in leaves]
@@ -328,15 +141,9 @@ def _group_of(c: str, spec: TableSpec) -> str | None:
     return None
 
 
-def _aligned_leaves(header_rows: list, spec: TableSpec, width: int) -> list[tuple[int, str, tuple]]:
-    """Per grid column: the header leaf label (lowest label matching a template column) and its group path."""
-    return list(_aligned_leaves_cached(tuple(map(tuple, header_rows)), spec.template_id, spec.key, width))
-
-
 @lru_cache(maxsize=4096)
-def _aligned_leaves_cached(header_rows: tuple[tuple[str, ...], ...], template_id: str, table_key: str,
-                           width: int) -> tuple[tuple[int, str, tuple], ...]:
-    spec = table_specs(template_id)[table_key]
+def _aligned_leaves(header_rows: tuple[Row, ...], spec: TableSpec, width: int) -> tuple[Leaf, ...]:
+    """Per grid column: the header leaf label (lowest label matching a template column) and its group path."""
     leaves = []
     for j in range(width):
         path: list[str] = []
@@ -356,15 +163,9 @@ def _aligned_leaves_cached(header_rows: tuple[tuple[str, ...], ...], template_id
     return tuple(leaves)
 
 
-def _flattened_leaves(header_rows: list, spec: TableSpec) -> list[tuple[int, str, tuple]]:
-    """Leaf labels of a flattened header, in value order, through the template's group tree."""
-    return list(_flattened_leaves_cached(tuple(map(tuple, header_rows)), spec.template_id, spec.key))
-
-
 @lru_cache(maxsize=4096)
-def _flattened_leaves_cached(header_rows: tuple[tuple[str, ...], ...], template_id: str, table_key: str
-                             ) -> tuple[tuple[int, str, tuple], ...]:
-    spec = table_specs(template_id)[table_key]
+def _flattened_leaves(header_rows: tuple[Row, ...], spec: TableSpec) -> tuple[Leaf, ...]:
+    """Leaf labels of a flattened header, in value order, through the template's group tree."""
     seq: list[tuple[str, tuple[str, ...]]] | None = None
     for row in header_rows:
         labels = []
@@ -396,48 +197,43 @@ def _flattened_leaves_cached(header_rows: tuple[tuple[str, ...], ...], template_
     return tuple((i, c, groups) for i, (c, groups) in enumerate(seq or []))
 
 
-@dataclass
+# ----------------------------------------------------------------------------------------------- reading
+@dataclass(frozen=True)
 class _Rows:
     """The mode-independent part of reading a block through one table spec: header and data rows."""
 
-    header_rows: list[tuple[str, ...]]
-    data_rows: list[tuple[str, tuple[str, ...], int]]
+    header_rows: tuple[Row, ...]
+    data_rows: tuple[tuple[str, Row, int], ...]  # (row key, cells, index where values start)
     score: float
-    issues: list[str]
+    issues: tuple[str, ...]
 
 
-def _read_rows(block: Block, spec: TableSpec) -> _Rows:
-    """Split the block's rows into header rows (above the first data row) and data rows named by their labels."""
-    memo_key = ("rows", spec.template_id, spec.key, len(block.rows))
-    rows = block.memo.get(memo_key)
-    if rows is None:
-        rows = block.memo[memo_key] = _read_rows_uncached(block, spec)
-    return rows
-
-
-def _read_rows_uncached(block: Block, spec: TableSpec) -> _Rows:
-    header_rows: list[tuple[str, ...]] = []
-    data_rows: list[tuple[str, tuple[str, ...], int]] = []
+@lru_cache(maxsize=1024)
+def _read_rows(block_rows: tuple[Row, ...], spec: TableSpec) -> _Rows:
+    """Split a block's rows into header rows (above the first data row) and data rows named by their labels
+    (cached: the template bounds and the reads of both templates ask for it)."""
+    header_rows: list[Row] = []
+    data_rows: list[tuple[str, Row, int]] = []
     row_score = 0.0
     is_t4 = spec.key == "t4_review_litigation"
     seen_rows: set[str] = set()
     issues: list[str] = []
-    for cells in block.rows:
+    for cells in block_rows:
         if is_t4:
             if data_rows:
                 continue
             texts = sum(1 for c in cells if c.strip() and not parse_cell(c).is_value)
             filled = sum(1 for c in cells if c.strip()) - texts
-            if (len(cells) - texts >= 5 and texts <= 2 and not _is_header_row(cells, spec)
+            if (len(cells) - texts >= 5 and texts <= 2 and not is_header_row(cells, spec)
                     and (filled >= 5 or (header_rows and filled >= 1))):
-                _, end = _row_labels(cells)
+                _, end = row_labels(cells)
                 data_rows.append(("counts", cells, end))
                 row_score += EXACT
             else:
                 header_rows.append(cells)
             continue
-        labels, end = _row_labels(cells)
-        match = _match_row(labels, spec) if labels and not _is_header_row(cells, spec) else None
+        labels, end = row_labels(cells)
+        match = _match_row(labels, spec) if labels and not is_header_row(cells, spec) else None
         if match is None:
             if not data_rows:
                 header_rows.append(cells)
@@ -451,14 +247,14 @@ def _read_rows_uncached(block: Block, spec: TableSpec) -> _Rows:
         row_score += score
     if is_t4 and not data_rows:  # all-blank data row (blank zeros): the first empty row after a header row
         seen_header = False
-        for cells in block.rows:
+        for cells in block_rows:
             if any(c.strip() for c in cells):
                 seen_header = True
             elif seen_header and len(cells) >= 5:
                 data_rows.append(("counts", cells, 0))
                 header_rows = [r for r in header_rows if r is not cells]
                 break
-    return _Rows(header_rows, data_rows, row_score, issues)
+    return _Rows(tuple(header_rows), tuple(data_rows), row_score, tuple(issues))
 
 
 @dataclass
@@ -467,8 +263,8 @@ class _Columns:
 
     aligned: bool
     width: int
-    leaves: list[tuple[int, str, tuple]]
-    mapping: dict[str, tuple[int, float]]
+    leaves: tuple[Leaf, ...]
+    mapping: Mapping[str, tuple[int, float]]
     by_position: bool
 
     def best_quality(self, rows: _Rows) -> float:
@@ -486,16 +282,10 @@ def _read_columns(rows: _Rows, spec: TableSpec, aligned: bool) -> _Columns:
     mapping = _align(leaves, spec)
     by_position = bool(not mapping and rows.data_rows)
     if by_position:
-        leaves = [(i, col.cores[0], col.groups) for i, col in enumerate(spec.columns)]
+        leaves = tuple((i, col.cores[0], col.groups) for i, col in enumerate(spec.columns))
         mapping = {col.key: (i, 1.0) for i, col in enumerate(spec.columns)}
         aligned = False
     return _Columns(aligned, width, leaves, mapping, by_position)
-
-
-def _read(block: Block, spec: TableSpec, aligned: bool, source: str) -> tuple[dict[str, Any], float, list[str]]:
-    """Read the block's values through ``spec`` in one mode; returns (table, quality, issues)."""
-    rows = _read_rows(block, spec)
-    return _read_values(rows, _read_columns(rows, spec, aligned), spec, source)
 
 
 def _read_values(rows: _Rows, columns: _Columns, spec: TableSpec, source: str
@@ -572,7 +362,7 @@ def _is_plain_int(text: str) -> bool:
     return _PLAIN_INT.match(text.strip()) is not None
 
 
-def _header_unit(leaves: list[tuple[int, str, tuple]], pos: int) -> str | None:
+def _header_unit(leaves: tuple[Leaf, ...], pos: int) -> str | None:
     for p, leaf, _ in leaves:
         if p == pos:
             m = _HEADER_UNIT.search(leaf)
@@ -585,7 +375,7 @@ def _keys(block: Block, specs: dict[str, TableSpec]) -> list[str]:
         if block.key:
             keys = [block.key]
         else:  # named by its row labels; all t2 tables only when no row label is known
-            named = {_row_kind(cells) for cells in block.rows} - {None}
+            named = {row_kind(cells) for cells in block.rows} - {None}
             keys = [k for k in specs if k.startswith("t2") and (k in named or not named)]
         return [k for k in keys if k in specs]
     return ["t3_applications" if block.kind == "t3" else "t4_review_litigation"]
@@ -600,8 +390,9 @@ def quality_bound(block: Block, template_id: str) -> float:
     """An upper bound of ``map_block(block, template_id).score`` (0 when it maps nothing), without reading cells."""
     specs = table_specs(template_id)
     bound = 0.0
+    block_rows = tuple(block.rows)
     for key in _keys(block, specs):
-        rows = _read_rows(block, specs[key])
+        rows = _read_rows(block_rows, specs[key])
         if rows.data_rows:
             for aligned in (True, False):
                 bound = max(bound, _read_columns(rows, specs[key], aligned).best_quality(rows))
@@ -613,9 +404,10 @@ def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
     specs = table_specs(template_id)
     best: Mapped | None = None
     modes = [True, False] if _rectangular(block) else [False, True]
+    block_rows = tuple(block.rows)
     for key in _keys(block, specs):
         spec = specs[key]
-        rows = _read_rows(block, spec)
+        rows = _read_rows(block_rows, spec)
         if not rows.data_rows:
             continue  # no values in either mode
         for aligned in modes:
