@@ -1,7 +1,7 @@
 """Downloader middlewares and the on-demand browser download handler of the gov_reports crawl.
 
-* :class:`HostPortOffsiteMiddleware` drops requests leaving their site's allowed ``host`` / ``host:port``
-  (Scrapy's OffsiteMiddleware ignores ports).
+* :class:`HostPortOffsiteMiddleware` is Scrapy's OffsiteMiddleware with a per-site ``host`` / ``host:port``
+  rule (Scrapy's ``allowed_domains`` ignores ports).
 * :class:`ChallengeMiddleware` recognises JS cookie challenges (412/521 with a script), reports the site
   as ``govcrawl/blocked/<site>`` in the stats, and retries through the browser when the site allows it;
   the cookies the browser earned go into Scrapy's cookie jar.
@@ -18,11 +18,12 @@ import logging
 from http.cookiejar import Cookie
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Request
+from scrapy import Request, Spider
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from govcrawl.discovery.traps import challenge_kind
@@ -34,52 +35,20 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def _use_bundled_public_suffix_list() -> None:
-    """Make Scrapy's cookie middleware split domains with the public suffix list tldextract ships.
+class HostPortOffsiteMiddleware(OffsiteMiddleware):
+    """Scrapy's offsite middleware with govcrawl's rule: each site's allowed ``host`` / ``host:port``.
 
-    Left alone, tldextract downloads the list on first use; offline (CI, firewalled crawl hosts) that logs a
-    traceback before it falls back to the same bundled snapshot. A crawler must not phone home for it.
-    """
-    import scrapy.downloadermiddlewares.cookies as scrapy_cookies
-    from tldextract import TLDExtract
-
-    scrapy_cookies._split_domain = TLDExtract(include_psl_private_domains=True, suffix_list_urls=(), cache_dir=None)
-
-
-_use_bundled_public_suffix_list()
-
-
-class HostPortOffsiteMiddleware:
-    """Ignore requests whose URL is not on the allowed hosts of the site that scheduled them.
-
-    The spider sets ``meta["govcrawl_site"]``; the site object must offer ``allows(url)`` (see
-    :class:`govcrawl.sites.Site`). Requests without a site (robots.txt) pass. Redirects keep the meta, so
-    a redirect off-site is dropped too. Counted as ``offsite/filtered`` and ``offsite/domains``.
+    The spider sets ``meta["govcrawl_site"]``; :meth:`should_follow` asks that site's ``allows(url)`` (see
+    :class:`govcrawl.sites.Site`), which, unlike Scrapy's ``allowed_domains``, tells ports apart. Requests
+    without a known site (robots.txt) pass. Redirects keep the meta, so a redirect off-site is dropped too.
+    Scrapy's own rules stay: ``meta["allow_offsite"]`` and ``dont_filter`` let a request through, filtered
+    requests are counted as ``offsite/filtered`` and ``offsite/domains``.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self._reported: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HostPortOffsiteMiddleware:
-        return cls(crawler)
-
-    def process_request(self, request: Request) -> None:
+    def should_follow(self, request: Request, spider: Spider) -> bool:
         site_name = request.meta.get("govcrawl_site")
-        sites = getattr(self.crawler.spider, "sites_by_name", None)
-        if not site_name or not sites or site_name not in sites or request.meta.get("govcrawl_offsite_ok"):
-            return None
-        if sites[site_name].allows(request.url):
-            return None
-        self.stats.inc_value("offsite/filtered")
-        host = request.url.split("/")[2] if "://" in request.url else request.url
-        if host not in self._reported:
-            self._reported.add(host)
-            self.stats.inc_value("offsite/domains")
-            logger.debug("Filtered offsite request to %s (site %s)", host, site_name)
-        raise IgnoreRequest(f"offsite for site {site_name}: {request.url}")
+        site = (getattr(spider, "sites_by_name", None) or {}).get(site_name) if site_name else None
+        return site is None or site.allows(request.url)
 
 
 class ChallengeMiddleware:
@@ -206,9 +175,10 @@ class CanonicalRedirectMiddleware(RedirectMiddleware):
     the page lost. Counted as ``govcrawl/redirect/same_document``.
     """
 
-    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
-        result = super()._redirect(redirected, request, reason)
-        if not result.dont_filter and dedupe_key(result.url) == dedupe_key(request.url):
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None
+                         ) -> Request | Response:
+        result = super().process_response(request, response)
+        if isinstance(result, Request) and not result.dont_filter and dedupe_key(result.url) == dedupe_key(request.url):
             result.dont_filter = True
             self.crawler.stats.inc_value("govcrawl/redirect/same_document")
         return result
