@@ -302,7 +302,7 @@ class SharedFrontierScheduler(Scheduler):
                 self._inc("scheduler/dequeued/redis")
                 self._prefetched.add(id(request))
                 engine.crawl(request)
-        except Exception:  # noqa: BLE001 - polling must never stop the crawl
+        except Exception:
             logger.warning("Worker %s could not pull from Redis", self.worker_id, exc_info=True)
 
     # ------------------------------------------------------------------------------------ in flight
@@ -333,7 +333,7 @@ class SharedFrontierScheduler(Scheduler):
             claim = f"{self.inflight_prefix}{owner}{_RECLAIMING}{self.worker_id}"
             try:
                 self.server.rename(key, claim)  # atomic: of two reclaiming workers, one gets it
-            except Exception:  # noqa: BLE001 - redis.ResponseError: another worker took it first
+            except Exception:
                 continue
             entries = self.server.hvals(claim)
             for data in entries:
@@ -394,7 +394,7 @@ class SharedFrontierScheduler(Scheduler):
         try:
             self._set_state(self._state)
             self.reclaim_orphans()
-        except Exception:  # noqa: BLE001 - a missed heartbeat must not stop the crawl
+        except Exception:
             logger.warning("Heartbeat to Redis failed for worker %s", self.worker_id, exc_info=True)
 
     def _inc(self, key: str, count: int = 1) -> None:

@@ -155,12 +155,12 @@ class GovReportsSpider(scrapy.Spider):
         async def on_response(pw_response: Any) -> None:
             try:
                 body = await pw_response.body()
-            except Exception:  # noqa: BLE001 - redirects and aborted fetches have no body
+            except Exception:
                 body = b""
             try:
                 headers = [(h["name"], h["value"]) for h in await pw_response.headers_array()]
                 request_headers = [(h["name"], h["value"]) for h in await pw_response.request.headers_array()]
-            except Exception:  # noqa: BLE001
+            except Exception:
                 headers, request_headers = list(pw_response.headers.items()), []
             exchanges.append({
                 "url": pw_response.url, "status": pw_response.status, "headers": headers, "body": body,

@@ -373,7 +373,7 @@ class FlushedItemLog:
     of an item that made it through the pipelines (Scrapy's feed exports buffer theirs)."""
 
     def __init__(self, path: str) -> None:
-        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self.handle = open(path, "a", encoding="utf-8")
 
     @classmethod
     def from_crawler(cls, crawler) -> FlushedItemLog:

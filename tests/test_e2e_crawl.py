@@ -33,7 +33,7 @@ class BodyRecorder:
     """Item pipeline (test only, runs before ReportPipeline): logs each capture's body digest and live text."""
 
     def __init__(self, path: str) -> None:
-        self.handle = open(path, "a", encoding="utf-8")  # noqa: SIM115
+        self.handle = open(path, "a", encoding="utf-8")
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> BodyRecorder:

@@ -34,7 +34,7 @@ def _settings(**overrides: object) -> Settings:
     return settings
 
 
-def _project_crawler(**settings: object):  # noqa: ANN202 - scrapy Crawler
+def _project_crawler(**settings: object):
     """A crawler configured like ``scrapy crawl`` (settings.py at project priority, add-ons applied)."""
     names = {name: getattr(project_settings, name) for name in dir(project_settings) if name.isupper()}
     return get_crawler(GovReportsSpider, {**names, **settings})

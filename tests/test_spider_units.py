@@ -106,7 +106,7 @@ def test_not_modified_report_is_counted_unchanged_not_failed(caplog) -> None:
     for exception in (NotModified(f"not modified since last capture: {request.url}"), ConnectionRefusedError()):
         try:
             raise exception
-        except Exception:  # noqa: BLE001 - a Failure needs a live exception
+        except Exception:
             failure = Failure()
         failure.request = request
         with caplog.at_level("DEBUG", logger="spiders.gov_reports"):
