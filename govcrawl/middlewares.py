@@ -40,15 +40,26 @@ class HostPortOffsiteMiddleware(OffsiteMiddleware):
 
     The spider sets ``meta["govcrawl_site"]``; :meth:`should_follow` asks that site's ``allows(url)`` (see
     :class:`govcrawl.sites.Site`), which, unlike Scrapy's ``allowed_domains``, tells ports apart. Requests
-    without a known site (robots.txt) pass. Redirects keep the meta, so a redirect off-site is dropped too.
-    Scrapy's own rules stay: ``meta["allow_offsite"]`` and ``dont_filter`` let a request through, filtered
-    requests are counted as ``offsite/filtered`` and ``offsite/domains``.
+    without a known site (robots.txt) pass, and so do requests with ``meta["allow_offsite"]``. Redirects keep
+    the meta, so a redirect off-site is dropped too. Counted as ``offsite/filtered`` and ``offsite/domains``.
+
+    Two of Scrapy's choices are not govcrawl's, and stay as they were before this class subclassed Scrapy's:
+    ``dont_filter`` (set to pass the dupefilter: attachments, browser retries) does not let a request leave
+    its site, and requests are checked when they are downloaded, not when they are scheduled, so a dropped
+    request's errback runs (the spider fetches a report's attachments one after another, going on from the
+    errback of one that failed).
     """
 
     def should_follow(self, request: Request, spider: Spider) -> bool:
         site_name = request.meta.get("govcrawl_site")
         site = (getattr(spider, "sites_by_name", None) or {}).get(site_name) if site_name else None
         return site is None or site.allows(request.url)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        super().process_request(request.replace(dont_filter=False) if request.dont_filter else request)
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        """Nothing at scheduling time: :meth:`process_request` checks the request when it is downloaded."""
 
 
 class ChallengeMiddleware:

@@ -118,6 +118,11 @@ def test_offsite_by_host_and_port() -> None:
     allowed = Request("http://127.0.0.1:9999/a.html", meta={"govcrawl_site": site, "allow_offsite": True})
     assert middleware.process_request(allowed) is None  # Scrapy's allow_offsite meta key
     assert middleware.stats.values["offsite/filtered"] == 1
+    attachment = Request("http://127.0.0.1:9999/a.pdf", meta={"govcrawl_site": site}, dont_filter=True)
+    assert middleware.request_scheduled(attachment, spider) is None  # checked at download, where errbacks run
+    with pytest.raises(IgnoreRequest):  # dont_filter passes the dupefilter, not the site boundary
+        middleware.process_request(attachment)
+    assert middleware.stats.values["offsite/filtered"] == 2
 
 
 class _Stats:
