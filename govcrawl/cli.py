@@ -15,7 +15,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
 
 from govcrawl import __version__, export, nightly, rebuild
 from govcrawl.capture import Capture
@@ -134,8 +136,6 @@ def feed_format(path: str) -> str:
 def crawl_settings(args: argparse.Namespace) -> Settings:
     """The project settings (with the add-on in ``ADDONS``) plus the command line, at the cmdline priority."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "govcrawl.settings")
-    from scrapy.utils.project import get_project_settings
-
     settings = get_project_settings()
     overrides: dict[str, Any] = {}
     if args.archive_dir:
@@ -157,8 +157,6 @@ def crawl_settings(args: argparse.Namespace) -> Settings:
 
 def run_crawl(args: argparse.Namespace) -> int:
     """``govcrawl crawl``: the gov_reports spider in this process; prints a one-line summary."""
-    from scrapy.crawler import CrawlerProcess
-
     if args.sites:
         try:
             load_registry(args.sites)  # fail early with a clear message
@@ -214,7 +212,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="govcrawl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="govcrawl", description="Crawl, archive (WARC) and parse 政府信息公开工作年度报告 of Chinese government sites.")
     parser.add_argument("--version", action="version", version=f"govcrawl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, add_arguments, run) in SUBCOMMANDS.items():
