@@ -67,7 +67,8 @@ def test_settings_py_holds_no_govcrawl_setting_and_the_addon_declares_them_all()
         for setting in ("getbool", "getint", "getfloat", "get"):
             for chunk in text.split(f'settings.{setting}("GOVCRAWL_')[1:]:
                 used.add("GOVCRAWL_" + chunk.split('"', 1)[0])
-    assert used and used <= set(DEFAULTS), sorted(used - set(DEFAULTS))
+    assert used <= set(DEFAULTS), f"read but not declared in govcrawl.addon.DEFAULTS: {sorted(used - set(DEFAULTS))}"
+    assert set(DEFAULTS) <= used, f"declared but never read (dead): {sorted(set(DEFAULTS) - used)}"
 
 
 def test_the_addon_installs_every_component_once_and_a_command_line_dict_replaces_its_kind() -> None:
