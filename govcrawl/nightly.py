@@ -10,8 +10,8 @@ One invocation:
 4. runs ``python -m scrapy crawl gov_reports`` in a subprocess with ``GOVCRAWL_INCREMENTAL`` on, the catalog
    and the run id (cwd-independent: ``SCRAPY_SETTINGS_MODULE=govcrawl.settings``, whose add-on
    :class:`govcrawl.addon.GovcrawlAddon` installs the incremental middleware and the catalog components).
-   Pages the catalog holds are re-validated (304 -> server-not-modified revisit) or stored as revisits when unchanged; idempotent catalog
-   upserts keyed by URL + content hash make a re-run after a crash add no duplicate;
+   Pages the catalog holds are re-validated (304 -> server-not-modified revisit) or stored as revisits when
+   unchanged; idempotent catalog upserts keyed by URL + content hash make a re-run after a crash add no duplicate;
 5. writes ``-o`` (the report items this run added: new reports and new versions, JSONL), the run report
    ``<archive>/runs/run-<id>.json`` + ``.txt`` and prints the summary. Exit status: 0 when every site
    answered, 1 when a site failed entirely or the crawl process failed, 2 on bad arguments, 3 when locked,
