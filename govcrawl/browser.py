@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
@@ -208,6 +207,9 @@ def cookie_jar(crawler: Crawler, key: Any = None) -> Any:
     """Scrapy's cookie jar (``scrapy.http.cookies.CookieJar``) for ``meta["cookiejar"]`` key, or None when the
     cookies middleware is not running."""
     try:
+        # imported here: the add-on must configure tldextract (Scrapy's cookies module) before it is imported
+        from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
+
         middleware = crawler.get_downloader_middleware(CookiesMiddleware)
     except RuntimeError:  # no engine yet
         return None

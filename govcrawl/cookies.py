@@ -88,9 +88,9 @@ class BoundedCookiesMiddleware(CookiesMiddleware):
         if not settings.getbool("COOKIES_ENABLED"):
             raise NotConfigured
         middleware = cls(settings.getbool("COOKIES_DEBUG"), stats=crawler.stats, policy_args={
-            "max_bytes": settings.getint("GOVCRAWL_COOKIE_MAX_BYTES", 4096),
-            "per_host": settings.getint("GOVCRAWL_COOKIES_PER_HOST", 50),
-            "header_bytes": settings.getint("GOVCRAWL_COOKIE_HEADER_BYTES", 6144),
+            "max_bytes": settings.getint("GOVCRAWL_COOKIE_MAX_BYTES"),
+            "per_host": settings.getint("GOVCRAWL_COOKIES_PER_HOST"),
+            "header_bytes": settings.getint("GOVCRAWL_COOKIE_HEADER_BYTES"),
         })
         middleware.crawler = crawler
         return middleware

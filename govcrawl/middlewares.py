@@ -1,7 +1,7 @@
 """Downloader middlewares of the gov_reports crawl.
 
-* :class:`HostPortOffsiteMiddleware` drops requests leaving their site's allowed ``host`` / ``host:port``
-  (Scrapy's OffsiteMiddleware ignores ports).
+* :class:`HostPortOffsiteMiddleware` is Scrapy's OffsiteMiddleware with a per-site ``host`` / ``host:port``
+  rule (Scrapy's ``allowed_domains`` ignores ports).
 * :class:`CanonicalRedirectMiddleware` is Scrapy's RedirectMiddleware, except that a redirect to the same
   document (http -> https, adding/removing ``;jsessionid=``, tracking parameters) is not dropped by the
   dupefilter, whose fingerprints are scheme- and session-blind.
@@ -12,66 +12,46 @@ The browser's components (``ChallengeMiddleware``, ``OnDemandPlaywrightHandler``
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from scrapy import Request
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 
 from govcrawl.discovery.urls import dedupe_key
 
 if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
+    pass
 
 logger = logging.getLogger(__name__)
 
 
-def _use_bundled_public_suffix_list() -> None:
-    """Make Scrapy's cookie middleware split domains with the public suffix list tldextract ships.
+class HostPortOffsiteMiddleware(OffsiteMiddleware):
+    """Scrapy's offsite middleware with govcrawl's rule: each site's allowed ``host`` / ``host:port``.
 
-    Left alone, tldextract downloads the list on first use; offline (CI, firewalled crawl hosts) that logs a
-    traceback before it falls back to the same bundled snapshot. A crawler must not phone home for it.
-    """
-    import scrapy.downloadermiddlewares.cookies as scrapy_cookies
-    from tldextract import TLDExtract
+    The spider sets ``meta["govcrawl_site"]``; :meth:`should_follow` asks that site's ``allows(url)`` (see
+    :class:`govcrawl.sites.Site`), which, unlike Scrapy's ``allowed_domains``, tells ports apart. Requests
+    without a known site (robots.txt) pass, and so do requests with ``meta["allow_offsite"]``. Redirects keep
+    the meta, so a redirect off-site is dropped too. Counted as ``offsite/filtered`` and ``offsite/domains``.
 
-    scrapy_cookies._split_domain = TLDExtract(include_psl_private_domains=True, suffix_list_urls=(), cache_dir=None)
-
-
-_use_bundled_public_suffix_list()
-
-
-class HostPortOffsiteMiddleware:
-    """Ignore requests whose URL is not on the allowed hosts of the site that scheduled them.
-
-    The spider sets ``meta["govcrawl_site"]``; the site object must offer ``allows(url)`` (see
-    :class:`govcrawl.sites.Site`). Requests without a site (robots.txt) pass. Redirects keep the meta, so
-    a redirect off-site is dropped too. Counted as ``offsite/filtered`` and ``offsite/domains``.
+    Two of Scrapy's choices are not govcrawl's, and stay as they were before this class subclassed Scrapy's:
+    ``dont_filter`` (set to pass the dupefilter: attachments, browser retries) does not let a request leave
+    its site, and requests are checked when they are downloaded, not when they are scheduled, so a dropped
+    request's errback runs (the spider fetches a report's attachments one after another, going on from the
+    errback of one that failed).
     """
 
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self._reported: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HostPortOffsiteMiddleware:
-        return cls(crawler)
-
-    def process_request(self, request: Request) -> None:
+    def should_follow(self, request: Request, spider: Spider) -> bool:
         site_name = request.meta.get("govcrawl_site")
-        sites = getattr(self.crawler.spider, "sites_by_name", None)
-        if not site_name or not sites or site_name not in sites or request.meta.get("govcrawl_offsite_ok"):
-            return None
-        if sites[site_name].allows(request.url):
-            return None
-        self.stats.inc_value("offsite/filtered")
-        host = request.url.split("/")[2] if "://" in request.url else request.url
-        if host not in self._reported:
-            self._reported.add(host)
-            self.stats.inc_value("offsite/domains")
-            logger.debug("Filtered offsite request to %s (site %s)", host, site_name)
-        raise IgnoreRequest(f"offsite for site {site_name}: {request.url}")
+        site = (getattr(spider, "sites_by_name", None) or {}).get(site_name) if site_name else None
+        return site is None or site.allows(request.url)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        super().process_request(request.replace(dont_filter=False) if request.dont_filter else request)
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        """Nothing at scheduling time: :meth:`process_request` checks the request when it is downloaded."""
 
 
 class CanonicalRedirectMiddleware(RedirectMiddleware):
@@ -82,9 +62,10 @@ class CanonicalRedirectMiddleware(RedirectMiddleware):
     the page lost. Counted as ``govcrawl/redirect/same_document``.
     """
 
-    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
-        result = super()._redirect(redirected, request, reason)
-        if not result.dont_filter and dedupe_key(result.url) == dedupe_key(request.url):
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None
+                         ) -> Request | Response:
+        result = super().process_response(request, response)
+        if isinstance(result, Request) and not result.dont_filter and dedupe_key(result.url) == dedupe_key(request.url):
             result.dont_filter = True
             self.crawler.stats.inc_value("govcrawl/redirect/same_document")
         return result

@@ -8,9 +8,10 @@ One invocation:
    after a graceful stop, discarded after a hard kill: a SIGKILLed JOBDIR may hold requests marked seen but
    never fetched), otherwise starts a new run;
 4. runs ``python -m scrapy crawl gov_reports`` in a subprocess with ``GOVCRAWL_INCREMENTAL`` on, the catalog
-   and the run id (cwd-independent: ``SCRAPY_SETTINGS_MODULE=govcrawl.settings``). Pages the catalog holds are
-   re-validated (304 -> server-not-modified revisit) or stored as revisits when unchanged; idempotent catalog
-   upserts keyed by URL + content hash make a re-run after a crash add no duplicate;
+   and the run id (cwd-independent: ``SCRAPY_SETTINGS_MODULE=govcrawl.settings``, whose add-on
+   :class:`govcrawl.addon.GovcrawlAddon` installs the incremental middleware and the catalog components).
+   Pages the catalog holds are re-validated (304 -> server-not-modified revisit) or stored as revisits when
+   unchanged; idempotent catalog upserts keyed by URL + content hash make a re-run after a crash add no duplicate;
 5. writes ``-o`` (the report items this run added: new reports and new versions, JSONL), the run report
    ``<archive>/runs/run-<id>.json`` + ``.txt`` and prints the summary. Exit status: 0 when every site
    answered, 1 when a site failed entirely or the crawl process failed, 2 on bad arguments, 3 when locked,
@@ -36,12 +37,6 @@ from urllib.parse import urlsplit
 from govcrawl.catalog import Catalog, host_of, utc_now
 from govcrawl.warc.files import warc_files
 
-#: Scrapy components the incremental job needs; added to the project's dicts when settings.py lacks them
-REQUIRED_COMPONENTS: dict[str, dict[str, int]] = {
-    "DOWNLOADER_MIDDLEWARES": {"govcrawl.catalog.incremental.IncrementalMiddleware": 560},
-    "EXTENSIONS": {"govcrawl.catalog.crawl.CatalogExtension": 500},
-    "ITEM_PIPELINES": {"govcrawl.catalog.crawl.CatalogPipeline": 800},
-}
 EXIT_OK, EXIT_SITE_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
 
 
@@ -199,7 +194,6 @@ def crawl_command(args: argparse.Namespace, archive: Path, catalog_path: Path, r
         "GOVCRAWL_RUN_ID": str(run_id),
         "JOBDIR": str(job_dir),
         "LOG_FILE": str(log_path),
-        **component_settings(),
     }
     for setting in args.settings:
         name, value = setting.split("=", 1)
@@ -207,19 +201,6 @@ def crawl_command(args: argparse.Namespace, archive: Path, catalog_path: Path, r
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     return command
-
-
-def component_settings() -> dict[str, str]:
-    """Component dicts of govcrawl.settings plus :data:`REQUIRED_COMPONENTS` (JSON), only where missing."""
-    import govcrawl.settings as project
-
-    out: dict[str, str] = {}
-    for name, required in REQUIRED_COMPONENTS.items():
-        current = dict(getattr(project, name, {}) or {})
-        if all(key in current for key in required):
-            continue
-        out[name] = json.dumps({**current, **{k: v for k, v in required.items() if k not in current}})
-    return out
 
 
 def _run_crawl(command: list[str], archive: Path, timeout: float | None) -> int:

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     progress = tqdm(total=len(refs), unit="report", file=sys.stderr, disable=not show)
     flagged = stubs = 0
     kept: list[dict[str, Any]] = []
-    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+    out = sys.stdout if args.output == "-" else open(args.output, "w", encoding="utf-8")
     try:
         for item in _items(refs, args.jobs, progress):
             if item is None:

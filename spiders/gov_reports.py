@@ -24,7 +24,6 @@ from urllib.parse import urljoin
 import scrapy
 from scrapy import signals
 from scrapy.http import FormRequest, Request, Response
-from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
@@ -82,22 +81,6 @@ class GovReportsSpider(scrapy.Spider):
         self._classifier: Callable[[str], bool] | None = None
 
     # ----------------------------------------------------------------------------------------- setup
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        if settings.getbool("GOVCRAWL_FAST_LOCAL"):
-            overrides = settings.getdict("FAST_LOCAL_OVERRIDES") or {
-                "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "DOWNLOAD_DELAY_JITTER": 0,
-                "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_TIMEOUT": 20, "RETRY_TIMES": 1,
-            }
-            for name, value in overrides.items():
-                settings.set(name, value, priority="spider")
-        contact = settings.get("GOVCRAWL_CONTACT")
-        if contact and settings.getpriority("USER_AGENT") < 40:  # not given on the command line
-            from govcrawl import __version__
-
-            settings.set("USER_AGENT", f"govcrawl/{__version__} (+{contact})", priority="spider")
-
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> GovReportsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)

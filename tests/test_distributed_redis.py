@@ -23,7 +23,6 @@ from scrapy import Request, Spider
 from scrapy.exceptions import DontCloseSpider
 from scrapy.settings import Settings
 
-from govcrawl import settings as project_settings
 from govcrawl.capture import Capture
 from govcrawl.discovery.urls import dedupe_key
 from govcrawl.distributed import (
@@ -38,7 +37,6 @@ pytestmark = pytest.mark.redis
 
 REPO = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-ADDON_PATH = "govcrawl.distributed.DistributedAddon"
 QUEUE = "govcrawl:gov_reports:requests"
 SEEN = "govcrawl:gov_reports:dupefilter"
 WORKERS = "govcrawl:gov_reports:workers"
@@ -107,9 +105,6 @@ def _worker(tmp_path: Path, name: str, redis_url: str, start_url: str, *extra: s
         "LOG_LEVEL": "INFO",
         "GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT": "30",
     }
-    if ADDON_PATH not in (getattr(project_settings, "ADDONS", None) or {}):
-        # local adapter until govcrawl/settings.py lists the add-on (requested from its owner)
-        settings["ADDONS"] = json.dumps({ADDON_PATH: 0})
     command = [sys.executable, "-m", "scrapy", "crawl", "gov_reports", "-a", f"start_urls={start_url}",
                "-o", f"{items}:jsonlines"]
     for key, value in settings.items():

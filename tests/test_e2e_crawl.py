@@ -68,12 +68,12 @@ def _sha1_b32(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from govcrawl import settings as project_settings
+    from govcrawl.addon import COMPONENTS
     from govcrawl.demo.portal import Portal
 
     work = tmp_path_factory.mktemp("e2e")
     archive = work / "archive"
-    pipelines = dict(project_settings.ITEM_PIPELINES)
+    pipelines = dict(COMPONENTS["ITEM_PIPELINES"])  # a -s dict replaces the add-on's
     pipelines["tests.test_e2e_crawl.BodyRecorder"] = 100
     with Portal(sites=["county"]).start() as portal:
         start_url = portal.start_urls["county"][0]

@@ -17,7 +17,6 @@ from warcio.archiveiterator import ArchiveIterator
 
 from govcrawl.catalog import Catalog, canonical_url
 from govcrawl.demo.portal import Portal
-from govcrawl.nightly import REQUIRED_COMPONENTS, component_settings
 from govcrawl.warc.files import warc_files
 
 pytestmark = pytest.mark.timeout(600)
@@ -103,20 +102,6 @@ def catalog_reports(archive: Path) -> set[tuple[str, int, str]]:
 def portal():
     with Portal(sites=["county"]).start() as handle:
         yield handle
-
-
-def test_required_components_are_added_only_when_missing() -> None:
-    extra = component_settings()
-    import govcrawl.settings as project
-
-    for name, required in REQUIRED_COMPONENTS.items():
-        current = getattr(project, name, {}) or {}
-        if all(key in current for key in required):
-            assert name not in extra
-        else:
-            merged = json.loads(extra[name])
-            assert all(merged[k] == v for k, v in current.items() if k not in required)
-            assert all(key in merged for key in required)
 
 
 def test_second_job_on_the_same_archive_is_refused(tmp_path: Path) -> None:

@@ -1,65 +1,130 @@
-"""Project settings, the FAST_LOCAL profile, and the spider's downloader middlewares."""
+"""Project settings, the add-on (components, defaults, FAST_LOCAL profile), and the downloader middlewares."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
+from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
 
 import govcrawl.settings as project_settings
+from govcrawl.addon import ADDON_PATH, COMPONENTS, DEFAULTS, GovcrawlAddon
 from govcrawl.browser import ChallengeMiddleware
 from govcrawl.middlewares import HostPortOffsiteMiddleware
 from govcrawl.sites import site_from_url
 from spiders.gov_reports import GovReportsSpider
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def _settings(**overrides: object) -> Settings:
+    """The settings of ``scrapy crawl`` with ``-s`` overrides: settings.py, command line, then the add-on."""
     settings = Settings()
     settings.setmodule(project_settings, priority="project")
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
     GovReportsSpider.update_settings(settings)
+    GovcrawlAddon().update_settings(settings)
     return settings
 
 
 def test_polite_defaults_and_accept_encoding() -> None:
     settings = _settings()
     assert settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("AUTOTHROTTLE_ENABLED")
-    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2 and settings.getfloat("DOWNLOAD_DELAY") == 1.0
     assert 500 in settings.getlist("RETRY_HTTP_CODES") and settings.getint("DOWNLOAD_TIMEOUT") == 60
     encodings = [e.strip() for e in settings.getdict("DEFAULT_REQUEST_HEADERS")["Accept-Encoding"].split(",")]
     assert "zstd" not in encodings and {"gzip", "deflate"} <= set(encodings)
     assert settings.getdict("DOWNLOADER_MIDDLEWARES")["govcrawl.warc.middleware.WarcArchiveMiddleware"] == 950
     assert settings["REQUEST_FINGERPRINTER_CLASS"].endswith("CanonicalRequestFingerprinter")
     assert settings["USER_AGENT"].startswith("govcrawl/")
+    assert not settings.getbool("TELNETCONSOLE_ENABLED") and not settings.getbool("REMOTE_CONTROL_ENABLED")
 
 
 def test_fast_local_profile_and_contact_user_agent() -> None:
     fast = _settings(GOVCRAWL_FAST_LOCAL=True, GOVCRAWL_CONTACT="mailto:data@example.org")
     assert not fast.getbool("AUTOTHROTTLE_ENABLED") and fast.getfloat("DOWNLOAD_DELAY") == 0
+    assert fast.getint("CONCURRENT_REQUESTS") == 32 and fast.getint("RETRY_TIMES") == 1
     assert fast["USER_AGENT"].endswith("(+mailto:data@example.org)")
     explicit = _settings(GOVCRAWL_FAST_LOCAL=True, DOWNLOAD_DELAY=0.5, USER_AGENT="mine")
     assert explicit.getfloat("DOWNLOAD_DELAY") == 0.5 and explicit["USER_AGENT"] == "mine"  # -s still wins
+
+
+def test_settings_py_holds_no_govcrawl_setting_and_the_addon_declares_them_all() -> None:
+    assert project_settings.ADDONS == {ADDON_PATH: 0}
+    assert not [name for name in dir(project_settings) if name.startswith("GOVCRAWL_")]
+    assert not hasattr(project_settings, "ITEM_PIPELINES") and not hasattr(project_settings, "DOWNLOADER_MIDDLEWARES")
+    used: set[str] = set()
+    for path in [*(ROOT / "govcrawl").rglob("*.py"), *(ROOT / "spiders").rglob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        for setting in ("getbool", "getint", "getfloat", "get"):
+            for chunk in text.split(f'settings.{setting}("GOVCRAWL_')[1:]:
+                used.add("GOVCRAWL_" + chunk.split('"', 1)[0])
+    assert used <= set(DEFAULTS), f"read but not declared in govcrawl.addon.DEFAULTS: {sorted(used - set(DEFAULTS))}"
+    assert set(DEFAULTS) <= used, f"declared but never read (dead): {sorted(set(DEFAULTS) - used)}"
+
+
+def test_the_addon_installs_every_component_once_and_a_command_line_dict_replaces_its_kind() -> None:
+    settings = _settings()
+    for name, components in COMPONENTS.items():
+        installed = settings.getdict(name)
+        assert all(installed[path] == order for path, order in components.items()), name
+    for components in COMPONENTS.values():
+        for path in components:
+            if path.startswith("govcrawl."):
+                load_object(path)  # every dotted path names a real class
+    # what govcrawl nightly needs, now that it no longer lists components itself
+    assert settings.getdict("DOWNLOADER_MIDDLEWARES")["govcrawl.catalog.incremental.IncrementalMiddleware"] == 560
+    assert settings.getdict("EXTENSIONS")["govcrawl.catalog.CatalogExtension"] == 500
+    assert settings.getdict("ITEM_PIPELINES")["govcrawl.catalog.CatalogPipeline"] == 800
+    summary_only = _settings(ITEM_PIPELINES={"govcrawl.pipelines.CaptureSummaryPipeline": 300})
+    assert summary_only.getdict("ITEM_PIPELINES") == {"govcrawl.pipelines.CaptureSummaryPipeline": 300}
+    assert "govcrawl.middlewares.HostPortOffsiteMiddleware" in summary_only.getdict("DOWNLOADER_MIDDLEWARES")
+
+
+def test_the_public_suffix_list_is_never_fetched(tmp_path: Path) -> None:
+    """A fresh machine (empty cache, no environment switch): the add-on keeps tldextract on its snapshot."""
+    code = ("import sys; from scrapy.settings import Settings; from govcrawl.addon import GovcrawlAddon;"
+            "import spiders.gov_reports;"  # loading the spider must not build Scrapy's cookie middleware yet
+            "assert 'scrapy.downloadermiddlewares.cookies' not in sys.modules;"
+            "GovcrawlAddon().update_settings(Settings());"
+            "from tldextract import TLDExtract; assert TLDExtract().suffix_list_urls == ();"
+            "import scrapy.downloadermiddlewares.cookies")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TLDEXTRACT_")}
+    env.update(HOME=str(tmp_path), XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
 
 
 def test_offsite_by_host_and_port() -> None:
     crawler = get_crawler(GovReportsSpider)
     spider = GovReportsSpider(start_urls="http://127.0.0.1:8080/zfxxgknb/")
     crawler.spider = spider
-    middleware = HostPortOffsiteMiddleware(crawler)
+    middleware = HostPortOffsiteMiddleware.from_crawler(crawler)
     middleware.stats = _Stats()
     site = spider.registry[0].name
     assert middleware.process_request(Request("http://127.0.0.1:8080/a.html", meta={"govcrawl_site": site})) is None
-    try:
+    with pytest.raises(IgnoreRequest):  # another port of 127.0.0.1
         middleware.process_request(Request("http://127.0.0.1:9999/a.html", meta={"govcrawl_site": site}))
-    except IgnoreRequest:
-        pass
-    else:
-        raise AssertionError("a request to another port of 127.0.0.1 must be dropped")
     assert middleware.stats.values["offsite/filtered"] == 1
     assert middleware.process_request(Request("http://127.0.0.1:9999/robots.txt")) is None  # no site: passes
+    allowed = Request("http://127.0.0.1:9999/a.html", meta={"govcrawl_site": site, "allow_offsite": True})
+    assert middleware.process_request(allowed) is None  # Scrapy's allow_offsite meta key
+    assert middleware.stats.values["offsite/filtered"] == 1
+    attachment = Request("http://127.0.0.1:9999/a.pdf", meta={"govcrawl_site": site}, dont_filter=True)
+    assert middleware.request_scheduled(attachment, spider) is None  # checked at download, where errbacks run
+    with pytest.raises(IgnoreRequest):  # dont_filter passes the dupefilter, not the site boundary
+        middleware.process_request(attachment)
+    assert middleware.stats.values["offsite/filtered"] == 2
 
 
 class _Stats:

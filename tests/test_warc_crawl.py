@@ -47,7 +47,7 @@ class ArchiveTestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: C901 - one branch per trap
+    def do_GET(self) -> None:
         path = self.path
         html = [("Content-Type", "text/html; charset=utf-8")]
         if path == "/robots.txt":

@@ -150,7 +150,7 @@ def test_pywb_replays_capture_and_revisit(two_crawls, pywb_bin, tmp_path):
     subprocess.run([sys.executable, "-m", "govcrawl.cli", "index", str(collection / "archive"), "-o",
                     str(collection / "indexes" / "index.cdxj")], check=True, capture_output=True)
     port = _free_port()
-    log = open(tmp_path / "wayback.log", "wb")  # noqa: SIM115
+    log = open(tmp_path / "wayback.log", "wb")
     server = subprocess.Popen([str(pywb_bin / "wayback"), "-p", str(port), "-b", "127.0.0.1"], cwd=root, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -112,7 +112,7 @@ class CrawlSession:
                     continue
                 try:
                     ref.result(timeout)
-                except Exception:  # noqa: BLE001 - a failed write leaves the capture without WARC fields
+                except Exception:
                     pass
             fields = warc_fields(ref)
             record_type = (getattr(ref, "record_type", None) or "response") if fields else None

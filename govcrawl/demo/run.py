@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,9 @@ def catalog_report_count(path: Path) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if find_spec("reportlab") is None:  # the portal's PDF attachments: the demo extra
+        print("govcrawl demo: the mock portal needs reportlab: pip install -e '.[demo]'", file=sys.stderr)
+        return 2
     names = list(SITE_BUILDERS) if args.sites == "all" else [n.strip() for n in args.sites.split(",") if n.strip()]
     try:
         portal = Portal(sites=names, seed=args.seed)

@@ -178,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: _SiteServer
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - silence stderr access log
+    def log_message(self, format: str, *args) -> None:
         return
 
     def _serve(self, method: str) -> None:
@@ -238,13 +238,13 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.wfile.write(payload)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         self._serve("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._serve("POST")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._serve("HEAD")
 
 

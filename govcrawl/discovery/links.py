@@ -210,7 +210,7 @@ def attachment_links(doc: lxml.html.HtmlElement, base_url: str) -> list[Attachme
         for fragment in _FILE_APPENDIX_RE.findall(script.text or ""):
             try:
                 sub = lxml.html.fragment_fromstring(fragment, create_parent="div")
-            except Exception:  # noqa: BLE001 - junk in a script string is not our problem
+            except Exception:
                 continue
             for anchor in sub.iter("a"):
                 href = anchor.get("href")

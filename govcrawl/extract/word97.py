@@ -336,7 +336,7 @@ def _extract(body: bytes) -> WordExtract:
         title = None
         try:
             title = (ole.get_metadata().title or b"").decode("utf-8", errors="replace").strip() or None
-        except Exception:  # a damaged summary stream costs the title only
+        except Exception:
             title = None
     if fib.ccp_text > MAX_CHARS:
         raise Word97Error(f"implausible text length {fib.ccp_text}")

@@ -153,7 +153,7 @@ class WarcWriter:
     def _open(self) -> None:
         self._name = self._new_name()
         path = os.path.abspath(os.path.join(self.directory, self._name + OPEN_SUFFIX))
-        self._file = open(path, "xb")  # noqa: SIM115
+        self._file = open(path, "xb")
         OPEN_PATHS.add(path)
         self._pos = 0
         (warcinfo,) = self._write_now(self.prepare([build_warcinfo_record(self._name, self.info)]))
@@ -411,7 +411,7 @@ class BackgroundWarcWriter:
     def _write_job(self, group: Sequence[Any], refs: dict[int, WarcRef], prepared: bool) -> list[RecordLocation]:
         try:
             locations = self.writer.write_members(group) if prepared else self.writer.write_group(group)
-        except BaseException as exc:  # noqa: BLE001 - reported through the refs, the crawl goes on
+        except BaseException as exc:
             self._failed(refs, exc)
             return []
         for index, ref in refs.items():
@@ -459,7 +459,7 @@ def _writer_process_main(conn: Any, options: dict[str, Any], reply_interval: flo
                     token, specs = message
                     try:
                         locations = writer.write_group(build_records(specs))
-                    except BaseException as exc:  # noqa: BLE001 - sent to the refs, writing goes on
+                    except BaseException as exc:
                         results.append((token, None, _picklable_error(exc)))
                         continue
                     results.append((token, [(loc.filename, loc.offset, loc.length) for loc in locations], None))
@@ -491,7 +491,7 @@ def _picklable_error(exc: BaseException) -> BaseException:
 
     try:
         pickle.loads(pickle.dumps(exc))
-    except Exception:  # noqa: BLE001
+    except Exception:
         return RuntimeError(f"WARC writer process: {exc!r}")
     return exc
 

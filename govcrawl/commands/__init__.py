@@ -1,1 +1,0 @@
-"""Subcommands of the govcrawl console script that belong to no larger module."""
