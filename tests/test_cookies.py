@@ -6,6 +6,7 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
+from govcrawl.addon import DEFAULTS
 from govcrawl.cookies import BoundedCookiePolicy, BoundedCookiesMiddleware
 
 SITE = "http://127.0.0.1:8000"
@@ -20,7 +21,8 @@ def _flood(count: int, value_size: int = 90) -> HtmlResponse:
 
 
 def _middleware(**settings) -> tuple[BoundedCookiesMiddleware, MemoryStatsCollector]:
-    crawler = get_crawler(settings_dict={"COOKIES_ENABLED": True, **settings})
+    cookie_defaults = {name: value for name, value in DEFAULTS.items() if "COOKIE" in name}
+    crawler = get_crawler(settings_dict={"COOKIES_ENABLED": True, **cookie_defaults, **settings})
     crawler.stats = MemoryStatsCollector(crawler)
     return BoundedCookiesMiddleware.from_crawler(crawler), crawler.stats
 

@@ -83,8 +83,8 @@ def test_the_addon_installs_every_component_once_and_a_command_line_dict_replace
                 load_object(path)  # every dotted path names a real class
     # what govcrawl nightly needs, now that it no longer lists components itself
     assert settings.getdict("DOWNLOADER_MIDDLEWARES")["govcrawl.catalog.incremental.IncrementalMiddleware"] == 560
-    assert settings.getdict("EXTENSIONS")["govcrawl.catalog.CatalogExtension"] == 500
-    assert settings.getdict("ITEM_PIPELINES")["govcrawl.catalog.CatalogPipeline"] == 800
+    assert settings.getdict("EXTENSIONS")["govcrawl.catalog.crawl.CatalogExtension"] == 500
+    assert settings.getdict("ITEM_PIPELINES")["govcrawl.catalog.crawl.CatalogPipeline"] == 800
     summary_only = _settings(ITEM_PIPELINES={"govcrawl.pipelines.CaptureSummaryPipeline": 300})
     assert summary_only.getdict("ITEM_PIPELINES") == {"govcrawl.pipelines.CaptureSummaryPipeline": 300}
     assert "govcrawl.middlewares.HostPortOffsiteMiddleware" in summary_only.getdict("DOWNLOADER_MIDDLEWARES")
@@ -231,7 +231,7 @@ def test_stats_dump_extension_writes_the_stats_with_the_close_reason(tmp_path) -
 
     from govcrawl.stats import StatsDumpExtension
 
-    assert "govcrawl.stats.StatsDumpExtension" in project_settings.EXTENSIONS
+    assert "govcrawl.stats.StatsDumpExtension" in COMPONENTS["EXTENSIONS"]
     with pytest.raises(NotConfigured):
         StatsDumpExtension.from_crawler(get_crawler(settings_dict={"GOVCRAWL_STATS_FILE": ""}))
     path = tmp_path / "stats.json"
