@@ -276,7 +276,7 @@ def test_a_gracefully_stopped_run_resumes_from_its_jobdir(tmp_path: Path, portal
 
     archive = tmp_path / "stopped"
     output = tmp_path / "stopped.jsonl"
-    stopped = run_nightly(start, archive, output, *SLOW_SETTINGS, "-s", "DOWNLOAD_DELAY=0.3", "--timeout", "3")
+    stopped = run_nightly(start, archive, output, *SLOW_SETTINGS, "-s", "DOWNLOAD_DELAY=1.0", "--timeout", "10")
     assert stopped.returncode == 4, stopped.stdout + stopped.stderr
     report = json.loads((archive / "runs/run-1.json").read_text("utf-8"))
     assert report["status"] == "interrupted" and report["crawl_finish_reason"] == "shutdown"
