@@ -25,6 +25,7 @@ from govcrawl.warc.writer import WarcWriter
 PAGE = "<html><body><div class=TRS_Editor><p>某某县2023年政府信息公开工作年度报告</p></div></body></html>".encode("gbk")
 PDF = b"%PDF-1.4 fake attachment bytes"
 DATE = "2026-11-22T10:00:00.000000Z"
+PORTAL_SITES = ["county"]
 
 
 def exchange(url: str, body: bytes, headers: list[tuple[str, str]], *, role: str | None = None,
@@ -159,14 +160,13 @@ def test_server_not_modified_revisit_yields_no_capture(archive: dict[str, Any], 
 
 
 @pytest.mark.timeout(600)
-def test_rebuild_of_a_crawl_and_its_incremental_recrawl_is_the_union_of_both(tmp_path: Path) -> None:
+def test_rebuild_of_a_crawl_and_its_incremental_recrawl_is_the_union_of_both(tmp_path: Path, portal, read_warc) -> None:
     """Two ``govcrawl nightly`` runs into one archive (the second re-validates: 304 revisits, one new and one
     edited report); rebuild yields exactly what the two live crawls emitted, each capture once."""
     import json
     import subprocess
     import sys
 
-    from govcrawl.demo.portal import Portal
     from govcrawl.rebuild import rebuild_items
 
     archive = tmp_path / "archive"
@@ -181,20 +181,20 @@ def test_rebuild_of_a_crawl_and_its_incremental_recrawl_is_the_union_of_both(tmp
         assert done.returncode == 0, done.stdout + done.stderr
         return [json.loads(line) for line in feed.read_text("utf-8").splitlines() if line.strip()]
 
-    with Portal(sites=["county"]).start() as portal:
-        (start,) = portal.start_urls["county"]
-        first = crawl(1, start)
-        new_url = portal.add_report("county", year=2025)
-        edited_url = sorted(portal.expected_reports("county") - {new_url})[0]
-        portal.edit_report(edited_url)
-        second = crawl(2, start)
+    (start,) = portal.start_urls["county"]
+    first = crawl(1, start)
+    new_url = portal.add_report("county", year=2025)
+    edited_url = sorted(portal.expected_reports("county") - {new_url})[0]
+    portal.edit_report(edited_url)
+    second = crawl(2, start)
     assert len(first) >= len(portal.expected_reports("county")) - 1
     assert sorted(i["url"] for i in second) == sorted([new_url, edited_url]), "unchanged reports: 304, no item"
-    records = [r for path in warc_files([archive]) for r in _headers(path)]
-    not_modified = {r["WARC-Record-ID"] for r in records if r["type"] == "revisit"
-                    and r["WARC-Profile"] == PROFILE_SERVER_NOT_MODIFIED}
+    records = [r for path in warc_files([archive]) for r in read_warc(path)]
+    not_modified = {r.id for r in records if r.type == "revisit"
+                    and r.headers.get_header("WARC-Profile") == PROFILE_SERVER_NOT_MODIFIED}
     assert len(not_modified) >= len(first) - 1, "the re-crawl re-validated the unchanged reports"
-    assert not [r for r in records if r["type"] == "metadata" and r["WARC-Concurrent-To"] in not_modified], \
+    assert not [r for r in records if r.type == "metadata"
+                and r.headers.get_header("WARC-Concurrent-To") in not_modified], \
         "no metadata record for a 304 revisit"
 
     rebuilt = list(rebuild_items([archive]))
@@ -213,11 +213,3 @@ def test_rebuild_of_a_crawl_and_its_incremental_recrawl_is_the_union_of_both(tmp
         stable = {k: v for k, v in item.items() if k != "source"}
         assert stable == {k: v for k, v in expected.items() if k != "source"}, item["url"]
 
-
-def _headers(path: str) -> list[dict[str, str | None]]:
-    from warcio.archiveiterator import ArchiveIterator
-
-    names = ("WARC-Record-ID", "WARC-Profile", "WARC-Concurrent-To")
-    with open(path, "rb") as handle:
-        return [{"type": record.rec_type, **{n: record.rec_headers.get_header(n) for n in names}}
-                for record in ArchiveIterator(handle)]
