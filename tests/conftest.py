@@ -32,7 +32,6 @@ E2E: dict[str, set[str] | None] = {
     "test_distributed_redis.py": None,
     "test_nightly.py": None,
     "test_rebuild_cli.py": None,
-    "test_rebuild_reader.py": {"test_rebuild_of_a_crawl_and_its_incremental_recrawl_is_the_union_of_both"},
     "test_warc_repair.py": {"test_repair_cli", "test_repair_treats_zombie_writer_as_dead",
                             "test_sigkilled_writer_is_repaired"},
     "test_warc_process.py": {"test_writer_process_finishes_and_exits_when_its_parent_dies"},
