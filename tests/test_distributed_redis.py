@@ -40,6 +40,7 @@ REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 QUEUE = "govcrawl:gov_reports:requests"
 SEEN = "govcrawl:gov_reports:dupefilter"
 WORKERS = "govcrawl:gov_reports:workers"
+PORTAL_SITES = ["county", "attachments"]
 
 
 def _free_port() -> int:
@@ -72,14 +73,6 @@ def redis_url():
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def portal():
-    from govcrawl.demo.portal import Portal
-
-    with Portal(sites=["county", "attachments"]).start() as handle:
-        yield handle
 
 
 @pytest.fixture

@@ -22,30 +22,28 @@ STUB = f"""<html><head><meta name="ArticleTitle" content="{TITLE}"><meta name="P
 REPORT_LINES = [TITLE, "一、总体情况", "2023年，本县认真贯彻落实《中华人民共和国政府信息公开条例》，主动公开政府信息1234条。",
                 "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况",
                 "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+PORTAL_SITES = ["county"]
 
 
-def test_county_portal_pages_build_valid_items_matching_ground_truth() -> None:
-    from govcrawl.demo.portal import Portal
-
-    with Portal(sites=["county"]).start() as portal:
-        truths = portal.reports("county")
-        assert len(truths) >= 10
-        for url, truth in sorted(truths.items()):
-            with urllib.request.urlopen(url, timeout=10) as response:
-                body = response.read()
-                if response.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
-                content_type = response.headers.get("Content-Type")
-            item = build_item(Capture(url=url, body=body, content_type=content_type, discovery=DISCOVERY,
-                                      warc=WARC))
-            assert schema_errors(item) == [], url
-            assert not [f for f in item["flags"] if f.startswith("extract_error")], (url, item["flags"])
-            assert (item["title"], item["report_year"], item["published"]) == (truth.title, truth.year, truth.published)
-            assert item["index_no"] == (truth.index_no or None) and item["agency"] == truth.agency
-            if truth.phrase:
-                assert truth.phrase in item["text"].replace("\n", ""), url
-            assert item["source"] == {"url": url, **WARC, "list_url": DISCOVERY["list_url"],
-                                      "link_text": DISCOVERY["link_text"]}
+def test_county_portal_pages_build_valid_items_matching_ground_truth(portal) -> None:
+    truths = portal.reports("county")
+    assert len(truths) >= 10
+    for url, truth in sorted(truths.items()):
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read()
+            if response.headers.get("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            content_type = response.headers.get("Content-Type")
+        item = build_item(Capture(url=url, body=body, content_type=content_type, discovery=DISCOVERY,
+                                  warc=WARC))
+        assert schema_errors(item) == [], url
+        assert not [f for f in item["flags"] if f.startswith("extract_error")], (url, item["flags"])
+        assert (item["title"], item["report_year"], item["published"]) == (truth.title, truth.year, truth.published)
+        assert item["index_no"] == (truth.index_no or None) and item["agency"] == truth.agency
+        if truth.phrase:
+            assert truth.phrase in item["text"].replace("\n", ""), url
+        assert item["source"] == {"url": url, **WARC, "list_url": DISCOVERY["list_url"],
+                                  "link_text": DISCOVERY["link_text"]}
 
 
 def test_stub_page_takes_text_from_its_pdf_attachment() -> None:

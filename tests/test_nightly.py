@@ -23,6 +23,7 @@ pytestmark = pytest.mark.timeout(600)
 
 #: fast but not instantaneous: kill points land mid-run
 CRAWL_SETTINGS = ["-s", "GOVCRAWL_FAST_LOCAL=True", "-s", "LOG_LEVEL=INFO"]
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 SLOW_SETTINGS = ["-s", "CONCURRENT_REQUESTS=2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "-s", "DOWNLOAD_DELAY=0.05"]
 
 
@@ -132,10 +133,13 @@ def test_a_site_that_fails_entirely_makes_the_job_fail(tmp_path: Path, portal) -
     assert "FAILED 127.0.0.1:9" in done.stdout
 
 
-def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: Path, portal) -> None:
+def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: Path, portal, read_warc) -> None:
     (start,) = portal.start_urls["county"]
     archive = tmp_path / "archive"
-    first = run_nightly(start, archive, tmp_path / "n1.jsonl")
+    def live_feed(n: int) -> tuple[str, str]:  # the items as the crawl emitted them, beside the catalog's -o
+        return "-s", "FEEDS=" + json.dumps({str(tmp_path / f"live{n}.jsonl"): {"format": "jsonlines"}})
+
+    first = run_nightly(start, archive, tmp_path / "n1.jsonl", *live_feed(1))
     assert first.returncode == 0, first.stdout + first.stderr + (archive / "logs/run-1.log").read_text()[-3000:]
     items1 = read_jsonl(tmp_path / "n1.jsonl")
     expected = {canonical_url(u) for u in portal.expected_reports("county")}
@@ -149,7 +153,7 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
     portal.edit_report(edited_url)
     portal.clear_requests()
 
-    second = run_nightly(start, archive, tmp_path / "n2.jsonl")
+    second = run_nightly(start, archive, tmp_path / "n2.jsonl", *live_feed(2))
     assert second.returncode == 0, second.stdout + second.stderr
     items2 = read_jsonl(tmp_path / "n2.jsonl")
     assert sorted(canonical_url(i["url"]) for i in items2) == sorted([canonical_url(new_url), canonical_url(edited_url)])
@@ -214,6 +218,31 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
         live.close()
     finally:
         conn.close()
+
+    # no metadata record for a 304 revisit (the report is unchanged: rebuild emits nothing for it) ...
+    live1, live2 = read_jsonl(tmp_path / "live1.jsonl"), read_jsonl(tmp_path / "live2.jsonl")
+    assert len(live1) >= len(portal.expected_reports("county")) - 1
+    assert sorted(i["url"] for i in live2) == sorted([new_url, edited_url]), "unchanged reports: 304, no item"
+    stored = read_warc(archive)
+    not_modified = {r.id for r in stored if r.type == "revisit"
+                    and r.headers.get_header("WARC-Profile") == SERVER_NOT_MODIFIED}
+    assert len(not_modified) >= len(live1) - 1, "the re-crawl re-validated the unchanged reports"
+    assert not [r for r in stored if r.type == "metadata"
+                and r.headers.get_header("WARC-Concurrent-To") in not_modified], "no metadata record for a 304 revisit"
+    # ... so the rebuilt items are exactly what the two live crawls emitted, each capture once, in order
+    rebuilt_items = read_jsonl(tmp_path / "rebuilt.jsonl")
+
+    def key(item: dict) -> tuple[str, str]:
+        return item["url"], item["source"]["warc_record_id"]
+
+    live_items = {key(i): i for i in live1 + live2}
+    assert len(live_items) == len(live1) + len(live2)
+    order = [(i["url"], i["source"]["fetched_at"], i["source"]["warc_record_id"]) for i in rebuilt_items]
+    assert order == sorted(order)
+    assert len({key(i) for i in rebuilt_items}) == len(rebuilt_items), "no capture rebuilt twice"
+    assert {key(i) for i in rebuilt_items} == set(live_items), "rebuild == union of the two live crawls"
+    for item in rebuilt_items:
+        assert stable(item) == stable(live_items[key(item)]), item["url"]
 
 
 def _crawl_until_killed(start: str, archive: Path, output: Path, portal, kill_after: int) -> None:

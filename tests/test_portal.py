@@ -40,10 +40,7 @@ def list_links(html: str, base: str) -> dict[str, str]:
     return {urljoin(base, h): t for h, t in re.findall(r'<li><a href="([^"]+)" target="_blank" title="([^"]+)"', html)}
 
 
-@pytest.fixture(scope="module")
-def portal():
-    with Portal(sites=["county"]).start() as handle:
-        yield handle
+PORTAL_SITES = ["county"]
 
 
 @pytest.fixture(scope="module")

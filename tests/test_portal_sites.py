@@ -13,17 +13,13 @@ import pdfplumber
 import pytest
 
 from govcrawl.demo.bench import bench_site
-from govcrawl.demo.portal import Portal
 from govcrawl.parser.normalise import to_simplified
 from tests.test_portal import fetch
 
 ISSUE4_SITES = ["hanweb", "query", "gkmlpt", "fujian", "jsonly", "encodings", "traditional", "attachments"]
 
 
-@pytest.fixture(scope="module")
-def portal():
-    with Portal(sites=ISSUE4_SITES).start() as handle:
-        yield handle
+PORTAL_SITES = ISSUE4_SITES
 
 
 def hrefs(html: str, base: str) -> set[str]:

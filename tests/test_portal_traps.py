@@ -8,14 +8,9 @@ from urllib.parse import urljoin
 
 import pytest
 
-from govcrawl.demo.portal import Portal
 from tests.test_portal import fetch
 
-
-@pytest.fixture(scope="module")
-def portal():
-    with Portal(sites=["traps", "challenge", "jsonly"]).start() as handle:
-        yield handle
+PORTAL_SITES = ["traps", "challenge", "jsonly"]
 
 
 def test_trap_column_lists_reports_twins_and_junk(portal):

@@ -2,7 +2,8 @@
 
 Each test crawls one mock site in a subprocess (``python -m scrapy crawl gov_reports``; the Twisted reactor
 cannot restart in one process) with the discovery-only pipeline, and asserts the EXACT set of reports found
-against the portal's ground truth.
+against the portal's ground truth. The county, encodings and attachments sites are crawled with the full
+pipeline in test_e2e_crawl.py, the JS-only list in test_warc_rendered.py.
 """
 
 from __future__ import annotations
@@ -18,11 +19,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from govcrawl.demo.portal import Portal
-
 ROOT = Path(__file__).resolve().parents[1]
-SITES = ["county", "hanweb", "query", "gkmlpt", "fujian", "jsonly", "encodings", "traditional", "attachments", "traps",
-         "challenge"]
+PORTAL_SITES = ["county", "hanweb", "query", "gkmlpt", "fujian", "jsonly", "traditional", "traps", "challenge"]
 
 
 def build_paged_challenge(ctx) -> None:
@@ -38,10 +36,7 @@ def build_paged_challenge(ctx) -> None:
         site_traps.build_challenge(ctx)
 
 
-@pytest.fixture(scope="module")
-def portal():
-    with Portal(sites=[*SITES, "challenge_paged"], extra={"challenge_paged": build_paged_challenge}).start() as handle:
-        yield handle
+PORTAL_EXTRA = {"challenge_paged": build_paged_challenge}
 
 
 def crawl(tmp_path: Path, start_urls: list[str] | None = None, sites_file: Path | None = None,
@@ -80,67 +75,30 @@ def assert_exact_reports(items: list[dict], expected: set[str]) -> None:
     assert set(urls) == expected, f"missing {sorted(expected - set(urls))}, extra {sorted(set(urls) - expected)}"
 
 
-@pytest.mark.parametrize("site", ["county", "hanweb", "query", "gkmlpt", "fujian", "encodings", "traditional"])
-def test_list_style_finds_exactly_the_reports(portal, tmp_path: Path, site: str) -> None:
-    starts = portal.start_urls[site]
-    items, stats = crawl(tmp_path, starts)
-    assert_exact_reports(items, set().union(*(portal.expected_for(start) for start in starts)))
+def assert_list_style(items: list[dict], stats: dict, expected: set[str]) -> None:
+    """Exactly the expected reports, each with its discovery provenance, a 200 and a body; counted in stats."""
+    assert_exact_reports(items, expected)
     assert all(item["discovery"]["list_url"] and item["discovery"]["site"] for item in items)
     assert all(item["status"] == 200 and item["size"] > 0 for item in items)
     assert stats["govcrawl/reports"] == len(items)
 
 
+@pytest.mark.parametrize("site", ["query", "gkmlpt", "fujian", "traditional"])
+def test_list_style_finds_exactly_the_reports(portal, tmp_path: Path, site: str) -> None:
+    starts = portal.start_urls[site]
+    items, stats = crawl(tmp_path, starts)
+    assert_list_style(items, stats, set().union(*(portal.expected_for(start) for start in starts)))
+
+
 def test_hanweb_reads_jpage_groups_and_downfile_attachments(portal, tmp_path: Path) -> None:
-    (start,) = portal.start_urls["hanweb"]
-    items, stats = crawl(tmp_path, [start])
+    starts = portal.start_urls["hanweb"]
+    assert len(starts) == 1
+    items, stats = crawl(tmp_path, starts)
+    assert_list_style(items, stats, portal.expected_for(starts[0]))
     assert stats["govcrawl/list_pages/jpage"] >= 1  # at least one dataproxy.jsp POST group was needed
     for item in items:
         truth = portal.truth(item["url"])
         assert len(item["attachments"]) == len(truth.attachments), item["url"]
-
-
-def test_attachments_and_attachment_only_entries(portal, tmp_path: Path) -> None:
-    (start,) = portal.start_urls["attachments"]
-    items, stats = crawl(tmp_path, [start])
-    assert_exact_reports(items, portal.expected_for(start))
-    for item in items:
-        truth = portal.truth(item["url"])
-        got = [a["url"] for a in item["attachments"]]
-        if item["url"].lower().endswith((".pdf", ".doc", ".docx", ".wps")):
-            assert got == [] and item["content_type"].startswith("application/"), item
-        else:
-            assert len(got) == len(truth.attachments), (item["url"], got, truth.attachments)
-            assert all(a["size"] > 0 and a["discovery"]["parent_url"] == item["url"] for a in item["attachments"])
-    assert stats["govcrawl/reports/attachment_only"] >= 1
-
-
-@pytest.mark.browser
-def test_js_only_list_is_rendered_with_chromium_and_its_xhr_archived(portal, tmp_path: Path) -> None:
-    from warcio.archiveiterator import ArchiveIterator
-
-    (start,) = portal.start_urls["jsonly"]
-    items, stats = crawl(tmp_path, [start])
-    assert_exact_reports(items, portal.expected_for(start))
-    assert stats["govcrawl/browser/auto_render"] == 1
-    assert stats["govcrawl/browser/started"] == 1
-    assert stats["warc/browser_exchanges"] >= 2  # at least the document and the XHR JSON
-    assert stats["govcrawl/browser/json_lists"] == 1  # the XHR list API was read too (and its pages followed)
-    xhr_payloads = []
-    for path in sorted((tmp_path / "archive").glob("*.warc.gz")):
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream):
-                ctype = record.http_headers.get_header("Content-Type") if record.http_headers else ""
-                if record.rec_type == "response" and ctype and "json" in ctype:
-                    xhr_payloads.append(record.content_stream().read())
-    assert xhr_payloads, "the JSON the browser loaded was not archived"
-    assert any(b"http" in payload or b"/" in payload for payload in xhr_payloads)
-
-
-def test_no_browser_started_for_static_sites(portal, tmp_path: Path) -> None:
-    (start,) = portal.start_urls["county"]
-    _, stats = crawl(tmp_path, [start], GOVCRAWL_BROWSER="auto")
-    assert "govcrawl/browser/started" not in stats
-    assert not any(key.startswith("playwright/") for key in stats)
 
 
 def test_missing_chromium_breaks_neither_static_crawls_nor_the_crawl_that_needs_it(portal, tmp_path: Path) -> None:
@@ -200,19 +158,6 @@ def test_js_challenge_is_reported_as_blocked_by_name(portal, tmp_path: Path) -> 
     assert stats["govcrawl/blocked/jcnb-challenge"] == 1
     assert stats["govcrawl/blocked/jcnb-challenge/rs_412"] == 1
     assert "govcrawl/browser/started" not in stats  # the registry entry does not allow the browser
-
-
-@pytest.mark.browser
-def test_js_challenge_is_passed_through_the_browser_when_allowed(portal, tmp_path: Path) -> None:
-    (start,) = portal.start_urls["challenge"]
-    registry = tmp_path / "sites.toml"
-    registry.write_text(
-        f'[[site]]\nname = "jcnb-challenge"\nstart_urls = ["{start}"]\nbrowser_on_challenge = true\n', encoding="utf-8"
-    )
-    items, stats = crawl(tmp_path, sites_file=registry)
-    assert stats["govcrawl/blocked/jcnb-challenge"] == 1
-    assert stats["govcrawl/browser/challenge_passed"] == 1
-    assert_exact_reports(items, portal.expected_for(start))
 
 
 @pytest.mark.browser

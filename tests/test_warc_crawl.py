@@ -18,9 +18,9 @@ import textwrap
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
 GBK_FILENAME = "2023年政府信息公开工作年度报告.pdf"
 REPORT_HTML = ("<html><head><meta charset='utf-8'><title>2023年度报告</title></head><body><div class='content'>"
@@ -167,39 +167,12 @@ def run_crawl(base: str, tmp: Path, paths: list[str], *, archive: Path, extra: l
     return seen, proc.stderr
 
 
-def read_records(path: str) -> list[dict]:
-    """Every record of a WARC file with its headers, raw payload and decoded content."""
-    out = []
-    with open(path, "rb") as handle:
-        iterator = ArchiveIterator(handle, check_digests=True)
-        for record in iterator:
-            raw = record.raw_stream.read()
-            out.append({
-                "type": record.rec_type,
-                "headers": record.rec_headers,
-                "http": record.http_headers,
-                "raw": raw,
-                "offset": iterator.get_record_offset(),
-                "digest_ok": record.digest_checker.passed,
-            })
-        assert not iterator.err_count if hasattr(iterator, "err_count") else True
-    return out
-
-
-def decoded(path: str, offset: int) -> bytes:
-    """The decoded content (Content-Encoding removed) of the record at offset."""
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        record = next(iter(ArchiveIterator(handle)))
-        return record.content_stream().read()
-
-
 PATHS = ["/gzip", "/chunked", "/cookies", "/attachment", "/search?q=%E5%B9%B4%E6%8A%A5&page=2", "/report",
          "/redirect", "/missing", "/error", "/echo-accept-encoding"]
 
 
 @pytest.fixture(scope="module", params=["process", "thread"])
-def crawl(request, trap_server, tmp_path_factory):
+def crawl(request, trap_server, tmp_path_factory, read_warc):
     """One crawl per writer kind (GOVCRAWL_WARC_WRITER): every test below holds for both."""
     tmp = tmp_path_factory.mktemp(f"warc_crawl_{request.param}")
     archive = tmp / "archive"
@@ -208,18 +181,18 @@ def crawl(request, trap_server, tmp_path_factory):
         refused = f"http://127.0.0.1:{sock.getsockname()[1]}/refused"
     seen, log = run_crawl(trap_server, tmp, PATHS, archive=archive, extra=["-a", f"refused={refused}", "-s", f"GOVCRAWL_WARC_WRITER={request.param}"])
     files = sorted(glob.glob(str(archive / "*.warc.gz")))
-    records = {path: read_records(path) for path in files}
+    records = {path: read_warc(path) for path in files}
     return {"base": trap_server, "archive": archive, "seen": seen, "log": log, "files": files,
             "records": records, "tmp": tmp}
 
 
-def responses_by_path(crawl: dict) -> dict[str, list[tuple[str, dict]]]:
-    found: dict[str, list[tuple[str, dict]]] = {}
+def responses_by_path(crawl: dict) -> dict[str, list[tuple[str, Any]]]:
+    """Path on the test server -> [(WARC file, StoredRecord)] of its response and revisit records."""
+    found: dict[str, list[tuple[str, Any]]] = {}
     for path, records in crawl["records"].items():
         for record in records:
-            if record["type"] in ("response", "revisit"):
-                uri = record["headers"].get_header("WARC-Target-URI")
-                found.setdefault(uri[len(crawl["base"]):], []).append((path, record))
+            if record.type in ("response", "revisit"):
+                found.setdefault(record.uri[len(crawl["base"]):], []).append((path, record))
     return found
 
 
@@ -231,11 +204,11 @@ def test_files_closed_named_and_open_with_warcinfo(crawl):
     for path in crawl["files"]:
         assert pattern.match(os.path.basename(path)), path
         first = crawl["records"][path][0]
-        assert first["type"] == "warcinfo"
-        info = first["raw"].decode()
+        assert first.type == "warcinfo"
+        info = first.raw.decode()
         assert "format: WARC File Format 1.1" in info and "robots: obey" in info
         assert "operator: govcrawl tests <tests@example.org>" in info and "software: govcrawl/" in info
-        assert first["headers"].protocol == "WARC/1.1"
+        assert first.headers.protocol == "WARC/1.1"
 
 
 def test_every_fetch_archived_with_adjacent_request(crawl):
@@ -243,20 +216,20 @@ def test_every_fetch_archived_with_adjacent_request(crawl):
     for path in PATHS + ["/robots.txt", "/report-final"]:
         assert path in by_path, f"{path} not archived"
     assert len(by_path["/error"]) == 2, "the 500 and its retry are both archived"
-    assert by_path["/missing"][0][1]["http"].get_statuscode() == "404"
-    redirect = by_path["/redirect"][0][1]["http"]
+    assert by_path["/missing"][0][1].http.get_statuscode() == "404"
+    redirect = by_path["/redirect"][0][1].http
     assert redirect.get_statuscode() == "302" and redirect.get_header("Location") == "/report-final"
     for records in crawl["records"].values():
         for index, record in enumerate(records):
-            if record["type"] != "response":
+            if record.type != "response":
                 continue
             request = records[index + 1]
-            assert request["type"] == "request"
-            assert request["headers"].get_header("WARC-Concurrent-To") == record["headers"].get_header("WARC-Record-ID")
-            assert request["headers"].get_header("WARC-Target-URI") == record["headers"].get_header("WARC-Target-URI")
-            assert request["headers"].get_header("WARC-Date") == record["headers"].get_header("WARC-Date")
-            assert record["headers"].get_header("WARC-IP-Address") == "127.0.0.1"
-            assert record["digest_ok"] is True, record["headers"]
+            assert request.type == "request"
+            assert request.headers.get_header("WARC-Concurrent-To") == record.headers.get_header("WARC-Record-ID")
+            assert request.headers.get_header("WARC-Target-URI") == record.headers.get_header("WARC-Target-URI")
+            assert request.headers.get_header("WARC-Date") == record.headers.get_header("WARC-Date")
+            assert record.headers.get_header("WARC-IP-Address") == "127.0.0.1"
+            assert record.digest_ok is True, record.headers
     stats_records = int(re.search(r"'warc/records': (\d+)", crawl["log"]).group(1))
     assert stats_records == sum(len(records) for records in crawl["records"].values())
     assert int(re.search(r"'warc/files': (\d+)", crawl["log"]).group(1)) == len(crawl["files"])
@@ -276,31 +249,33 @@ def test_warcio_check_passes_digests(crawl):
 
 
 def test_gzip_stored_raw_and_decodes_to_what_spider_saw(crawl):
-    path, record = responses_by_path(crawl)["/gzip"][0]
-    assert record["http"].get_header("Content-Encoding") == "gzip"
-    assert record["raw"][:2] == b"\x1f\x8b", "the payload is stored as sent (compressed)"
-    assert int(record["http"].get_header("Content-Length")) == len(record["raw"])
+    _, record = responses_by_path(crawl)["/gzip"][0]
+    assert record.http.get_header("Content-Encoding") == "gzip"
+    assert record.raw[:2] == b"\x1f\x8b", "the payload is stored as sent (compressed)"
+    assert int(record.http.get_header("Content-Length")) == len(record.raw)
     seen = next(s for s in crawl["seen"] if s["url"].endswith("/gzip"))
     spider_body = base64.b64decode(seen["body"])
     assert spider_body == GZIP_HTML
-    assert decoded(path, record["offset"]) == spider_body
+    assert record.decoded() == spider_body == gzip.decompress(record.raw)
 
 
 def test_chunked_round_trip(crawl):
-    path, record = responses_by_path(crawl)["/chunked"][0]
-    http = record["http"]
+    _, record = responses_by_path(crawl)["/chunked"][0]
+    http = record.http
     assert http.get_header("X-Orig-Transfer-Encoding") == "chunked"
     assert http.get_header("Transfer-Encoding") is None
     assert int(http.get_header("Content-Length")) == len(b"".join(CHUNKS))
-    assert record["raw"] == b"".join(CHUNKS) == decoded(path, record["offset"])
+    assert record.raw == b"".join(CHUNKS) == record.decoded()
+    seen = next(s for s in crawl["seen"] if s["url"].endswith("/chunked"))
+    assert base64.b64decode(seen["body"]) == record.raw, "the archive holds the body the spider saw"
 
 
 def test_repeated_headers_and_gbk_bytes_kept(crawl):
-    http = responses_by_path(crawl)["/cookies"][0][1]["http"]
+    http = responses_by_path(crawl)["/cookies"][0][1].http
     cookies = [value for name, value in http.headers if name.lower() == "set-cookie"]
     assert cookies == ["a=1; Path=/", "b=2; Path=/"]
     path, record = responses_by_path(crawl)["/attachment"][0]
-    disposition = record["http"].get_header("Content-Disposition")
+    disposition = record.http.get_header("Content-Disposition")
     assert disposition.encode("latin-1").decode("gbk") == f'attachment; filename="{GBK_FILENAME}"'
     raw_file = gzip.decompress(Path(path).read_bytes())
     assert GBK_FILENAME.encode("gbk") in raw_file, "the GBK bytes are stored as received"
@@ -309,10 +284,9 @@ def test_repeated_headers_and_gbk_bytes_kept(crawl):
 def test_request_line_has_query_and_protocol(crawl):
     for path, records in crawl["records"].items():
         for record in records:
-            uri = record["headers"].get_header("WARC-Target-URI")
-            if record["type"] == "request" and "/search" in uri:
-                assert record["http"].get_header("Host") == crawl["base"].split("//")[1]
-                assert (record["http"].protocol, record["http"].statusline) == (
+            if record.type == "request" and "/search" in record.uri:
+                assert record.http.get_header("Host") == crawl["base"].split("//")[1]
+                assert (record.http.protocol, record.http.statusline) == (
                     "GET", "/search?q=%E5%B9%B4%E6%8A%A5&page=2 HTTP/1.1")
                 raw_file = gzip.decompress(Path(path).read_bytes())
                 line = b"\r\nGET /search?q=%E5%B9%B4%E6%8A%A5&page=2 HTTP/1.1\r\n"
@@ -336,39 +310,35 @@ def test_metadata_records_for_report_and_attachment(crawl):
     metadata = []
     for records in crawl["records"].values():
         for index, record in enumerate(records):
-            if record["type"] == "metadata":
+            if record.type == "metadata":
                 metadata.append((records, index, record))
     roles = {}
     for records, index, record in metadata:
-        assert record["headers"].get_header("Content-Type") == "application/json"
-        body = json.loads(record["raw"])
+        assert record.headers.get_header("Content-Type") == "application/json"
+        body = json.loads(record.raw)
         roles[body["role"]] = body
         response = records[index - 2]
-        assert response["type"] == "response"
-        assert record["headers"].get_header("WARC-Concurrent-To") == response["headers"].get_header("WARC-Record-ID")
-        page = response["headers"].get_header("WARC-Target-URI")
-        assert record["headers"].get_header("WARC-Target-URI") == "metadata://" + page
+        assert response.type == "response"
+        assert record.headers.get_header("WARC-Concurrent-To") == response.headers.get_header("WARC-Record-ID")
+        page = response.headers.get_header("WARC-Target-URI")
+        assert record.headers.get_header("WARC-Target-URI") == "metadata://" + page
     assert set(roles) == {"report", "attachment"}
     assert roles["report"]["link_text"] == "2023年年报" and roles["report"]["list_url"] == crawl["base"] + "/"
     assert roles["attachment"]["parent_url"] == crawl["base"] + "/report"
 
 
-def test_warc_ref_points_at_the_response(crawl):
+def test_warc_ref_points_at_the_response(crawl, read_warc):
     for seen in crawl["seen"]:
         ref = seen["ref"]
-        path = crawl["archive"] / ref["warc_filename"]
-        with open(path, "rb") as handle:
-            handle.seek(ref["warc_offset"])
-            record = next(iter(ArchiveIterator(handle)))
-            assert record.rec_headers.get_header("WARC-Record-ID") == ref["warc_record_id"]
-            assert record.rec_headers.get_header("WARC-Payload-Digest") == ref["payload_digest"]
-            raw = record.raw_stream.read()
-        expected = "sha1:" + base64.b32encode(hashlib.sha1(raw).digest()).decode()
+        (record,) = read_warc(crawl["archive"] / ref["warc_filename"], ref["warc_offset"])
+        assert record.id == ref["warc_record_id"]
+        assert record.headers.get_header("WARC-Payload-Digest") == ref["payload_digest"]
+        expected = "sha1:" + base64.b32encode(hashlib.sha1(record.raw).digest()).decode()
         assert ref["payload_digest"] == expected
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", ref["fetched_at"])
 
 
-def test_rotation_small_max_size(trap_server, tmp_path):
+def test_rotation_small_max_size(trap_server, tmp_path, read_warc):
     archive = tmp_path / "archive"
     seen, _ = run_crawl(trap_server, tmp_path, PATHS, archive=archive,
                         extra=["-s", "GOVCRAWL_WARC_MAX_SIZE=3000", "-s", "CONCURRENT_REQUESTS=4"])
@@ -378,20 +348,20 @@ def test_rotation_small_max_size(trap_server, tmp_path):
     assert len(set(serials)) == len(files)
     total_responses = 0
     for path in files:
-        records = read_records(path)
-        assert records[0]["type"] == "warcinfo"
-        assert sum(r["type"] == "warcinfo" for r in records) == 1
+        records = read_warc(path)
+        assert records[0].type == "warcinfo"
+        assert sum(r.type == "warcinfo" for r in records) == 1
         for index, record in enumerate(records):
-            if record["type"] == "response":
+            if record.type == "response":
                 total_responses += 1
-                assert records[index + 1]["type"] == "request", "a response and its request never split by rotation"
+                assert records[index + 1].type == "request", "a response and its request never split by rotation"
     assert total_responses == len(PATHS) + 3  # + robots.txt, redirect target, retried 500
     for path in files[:-1]:
         # a file is closed as soon as it passes the limit: everything but its last group fits under it
         assert os.path.getsize(path) >= 3000
 
 
-def test_crawl_repairs_open_files_left_by_a_crash(trap_server, tmp_path):
+def test_crawl_repairs_open_files_left_by_a_crash(trap_server, tmp_path, read_warc):
     from test_warc_repair import make_closed_file
 
     from govcrawl.warc.writer import _safe_hostname
@@ -404,5 +374,5 @@ def test_crawl_repairs_open_files_left_by_a_crash(trap_server, tmp_path):
     _, log = run_crawl(trap_server, tmp_path, ["/report"], archive=archive)
     assert "repaired WARC file left by a crash" in log
     assert not list(archive.glob("*.open"))
-    assert [r["type"] for r in read_records(str(archive / dead_name))] == ["warcinfo"] + ["response", "request"] * 2 + [
+    assert [r.type for r in read_warc(archive / dead_name)] == ["warcinfo"] + ["response", "request"] * 2 + [
         "response"]

@@ -100,6 +100,16 @@ def test_rebuild_of_a_rendered_crawl_yields_the_reports_only(jsonly_crawl: dict[
         assert item == live[item["url"]]
 
 
+@pytest.mark.browser
+def test_js_only_list_is_rendered_on_its_own_and_its_json_api_followed(jsonly_crawl: dict[str, Any]) -> None:
+    urls = [item["url"] for item in jsonly_crawl["items"]]
+    assert len(urls) == len(set(urls)), "a report was emitted twice"
+    stats = jsonly_crawl["stats"]
+    assert stats["govcrawl/browser/auto_render"] == 1  # no site hint: the empty scripted list asked for it
+    assert stats["warc/browser_exchanges"] >= 2  # at least the document and the XHR JSON
+    assert stats["govcrawl/browser/json_lists"] == 1  # the XHR list API was read too (and its pages followed)
+
+
 def _middleware(tmp_path: Path) -> WarcArchiveMiddleware:
     crawler = get_crawler(settings_dict={"GOVCRAWL_ARCHIVE_DIR": str(tmp_path)})
     return WarcArchiveMiddleware(crawler)

@@ -20,16 +20,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_warc_crawl import REPORT_HTML, decoded, read_records, run_crawl, trap_server  # noqa: F401
+from test_warc_crawl import REPORT_HTML, run_crawl, trap_server  # noqa: F401
 
 PYWB_VENV = Path(os.environ.get("GOVCRAWL_PYWB_VENV", "/tmp/pywbvenv"))
-
-
-def _records_for(archive: Path) -> list[tuple[str, dict]]:
-    out = []
-    for path in sorted(glob.glob(str(archive / "*.warc.gz"))):
-        out += [(path, record) for record in read_records(path)]
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -52,41 +45,38 @@ def two_crawls(trap_server, tmp_path_factory):  # noqa: F811 - pytest fixture fr
             "prior": prior, "tmp": tmp}
 
 
-def test_identical_payload_written_as_revisit(two_crawls):
+def test_identical_payload_written_as_revisit(two_crawls, read_warc):
     base = two_crawls["base"]
-    records = _records_for(two_crawls["archive"])
-    report = [(p, r) for p, r in records if r["headers"].get_header("WARC-Target-URI") == base + "/report"
-              and r["type"] in ("response", "revisit")]
-    assert [r["type"] for _, r in report] == ["response", "revisit"]
-    path, revisit = report[1]
-    headers = revisit["headers"]
+    records = read_warc(two_crawls["archive"])
+    report = [r for r in records if r.uri == base + "/report" and r.type in ("response", "revisit")]
+    assert [r.type for r in report] == ["response", "revisit"]
+    revisit = report[1]
+    headers = revisit.headers
     prior = two_crawls["prior"]["/report"]
     assert headers.get_header("WARC-Profile") == "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
     assert headers.protocol == "WARC/1.1"
     assert headers.get_header("WARC-Payload-Digest") == prior["payload_digest"]
     assert headers.get_header("WARC-Refers-To-Target-URI") == base + "/report"
     assert headers.get_header("WARC-Refers-To-Date") == prior["date"]
-    assert revisit["http"].get_statuscode() == "200" and revisit["http"].get_header("Content-Type")
-    assert revisit["raw"] == b"", "a revisit stores headers only"
-    assert revisit["digest_ok"] is not False
+    assert revisit.http.get_statuscode() == "200" and revisit.http.get_header("Content-Type")
+    assert revisit.raw == b"", "a revisit stores headers only"
+    assert revisit.digest_ok is not False
     second = next(s for s in two_crawls["second"] if s["url"].endswith("/report"))
     assert second["record_type"] == "revisit"
     # the changed page got a full response again
-    chunked = [r["type"] for _, r in records if r["headers"].get_header("WARC-Target-URI") == base + "/chunked"
-               and r["type"] in ("response", "revisit")]
+    chunked = [r.type for r in records if r.uri == base + "/chunked" and r.type in ("response", "revisit")]
     assert chunked == ["response", "response"]
     assert "'warc/revisits': 2" in two_crawls["log"]
 
 
-def test_304_written_as_server_not_modified_revisit(two_crawls):
+def test_304_written_as_server_not_modified_revisit(two_crawls, read_warc):
     base = two_crawls["base"]
-    records = _records_for(two_crawls["archive"])
-    etag = [r for _, r in records if r["headers"].get_header("WARC-Target-URI") == base + "/etag"
-            and r["type"] in ("response", "revisit")]
-    assert [r["type"] for r in etag] == ["response", "revisit"]
-    headers = etag[1]["headers"]
+    records = read_warc(two_crawls["archive"])
+    etag = [r for r in records if r.uri == base + "/etag" and r.type in ("response", "revisit")]
+    assert [r.type for r in etag] == ["response", "revisit"]
+    headers = etag[1].headers
     assert headers.get_header("WARC-Profile") == "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
-    assert etag[1]["http"].get_statuscode() == "304"
+    assert etag[1].http.get_statuscode() == "304"
     assert headers.get_header("WARC-Refers-To-Target-URI") == base + "/etag"
     assert headers.get_header("WARC-Refers-To-Date") == two_crawls["prior"]["/etag"]["date"]
 
