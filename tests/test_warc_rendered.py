@@ -102,7 +102,10 @@ def test_rebuild_of_a_rendered_crawl_yields_the_reports_only(jsonly_crawl: dict[
 
 def _middleware(tmp_path: Path) -> WarcArchiveMiddleware:
     crawler = get_crawler(settings_dict={"GOVCRAWL_ARCHIVE_DIR": str(tmp_path)})
-    return WarcArchiveMiddleware(crawler)
+    middleware = WarcArchiveMiddleware(crawler)
+    assert middleware.writer is None and not list(tmp_path.iterdir()), "building it has no side effects"
+    middleware.open()
+    return middleware
 
 
 def test_rendered_report_page_is_rebuilt_from_its_conversion_record(tmp_path: Path) -> None:
