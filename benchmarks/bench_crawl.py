@@ -114,7 +114,7 @@ def crawl_once(base: str, mode: str, workdir: Path, *, middleware: str = MIDDLEW
     archive = workdir / f"archive-{mode}"
     stats_file = workdir / "stats.json"
     code = f"""
-import json, sys
+import json, resource, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.spider import iter_spider_classes
@@ -133,7 +133,9 @@ process.crawl(crawler, start={base + "/list/0.html"!r})
 process.start()
 stats = crawler.stats.get_stats()
 elapsed = (stats["finish_time"] - stats["start_time"]).total_seconds()
+usage = resource.getrusage(resource.RUSAGE_SELF)  # the crawl process only, not the writer process
 json.dump({{"pages": stats.get("response_received_count", 0), "seconds": elapsed,
+           "cpu_seconds": usage.ru_utime + usage.ru_stime,
            "warc_bytes": stats.get("warc/bytes", 0), "warc_records": stats.get("warc/records", 0)}},
           open({str(stats_file)!r}, "w"))
 """

@@ -18,6 +18,7 @@ import atexit
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -54,9 +55,9 @@ def _watch_parent(writer: WarcWriter, parent_pid: int, interval: float = 0.2) ->
     os._exit(0)
 
 
-def _write_specs(specs: Sequence[tuple[str, dict[str, Any]]]) -> GroupLocations:
+def _write_specs(pickled_specs: bytes) -> GroupLocations:
     assert _WRITER is not None
-    return _WRITER.write_group_located(build_records(specs))
+    return _WRITER.write_group_located(build_records(pickle.loads(pickled_specs)))
 
 
 def _close_writer() -> list[str]:
@@ -99,10 +100,16 @@ class ProcessWarcWriter:
         return self._executor.submit(os.getpid).result()
 
     def submit(self, specs: Sequence[tuple[str, dict[str, Any]]]) -> Future[GroupLocations]:
-        """Queue a group; the future resolves with its locations (or the write error)."""
+        """Queue a group; the future resolves with its locations (or the write error).
+
+        The specs are pickled here, so the records hold the exchange as it is now: the executor would pickle them
+        later on its own thread, after Scrapy may have changed the request's header lists (seen with ``Cookie``).
+        Raises what pickling raises, ``RuntimeError`` once closed, ``BrokenProcessPool`` once the worker died.
+        """
         if self._closed:
             raise RuntimeError("ProcessWarcWriter is closed")
-        future = self._executor.submit(_write_specs, list(specs))
+        pickled = pickle.dumps(list(specs), protocol=pickle.HIGHEST_PROTOCOL)
+        future = self._executor.submit(_write_specs, pickled)
         future.add_done_callback(self._written)
         return future
 
