@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_crawl import LIST_PAGES, build_site, crawl_once, serve  # noqa: E402
 
 from govcrawl.warc.middleware import WarcArchiveMiddleware  # noqa: E402
-from govcrawl.warc.records import build_records  # noqa: E402
+from govcrawl.warc.process import ProcessWarcWriter  # noqa: E402
+from govcrawl.warc.records import build_records, new_record_id, payload_digest  # noqa: E402
 from govcrawl.warc.rotation import GroupLocations, RecordLocation, WarcWriter  # noqa: E402
 
 
@@ -126,6 +127,84 @@ class PipeWarcArchiveMiddleware(WarcArchiveMiddleware):
 
 
 MODES = {"off": None, "executor": None, "pipe": "bench_warc_writer.PipeWarcArchiveMiddleware"}
+WRITERS = {"executor": ProcessWarcWriter, "pipe": PipeWarcWriter}
+
+
+def group_specs(index: int, body: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """A response + request + metadata group shaped like the middleware's for one report page."""
+    record_id = new_record_id()
+    url = f"http://127.0.0.1:8000/nb/{index}.html"
+    http = {"status": 200, "protocol": "HTTP/1.1", "body": body, "method": "GET", "rendered": False,
+            "headers": [(b"Content-Type", [b"text/html; charset=utf-8"]), (b"Content-Length", [str(len(body)).encode()])]}
+    request_headers = [(b"Accept", [b"text/html"]), (b"User-Agent", [b"govcrawl"]), (b"Referer", [b"http://127.0.0.1/"])]
+    return [
+        ("response", {"url": url, "http_headers": http, "body": body, "date": "2026-12-02T00:00:00.000000Z",
+                      "digest": payload_digest(body), "record_id": record_id, "ip_address": "127.0.0.1",
+                      "truncated": None, "rendered_by": None}),
+        ("request", {"url": url, "method": "GET", "headers": request_headers, "body": b"", "protocol": "HTTP/1.1",
+                     "date": "2026-12-02T00:00:00.000000Z", "concurrent_to": record_id}),
+        ("metadata", {"url": url, "date": "2026-12-02T00:00:00.000000Z", "concurrent_to": record_id,
+                      "body": b'{"list_url": "http://127.0.0.1:8000/list/0.html", "role": "report"}'}),
+    ]
+
+
+def crawl_work(iterations: int = 10000) -> int:
+    """Pure-Python work holding the GIL, standing in for the reactor thread's work on one page."""
+    total = 0
+    for value in range(iterations):
+        total += value * value % 7
+    return total
+
+
+def submit_once(kind: str, directory: str, groups: list[list[tuple[str, dict[str, Any]]]]) -> dict[str, float]:
+    """A synthetic crawl thread: per group, ``crawl_work`` then a submit through the transport (``none``: no
+    submit); then wait for every group. Returns the CPU time this process spent per group (every thread: the work,
+    submit and pickling, the transport's own threads; not the writer process) and the wall time per group."""
+    writer = WRITERS[kind](directory, prefix=kind) if kind != "none" else None
+    if writer is not None:
+        writer.submit(groups[0]).result(60)  # the writer process is up
+    cpu, start = time.process_time(), time.perf_counter()
+    futures = []
+    for group in groups:
+        crawl_work()
+        if writer is not None:
+            futures.append(writer.submit(group))
+    for future in futures:
+        future.result(60)
+    result = {"cpu_ms_per_group": 1000 * (time.process_time() - cpu) / len(groups),
+              "wall_ms_per_group": 1000 * (time.perf_counter() - start) / len(groups)}
+    if writer is not None:
+        writer.close()
+    return result
+
+
+def submit_benchmark(rounds: int, count: int = 2000) -> list[str]:
+    """The transports alone, in this process: CPU (and wall) time per group above the synthetic crawl thread's."""
+    pages = build_site(count)
+    bodies = [body for path, body in pages.items() if path.startswith("/nb/")]
+    groups = [group_specs(index, body) for index, body in enumerate(bodies)]
+    kinds = ["none", "executor", "pipe"]
+    runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(rounds):
+            shift = round_ % len(kinds)
+            for kind in kinds[shift:] + kinds[:shift]:
+                result = submit_once(kind, os.path.join(tmp, f"{kind}-{round_}"), groups)
+                runs[kind].append(result)
+                print(f"submit round {round_ + 1} {kind:8}: {result['cpu_ms_per_group']:.3f} CPU ms/group, "
+                      f"{result['wall_ms_per_group']:.3f} wall ms/group", flush=True)
+    cpu = {kind: statistics.median(r["cpu_ms_per_group"] for r in runs[kind]) for kind in kinds}
+    wall = {kind: statistics.median(r["wall_ms_per_group"] for r in runs[kind]) for kind in kinds}
+    lines = [f"## Transports alone: {count} groups (response + request + metadata of bench_crawl's pages) submitted "
+             f"from a synthetic crawl thread ({rounds} rounds, medians)", "",
+             "| transport | CPU ms/group (this process) | above no WARC | wall ms/group |", "|---|---|---|---|"]
+    for kind in kinds:
+        lines.append(f"| {kind} | {cpu[kind]:.3f} | {cpu[kind] - cpu['none']:+.3f} | {wall[kind]:.3f} |")
+    lines += ["", f"**transport CPU in the crawl process per group: executor {cpu['executor'] - cpu['none']:.3f} ms, "
+              f"pipe {cpu['pipe'] - cpu['none']:.3f} ms; executor/pipe wall time "
+              f"{wall['executor'] / wall['pipe']:.3f}**", ""]
+    print("\n".join(lines[-2:]))
+    return lines
 
 
 def main() -> int:
@@ -133,7 +212,9 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "warc_writer.md"))
+    parser.add_argument("--submit-rounds", type=int, default=5, help="rounds of the transports-alone part")
     args = parser.parse_args()
+    submit_lines = submit_benchmark(args.submit_rounds)
 
     pages = build_site(args.reports)
     port_queue: multiprocessing.Queue = multiprocessing.Queue()
@@ -186,7 +267,7 @@ def main() -> int:
         for index, result in enumerate(runs[mode]):
             lines.append(f"| {index + 1} | {mode} | {result['pages']} | {result['seconds']:.2f} | "
                          f"{result['pages_per_s']:.1f} | {result['cpu_ms_per_page']:.2f} |")
-    lines += ["", f"**{summary}**  ", f"**{cpu_summary}**", ""]
+    lines += ["", f"**{summary}**  ", f"**{cpu_summary}**", ""] + submit_lines
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     return 0
