@@ -3,8 +3,7 @@
 The portal is generated here: LIST_PAGES list pages linking REPORTS report-like pages of 12–25 KB (a third with
 a 30x8 number table), served by a threaded http.server on 127.0.0.1 (random port) in its own process.
 A minimal spider follows list -> detail; detail pages are not mined for links. Each mode runs in a fresh
-Scrapy process; modes (WARC off, WARC on with the writer process, WARC on with the writer thread) rotate for
-ROUNDS rounds and the median of each is reported.
+Scrapy process; modes (WARC off, WARC on) rotate for ROUNDS rounds and the median of each is reported.
 
     python benchmarks/bench_crawl.py [--reports 2000] [--rounds 2] [--out benchmarks/results/crawl.md]
 """
@@ -102,18 +101,21 @@ class BenchSpider(scrapy.Spider):
 '''
 
 
-MODES = ("off", "process", "thread")
+MODES = ("off", "on")
+MIDDLEWARE = "govcrawl.warc.middleware.WarcArchiveMiddleware"
 
 
-def crawl_once(base: str, mode: str, workdir: Path) -> dict:
-    """One crawl in a fresh Scrapy process; returns pages, seconds, pages/s and archive bytes."""
+def crawl_once(base: str, mode: str, workdir: Path, *, middleware: str = MIDDLEWARE) -> dict:
+    """One crawl in a fresh Scrapy process (WARC off when ``mode`` is ``off``, else archived by ``middleware``,
+    importable with benchmarks/ on the path); returns pages, seconds, pages/s and archive bytes."""
     spider = workdir / "bench_spider.py"
     spider.write_text(SPIDER)
     warc = mode != "off"
     archive = workdir / f"archive-{mode}"
     stats_file = workdir / "stats.json"
     code = f"""
-import json, sys
+import json, resource, sys
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.spider import iter_spider_classes
 import importlib.util
@@ -123,8 +125,7 @@ settings = {{
     "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
     "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
     "GOVCRAWL_ARCHIVE_DIR": {str(archive)!r}, "GOVCRAWL_WARC_ENABLED": {warc!r},
-    "GOVCRAWL_WARC_WRITER": {mode if warc else "process"!r},
-    "DOWNLOADER_MIDDLEWARES": {{"govcrawl.warc.middleware.WarcArchiveMiddleware": 950}},
+    "DOWNLOADER_MIDDLEWARES": {{{middleware!r}: 950}},
 }}
 process = CrawlerProcess(settings)
 crawler = process.create_crawler(module.BenchSpider)
@@ -132,7 +133,9 @@ process.crawl(crawler, start={base + "/list/0.html"!r})
 process.start()
 stats = crawler.stats.get_stats()
 elapsed = (stats["finish_time"] - stats["start_time"]).total_seconds()
+usage = resource.getrusage(resource.RUSAGE_SELF)  # the crawl process only, not the writer process
 json.dump({{"pages": stats.get("response_received_count", 0), "seconds": elapsed,
+           "cpu_seconds": usage.ru_utime + usage.ru_stime,
            "warc_bytes": stats.get("warc/bytes", 0), "warc_records": stats.get("warc/records", 0)}},
           open({str(stats_file)!r}, "w"))
 """
@@ -176,13 +179,11 @@ def main() -> int:
         server.terminate()
     medians = {mode: statistics.median(r["pages_per_s"] for r in runs[mode]) for mode in MODES}
     off = medians["off"]
-    summaries = []
-    for mode in ("process", "thread"):
-        on = medians[mode]
-        cost = 1 - on / off
-        verdict = "met" if cost <= 0.10 else "NOT met"
-        summaries.append(f"pages/s median: WARC off {off:.1f}, WARC on ({mode} writer) {on:.1f}; ratio on/off "
-                         f"{on / off:.3f}; WARC cost {cost:.1%} (target <= 10%: {verdict})")
+    on = medians["on"]
+    cost = 1 - on / off
+    verdict = "met" if cost <= 0.10 else "NOT met"
+    summaries = [f"pages/s median: WARC off {off:.1f}, WARC on {on:.1f}; ratio on/off {on / off:.3f}; "
+                 f"WARC cost {cost:.1%} (target <= 10%: {verdict})"]
     print("\n".join(summaries))
     cpus = os.cpu_count()
     load = os.getloadavg()[0]
@@ -193,9 +194,8 @@ def main() -> int:
         f"({min(sizes) // 1000}–{max(sizes) // 1000} KB, a third with 30×8 tables), threaded http.server on 127.0.0.1"
         " in its own process",
         "- Spider: list -> detail, CONCURRENT_REQUESTS 16, fresh Scrapy process per run; WARC on = "
-        "WarcArchiveMiddleware at 950 (response + request + metadata records); GOVCRAWL_WARC_WRITER=process (records "
-        "built, gzipped and written in a writer process) or thread (records built on the crawl thread, gzipped and "
-        "written on a writer thread)",
+        "WarcArchiveMiddleware at 950 (response + request + metadata records, built, gzipped and written in the "
+        "writer process)",
         f"- Machine: {cpus} CPUs, load average {load:.1f} at the end of the run; rounds: {args.rounds}",
         f"- Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         "",
@@ -204,7 +204,7 @@ def main() -> int:
     ]
     for mode in MODES:
         for index, result in enumerate(runs[mode]):
-            label = "off" if mode == "off" else f"on ({mode})"
+            label = mode
             lines.append(f"| {index + 1} | {label} | {result['pages']} | {result['seconds']:.2f} | "
                          f"{result['pages_per_s']:.1f} | {result['warc_bytes'] / 1e6:.1f} |")
     lines += [""] + [f"**{summary}**  " for summary in summaries] + [""]

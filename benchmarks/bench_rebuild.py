@@ -30,7 +30,7 @@ from govcrawl.warc.records import (
     response_http_headers,
     warc_date,
 )
-from govcrawl.warc.writer import WarcWriter
+from govcrawl.warc.rotation import WarcWriter
 
 
 def fetch_portal_pages() -> list[tuple[str, bytes, list[tuple[str, str]]]]:

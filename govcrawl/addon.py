@@ -48,7 +48,6 @@ DEFAULTS: dict[str, Any] = {
     "GOVCRAWL_WARC_ENABLED": True,
     "GOVCRAWL_WARC_MAX_SIZE": 1_000_000_000,  # bytes before a WARC file is rotated
     "GOVCRAWL_WARC_PREFIX": "govcrawl",
-    "GOVCRAWL_WARC_WRITER": "process",  # the WARC writer runs in its own process
     "GOVCRAWL_WARC_REPAIR_ON_START": True,  # close .warc.gz.open files a dead crawl left
     "GOVCRAWL_OPERATOR": "",  # warcinfo "operator"; environment variable GOVCRAWL_OPERATOR
     "GOVCRAWL_CONTACT": "",  # User-Agent contact and warcinfo; environment variable GOVCRAWL_CONTACT

@@ -18,7 +18,7 @@ from govcrawl.capture import Capture
 from govcrawl.pipelines import ReportPipeline
 from govcrawl.rebuild import rebuild_items
 from govcrawl.schema import validate_item
-from govcrawl.warc.writer import WarcWriter
+from govcrawl.warc.rotation import WarcWriter
 from tests.test_rebuild_reader import exchange
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,7 +20,7 @@ from govcrawl.warc.records import (
     payload_digest,
     response_http_headers,
 )
-from govcrawl.warc.writer import WarcWriter
+from govcrawl.warc.rotation import WarcWriter
 
 PAGE = "<html><body><div class=TRS_Editor><p>某某县2023年政府信息公开工作年度报告</p></div></body></html>".encode("gbk")
 PDF = b"%PDF-1.4 fake attachment bytes"

@@ -171,15 +171,15 @@ PATHS = ["/gzip", "/chunked", "/cookies", "/attachment", "/search?q=%E5%B9%B4%E6
          "/redirect", "/missing", "/error", "/echo-accept-encoding"]
 
 
-@pytest.fixture(scope="module", params=["process", "thread"])
-def crawl(request, trap_server, tmp_path_factory, read_warc):
-    """One crawl per writer kind (GOVCRAWL_WARC_WRITER): every test below holds for both."""
-    tmp = tmp_path_factory.mktemp(f"warc_crawl_{request.param}")
+@pytest.fixture(scope="module")
+def crawl(trap_server, tmp_path_factory, read_warc):
+    """One crawl of the trap server; every test below reads its archive."""
+    tmp = tmp_path_factory.mktemp("warc_crawl")
     archive = tmp / "archive"
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         refused = f"http://127.0.0.1:{sock.getsockname()[1]}/refused"
-    seen, log = run_crawl(trap_server, tmp, PATHS, archive=archive, extra=["-a", f"refused={refused}", "-s", f"GOVCRAWL_WARC_WRITER={request.param}"])
+    seen, log = run_crawl(trap_server, tmp, PATHS, archive=archive, extra=["-a", f"refused={refused}"])
     files = sorted(glob.glob(str(archive / "*.warc.gz")))
     records = {path: read_warc(path) for path in files}
     return {"base": trap_server, "archive": archive, "seen": seen, "log": log, "files": files,
@@ -364,12 +364,12 @@ def test_rotation_small_max_size(trap_server, tmp_path, read_warc):
 def test_crawl_repairs_open_files_left_by_a_crash(trap_server, tmp_path, read_warc):
     from test_warc_repair import make_closed_file
 
-    from govcrawl.warc.writer import _safe_hostname
+    from govcrawl.warc.rotation import safe_hostname
 
     closed = make_closed_file(tmp_path / "src", count=3)
     archive = tmp_path / "archive"
     archive.mkdir()
-    dead_name = f"govcrawl-20260101000000000-00001-{_safe_hostname()}-4999999.warc.gz"  # pid above pid_max
+    dead_name = f"govcrawl-20260101000000000-00001-{safe_hostname()}-4999999.warc.gz"  # pid above pid_max
     (archive / (dead_name + ".open")).write_bytes(closed.read_bytes()[:-25])
     _, log = run_crawl(trap_server, tmp_path, ["/report"], archive=archive)
     assert "repaired WARC file left by a crash" in log

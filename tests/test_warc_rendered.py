@@ -112,7 +112,10 @@ def test_js_only_list_is_rendered_on_its_own_and_its_json_api_followed(jsonly_cr
 
 def _middleware(tmp_path: Path) -> WarcArchiveMiddleware:
     crawler = get_crawler(settings_dict={"GOVCRAWL_ARCHIVE_DIR": str(tmp_path)})
-    return WarcArchiveMiddleware(crawler)
+    middleware = WarcArchiveMiddleware(crawler)
+    assert middleware.writer is None and not list(tmp_path.iterdir()), "building it has no side effects"
+    middleware.open()
+    return middleware
 
 
 def test_rendered_report_page_is_rebuilt_from_its_conversion_record(tmp_path: Path) -> None:

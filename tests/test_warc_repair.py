@@ -1,4 +1,4 @@
-"""WarcWriter (.open -> rename, rotation, thread safety, background writer) and repair of crashed files:
+"""WarcWriter (.open -> rename, rotation, thread safety) and repair of crashed files:
 truncated copies, a writer process killed with SIGKILL, ``govcrawl repair`` on the command line.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from govcrawl.warc import BackgroundWarcWriter, WarcRef, WarcWriter, repair_directory, repair_open_file
+from govcrawl.warc import WarcRef, WarcWriter, repair_directory, repair_open_file
 from govcrawl.warc.records import (
     build_request_record,
     build_response_record,
@@ -86,37 +86,6 @@ def test_rotation_and_thread_safety(tmp_path):
     for path in files[:-1]:
         assert path.stat().st_size >= 20_000
     assert warcio_check(*files).returncode == 0
-
-
-def test_background_writer_resolves_refs(tmp_path):
-    background = BackgroundWarcWriter(WarcWriter(tmp_path))
-    refs = []
-    for index in range(20):
-        records, ref = exchange(index)
-        background.submit(records, {0: ref})
-        refs.append(ref)
-    for ref in refs:
-        ref.result(timeout=10)
-    background.close()
-    path = tmp_path / refs[5].warc_filename
-    with open(path, "rb") as handle:
-        handle.seek(refs[5].warc_offset)
-        record = next(iter(ArchiveIterator(handle)))
-        assert record.rec_headers.get_header("WARC-Record-ID") == refs[5].warc_record_id
-        assert record.rec_headers.get_header("WARC-Payload-Digest") == refs[5].payload_digest
-    assert refs[5].as_dict()["warc_offset"] == refs[5].warc_offset == refs[5]["warc_offset"]
-
-
-def test_background_writer_reports_errors_and_keeps_going(tmp_path):
-    background = BackgroundWarcWriter(WarcWriter(tmp_path))
-    bad_ref = WarcRef(warc_record_id="<urn:uuid:x>", payload_digest="sha1:X", fetched_at="now")
-    background.submit([object()], {0: bad_ref})  # not a record: the write fails
-    with pytest.raises(AttributeError):
-        bad_ref.result(timeout=10)
-    records, ref = exchange(1)
-    background.submit(records, {0: ref})
-    assert ref.result(timeout=10).warc_offset > 0
-    background.close()
 
 
 def make_closed_file(directory: Path, count: int = 5) -> Path:

@@ -25,17 +25,16 @@ HTTP exchanges the browser made (``meta["govcrawl_browser_exchanges"]``) are arc
 pairs here too, just before the conversion record (:func:`govcrawl.warc.records.build_exchange_records`).
 
 **warc_ref.** ``request.meta["warc_ref"]`` (hence ``response.meta["warc_ref"]``) is a
-:class:`govcrawl.warc.writer.WarcRef`. ``warc_record_id``, ``payload_digest`` and ``fetched_at`` are set at
-once; ``warc_filename`` and ``warc_offset`` are filled by the writer a moment later. A pipeline must
-wait before reading them: ``ref = await item["warc_ref"].wait()`` in an ``async def process_item``, or
+:class:`govcrawl.warc.ref.WarcRef`. ``warc_record_id``, ``payload_digest`` and ``fetched_at`` are set at
+once; ``warc_filename`` and ``warc_offset`` are known once the writer process has written the group. A pipeline
+must wait before reading them: ``ref = await item["warc_ref"].wait()`` in an ``async def process_item``, or
 return ``ref.deferred()`` from Twisted-style code, or ``ref.result(timeout)`` outside the reactor.
 
-**Writer.** ``GOVCRAWL_WARC_WRITER = "process"`` (default): the middleware only computes the payload digest and
-picks the response record id and WARC-Date, then hands the raw exchange data (plain picklable specs, see
-:func:`govcrawl.warc.records.build_records`) to :class:`govcrawl.warc.writer.ProcessWarcWriter`, a writer
-process (``spawn`` context) that builds, serialises, gzips and writes the records. ``"thread"``: the records are
-built here and :class:`govcrawl.warc.writer.BackgroundWarcWriter` gzips and writes them on a thread. Both write
-the same records.
+**Writer.** The middleware only computes the payload digest and picks the response record id and WARC-Date,
+then hands the raw exchange data (plain picklable specs, see :func:`govcrawl.warc.records.build_records`) to
+:class:`govcrawl.warc.process.ProcessWarcWriter`, which builds, serialises, gzips and writes the records in a
+writer process. Files left ``.open`` by a crash are repaired and the writer is started on ``spider_opened``
+(nothing happens when the middleware is built); everything is written and the file closed on ``spider_closed``.
 
 **Accept-Encoding.** Only encodings warcio can decode on replay are advertised: ``gzip, deflate`` and
 ``br`` when the ``brotli`` module is importable, never ``zstd``. This middleware filters the header of
@@ -55,6 +54,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from govcrawl.charset import DECODABLE_ENCODINGS
+from govcrawl.warc.process import ProcessWarcWriter
 from govcrawl.warc.records import (
     PROFILE_IDENTICAL_PAYLOAD,
     PROFILE_SERVER_NOT_MODIFIED,
@@ -63,8 +63,9 @@ from govcrawl.warc.records import (
     payload_digest,
     warc_date,
 )
+from govcrawl.warc.ref import WarcRef
 from govcrawl.warc.repair import repair_directory
-from govcrawl.warc.writer import BackgroundWarcWriter, ProcessWarcWriter, RecordLocation, WarcRef, WarcWriter
+from govcrawl.warc.rotation import RecordLocation
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,9 @@ def _header_items(headers: Any) -> list[tuple[Any, Any]]:
 class WarcArchiveMiddleware:
     """Archive every response the downloader returns (see the module docstring)."""
 
+    #: the writer started on spider_opened (benchmarks/bench_warc_writer.py swaps in another)
+    writer_class: type[ProcessWarcWriter] = ProcessWarcWriter
+
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
         if not settings.getbool("GOVCRAWL_WARC_ENABLED", True):
@@ -99,42 +103,39 @@ class WarcArchiveMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.archive_dir = settings.get("GOVCRAWL_ARCHIVE_DIR", "archive")
-        if settings.getbool("GOVCRAWL_WARC_REPAIR_ON_START", True):
-            for report in repair_directory(self.archive_dir):
-                logger.warning("repaired WARC file left by a crash: %s", report)
+        self.repair_on_start = settings.getbool("GOVCRAWL_WARC_REPAIR_ON_START", True)
         operator = settings.get("GOVCRAWL_OPERATOR", "")
         contact = settings.get("GOVCRAWL_CONTACT", "")
-        info = {
-            "operator": f"{operator} <{contact}>" if operator and contact else (operator or contact),
-            "http-header-user-agent": settings.get("USER_AGENT", ""),
-            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-        }
-        options = {
+        self.writer_options: dict[str, Any] = {
             "prefix": settings.get("GOVCRAWL_WARC_PREFIX", "govcrawl"),
             "max_size": settings.getint("GOVCRAWL_WARC_MAX_SIZE", 1_000_000_000),
-            "info": info,
+            "info": {
+                "operator": f"{operator} <{contact}>" if operator and contact else (operator or contact),
+                "http-header-user-agent": settings.get("USER_AGENT", ""),
+                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            },
         }
-        self.writer_kind = settings.get("GOVCRAWL_WARC_WRITER", "process")
-        self.writer: ProcessWarcWriter | BackgroundWarcWriter
-        if self.writer_kind == "process":
-            self.writer = ProcessWarcWriter(self.archive_dir, **options, on_written=self._records_written,
-                                            on_file_opened=self._file_opened)
-        elif self.writer_kind == "thread":
-            writer = WarcWriter(self.archive_dir, **options, on_file_opened=self._file_opened)
-            self.writer = BackgroundWarcWriter(writer, on_written=self._records_written)
-        else:
-            raise ValueError(f"GOVCRAWL_WARC_WRITER must be 'process' or 'thread', not {self.writer_kind!r}")
+        self.writer: ProcessWarcWriter | None = None
         self._closed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiveMiddleware:
         middleware = cls(crawler)
+        crawler.signals.connect(middleware.open, signal=signals.spider_opened)
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
-        crawler.signals.connect(middleware.close, signal=signals.engine_stopped)
         return middleware
 
-    # stats callbacks run on the writer thread (thread writer) or the receiver thread (process writer); only
-    # that thread touches these keys
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        """Repair ``.open`` files left by a crashed crawl of this host, then start the writer (spider_opened)."""
+        if self.writer is not None or self._closed:
+            return
+        if self.repair_on_start:
+            for report in repair_directory(self.archive_dir):
+                logger.warning("repaired WARC file left by a crash: %s", report)
+        self.writer = self.writer_class(self.archive_dir, **self.writer_options, on_written=self._records_written,
+                                        on_file_opened=self._file_opened)
+
+    # stats callbacks run on the executor's thread; only that thread touches these keys
     def _file_opened(self, warcinfo: RecordLocation) -> None:
         if self.stats is not None:
             self.stats.inc_value("warc/files")
@@ -157,8 +158,9 @@ class WarcArchiveMiddleware:
         return None
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
-        if self._closed:
-            logger.error("WARC writer already closed; not archiving %s", response.url)
+        if self.writer is None:
+            logger.error("WARC writer %s; not archiving %s", "closed" if self._closed else "not started",
+                         response.url)
             return response
         try:
             request.meta["warc_ref"] = self._archive(request, response)
@@ -169,6 +171,8 @@ class WarcArchiveMiddleware:
         return response
 
     def _archive(self, request: Request, response: Response) -> WarcRef:
+        writer = self.writer
+        assert writer is not None
         now = warc_date(datetime.now(UTC))
         body = response.body
         digest = payload_digest(body)
@@ -228,7 +232,7 @@ class WarcArchiveMiddleware:
         not_modified = ref.record_type == "revisit" and response.status == 304
         if fields is not None and not not_modified and (200 <= response.status < 300 or ref.record_type == "revisit"):
             records.append(self._metadata_spec(response.url, now, record_id, fields))
-        self.writer.submit_specs(records, {0: ref})
+        ref.future = writer.submit(records)
         return ref
 
     @staticmethod
@@ -264,9 +268,11 @@ class WarcArchiveMiddleware:
         Metadata is written for 2xx navigations and for a browser retry of a JS challenge (whose navigation
         status is the challenge's; ChallengeMiddleware, which runs after this one, makes a passed one 200).
         """
+        writer = self.writer
+        assert writer is not None
         for exchange in request.meta.get("govcrawl_browser_exchanges") or []:
             if isinstance(exchange, dict) and not str(exchange.get("url", "")).startswith(("data:", "blob:")):
-                self.writer.submit_specs([("exchange", {"exchange": exchange, "date": now})])
+                writer.submit([("exchange", {"exchange": exchange, "date": now})])
                 if self.stats is not None:
                     self.stats.inc_value("warc/browser_exchanges")
         record_id = new_record_id()
@@ -282,7 +288,7 @@ class WarcArchiveMiddleware:
             records.append(self._metadata_spec(response.url, now, record_id, fields))
         if self.stats is not None:
             self.stats.inc_value("warc/conversions")
-        self.writer.submit_specs(records, {0: ref})
+        ref.future = writer.submit(records)
         return ref
 
     @staticmethod
@@ -291,8 +297,8 @@ class WarcArchiveMiddleware:
         return ("metadata", {"url": url, "date": date, "concurrent_to": concurrent_to, "body": metadata_body(fields)})
 
     def close(self, *args: Any, **kwargs: Any) -> None:
-        """Write what is queued and close the current file (spider_closed / engine_stopped)."""
-        if self._closed:
-            return
+        """Write what is queued, close the current file and stop the writer process (spider_closed)."""
         self._closed = True
-        self.writer.close()
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            writer.close()

@@ -1,19 +1,21 @@
 """Builders for the WARC records govcrawl writes: request, response, revisit, conversion, metadata, warcinfo.
 
-Builders do the cheap work (headers, payload digest) so they can run on the crawl thread; the expensive part
-(block digest over the headers + gzip) happens when :class:`govcrawl.warc.writer.WarcWriter` writes them.
+Records are made with warcio's ``RecordBuilder.create_warc_record`` / ``create_warcinfo_record``; the writer
+(:mod:`govcrawl.warc.rotation`) serialises them with warcio's ``WARCWriter`` and gzips each one itself.
 
 HTTP header bytes are kept as received: names and values are decoded as latin-1 (a lossless byte <-> str
 mapping) and :class:`RawStatusAndHeaders` encodes them back as latin-1, so a GBK ``Content-Disposition``
-filename is stored byte for byte instead of being %-encoded or crashing the writer.
+filename is stored byte for byte instead of being %-encoded (warcio's default for non-ASCII headers).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import platform
 import socket
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -21,9 +23,9 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
+from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import BufferWARCWriter
 
 import govcrawl
 
@@ -38,8 +40,7 @@ RENDERED_BY_CHROMIUM = "chromium"
 #: scheme prefix of metadata records' WARC-Target-URI (``metadata://http://host/path``), as Heritrix/NetarchiveSuite do
 METADATA_URI_PREFIX = "metadata://"
 
-# One record builder shared by all builders; only its id/date helpers and create_* methods are used.
-_BUILDER = BufferWARCWriter(gzip=False, warc_version=WARC_VERSION)
+_BUILDER = RecordBuilder(warc_version=WARC_VERSION)
 
 
 class RawStatusAndHeaders(StatusAndHeaders):
@@ -48,41 +49,15 @@ class RawStatusAndHeaders(StatusAndHeaders):
     def compute_headers_buffer(self, header_filter: Any = None) -> None:
         self.headers_buff = self.to_str(header_filter).encode("latin-1") + b"\r\n"
 
-    @classmethod
-    def from_pairs(cls, statusline: str, pairs: list[tuple[str, str]], *, protocol: str = "",
-                   is_http_request: bool = False) -> RawStatusAndHeaders:
-        """Same object as ``cls(statusline, pairs, ...)`` for ``str`` pairs, without re-checking every pair
-        (the builders already made them ``str``; this runs on the crawl thread for every capture)."""
-        if is_http_request:
-            protocol, statusline = statusline.split(" ", 1)
-        self = cls.__new__(cls)
-        self.statusline, self.headers, self.protocol = statusline, pairs, protocol
-        self.total_len, self.headers_buff = 0, None
-        return self
-
 
 def latin1(value: bytes | str) -> str:
     """Bytes -> str without loss (latin-1 maps every byte to one code point)."""
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
-_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_B32_SHIFTS = tuple(range(155, -1, -5))
-
-
-def sha1_b32(*parts: bytes) -> str:
-    """``sha1:BASE32`` of the concatenated parts (``base64.b32encode`` is pure Python and ~4x slower for a
-    20-byte digest; 160 bits are exactly 32 base32 digits, so there is no padding)."""
-    digester = hashlib.sha1()
-    for part in parts:
-        digester.update(part)
-    number = int.from_bytes(digester.digest(), "big")
-    return "sha1:" + "".join([_B32[(number >> shift) & 31] for shift in _B32_SHIFTS])
-
-
 def payload_digest(body: bytes) -> str:
     """``sha1:BASE32`` digest, the form warcio and pywb use for WARC-Payload-Digest."""
-    return sha1_b32(body)
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def warc_date(moment: datetime) -> str:
@@ -91,12 +66,8 @@ def warc_date(moment: datetime) -> str:
 
 
 def new_record_id() -> str:
-    return _BUILDER._make_warc_id()
-
-
-#: WARC Content-Type of each record type when the builder gives none (warcio's RecordBuilder.WARC_RECORDS)
-_DEFAULT_CONTENT_TYPES = dict(BufferWARCWriter.WARC_RECORDS)
-_NO_PAYLOAD_DIGEST_TYPES = frozenset(BufferWARCWriter.NO_PAYLOAD_DIGEST_TYPES)
+    """A fresh ``WARC-Record-ID`` (``<urn:uuid:...>``, as warcio makes them)."""
+    return f"<urn:uuid:{uuid.uuid4()}>"
 
 
 def _make_record(
@@ -105,31 +76,17 @@ def _make_record(
     warc_headers: dict[str, str],
     body: bytes,
     http_headers: StatusAndHeaders | None = None,
-    content_type: str | None = None,
+    content_type: str = "",
 ) -> ArcWarcRecord:
-    """What ``RecordBuilder.create_warc_record`` returns for these arguments (same headers, same order), built
-    directly: the crawl thread runs this for every capture, and warcio's generic path (header scans, a record
-    loader, a digester over a stream) costs several times more. ``warc_headers`` must hold the record id and date.
-    """
-    headers = list(warc_headers.items())
-    headers.append(("WARC-Type", record_type))
-    if uri:
-        headers.append(("WARC-Target-URI", uri))
-    if record_type not in _NO_PAYLOAD_DIGEST_TYPES and "WARC-Payload-Digest" not in warc_headers:
-        headers.append(("WARC-Payload-Digest", payload_digest(body)))
-    rec_headers = StatusAndHeaders("", headers, protocol=WARC_VERSION)
-    record = ArcWarcRecord("warc", record_type, rec_headers, BytesIO(body), http_headers,
-                           content_type or _DEFAULT_CONTENT_TYPES.get(record_type, "application/warc-record"),
-                           len(body))
-    record.payload_length = len(body)
-    return record
+    """warcio's ``create_warc_record`` for a body held in memory (``warc_headers`` hold the record id and date)."""
+    return _BUILDER.create_warc_record(uri, record_type, payload=BytesIO(body), length=len(body),
+                                       warc_content_type=content_type, warc_headers_dict=warc_headers,
+                                       http_headers=http_headers)
 
 
 def _header_pairs(headers: Iterable[tuple[bytes | str, Iterable[bytes | str]]]) -> list[tuple[str, str]]:
     """Flatten ``name -> [values]`` (Scrapy Headers ``.items()``) keeping every repeated value."""
-    return [(name.decode("latin-1") if isinstance(name, bytes) else name,
-             value.decode("latin-1") if isinstance(value, bytes) else value)
-            for name, values in headers for value in values]
+    return [(latin1(name), latin1(value)) for name, values in headers for value in values]
 
 
 def request_target(url: str) -> str:
@@ -159,9 +116,7 @@ def build_request_record(
         pairs.insert(0, ("Host", urlsplit(url).netloc))
     if body and "content-length" not in names:
         pairs.append(("Content-Length", str(len(body))))
-    http_headers = RawStatusAndHeaders.from_pairs(
-        f"{method} {request_target(url)} {protocol}", pairs, is_http_request=True
-    )
+    http_headers = RawStatusAndHeaders(f"{method} {request_target(url)} {protocol}", pairs, is_http_request=True)
     warc_headers = {
         "WARC-Record-ID": record_id or new_record_id(),
         "WARC-Date": date,
@@ -211,7 +166,7 @@ def response_http_headers(
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = "Unknown"
-    return RawStatusAndHeaders.from_pairs(f"{status} {reason}", pairs, protocol=protocol)
+    return RawStatusAndHeaders(f"{status} {reason}", pairs, protocol=protocol)
 
 
 def build_response_record(
@@ -365,7 +320,7 @@ def build_records(specs: Iterable[tuple[str, dict[str, Any]]]) -> list[ArcWarcRe
     ``kind`` is ``response``/``revisit``/``request``/``metadata``/``conversion`` (one record) or ``exchange``
     (:func:`build_exchange_records`, two). An ``http_headers`` argument given as a dict is the keyword arguments
     of :func:`response_http_headers`. The middleware describes each capture this way so the records can be
-    built by a writer process (:class:`govcrawl.warc.writer.ProcessWarcWriter`) or on the spot.
+    built by the writer process (:class:`govcrawl.warc.process.ProcessWarcWriter`).
     """
     records: list[ArcWarcRecord] = []
     for kind, kwargs in specs:

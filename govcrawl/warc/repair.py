@@ -16,7 +16,7 @@ import socket
 import zlib
 from dataclasses import dataclass
 
-from govcrawl.warc.writer import OPEN_PATHS, OPEN_SUFFIX, _safe_hostname
+from govcrawl.warc.rotation import OPEN_PATHS, OPEN_SUFFIX, safe_hostname
 
 _CHUNK = 1 << 20
 _NAME_RE = re.compile(r"-(?P<host>[^-]+)-(?P<pid>\d+)\.warc\.gz\.open$")
@@ -139,7 +139,7 @@ def _writer_alive(path: str) -> bool:
     match = _NAME_RE.search(os.path.basename(path))
     if not match:
         return False
-    if match.group("host") != _safe_hostname():
+    if match.group("host") != safe_hostname():
         return True
     pid = int(match.group("pid"))
     if pid == os.getpid():

@@ -1,0 +1,124 @@
+"""``WarcRef``: where a capture went in the archive, on a ``concurrent.futures.Future`` of its record group.
+
+Known at once: ``warc_record_id``, ``payload_digest``, ``fetched_at`` (and ``url``, ``record_type``, the revisit
+fields). ``warc_filename``, ``warc_offset`` and ``warc_length`` come from the future the writer resolves with the
+group's :class:`~govcrawl.warc.rotation.GroupLocations`; they are None until then. Before reading them:
+
+- in an ``async def`` Scrapy pipeline/callback: ``await ref.wait()``;
+- in Twisted code returning Deferreds: ``ref.deferred()`` (fires on the reactor thread);
+- in plain threads / tests: ``ref.result(timeout)`` (blocks).
+
+All three raise the write error if writing failed.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from govcrawl.capture import warc_location
+from govcrawl.warc.rotation import GroupLocations, RecordLocation
+
+
+@dataclass(eq=False)
+class WarcRef:
+    """One record of a group being written (``index`` in the group; the main record is 0)."""
+
+    warc_record_id: str
+    payload_digest: str
+    fetched_at: str
+    url: str = ""
+    record_type: str = "response"
+    refers_to_uri: str | None = None
+    refers_to_date: str | None = None
+    future: Future[GroupLocations] | None = field(default=None, repr=False)
+    index: int = 0
+    #: the location once known without a future (a ref unpickled after its write)
+    written: RecordLocation | None = field(default=None, repr=False)
+
+    def done(self) -> bool:
+        return self.future is None or self.future.done()
+
+    @property
+    def error(self) -> BaseException | None:
+        """The write error, once the write failed (None while pending or when written)."""
+        future = self.future
+        if future is None or not future.done():
+            return None
+        return future.exception()
+
+    @property
+    def location(self) -> RecordLocation | None:
+        """Where the record went, once written."""
+        future = self.future
+        if future is None or not future.done() or future.exception() is not None:
+            return self.written
+        return future.result().records[self.index]
+
+    @property
+    def warc_filename(self) -> str | None:
+        location = self.location
+        return location.filename if location else None
+
+    @property
+    def warc_offset(self) -> int | None:
+        location = self.location
+        return location.offset if location else None
+
+    @property
+    def warc_length(self) -> int | None:
+        location = self.location
+        return location.length if location else None
+
+    def result(self, timeout: float | None = None) -> WarcRef:
+        """Block until written; return self. Raises TimeoutError or the write error."""
+        if self.future is not None:
+            try:
+                self.future.result(timeout)
+            except TimeoutError:
+                raise TimeoutError(f"WARC record {self.warc_record_id} not written after {timeout}s") from None
+        return self
+
+    def deferred(self) -> Any:
+        """A Twisted Deferred firing with self (on the reactor thread) once written."""
+        from twisted.internet import defer, reactor
+
+        if self.done():
+            error = self.error
+            return defer.fail(error) if error is not None else defer.succeed(self)
+        deferred: defer.Deferred[WarcRef] = defer.Deferred()
+
+        def fire(future: Future[GroupLocations]) -> None:
+            error = future.exception()
+            if error is not None:
+                reactor.callFromThread(deferred.errback, error)  # type: ignore[attr-defined]
+            else:
+                reactor.callFromThread(deferred.callback, self)  # type: ignore[attr-defined]
+
+        assert self.future is not None
+        self.future.add_done_callback(fire)
+        return deferred
+
+    async def wait(self) -> WarcRef:
+        """Await the write from Scrapy coroutine code (asyncio or plain Twisted reactor)."""
+        if self.done():
+            return self.result()
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        return await maybe_deferred_to_future(self.deferred())
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``Capture.warc`` / item ``source`` fields."""
+        return warc_location(self)
+
+    def __getitem__(self, key: str) -> Any:
+        """``ref["warc_offset"]`` works like ``ref.warc_offset`` (for code treating it as a dict)."""
+        return getattr(self, key)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WarcRef:  # Scrapy may deep-copy items/meta
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:  # pickling (JOBDIR, multiprocessing) keeps data only, no waiting
+        state = dict(self.__dict__, future=None, written=self.location)
+        return state
