@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "nightly": ("govcrawl.nightly", "incremental crawl for cron/systemd with a run report"),
     "export": ("govcrawl.export", "export the catalog to JSONL, CSV or Parquet"),
     "portal": ("govcrawl.demo.serve", "serve the mock portal on 127.0.0.1 until interrupted"),
+    "explain": ("govcrawl.discovery.explain", "print, for a list page, each link taken or refused and why"),
 }
 
 

@@ -137,7 +137,9 @@ def pager_links(doc: lxml.html.HtmlElement, links: list[Link], list_url: str) ->
     """Static pagination links on a list page: ``index_N.html``, ``?page=N``, ``column-index-N.shtml``,
     anchors labelled 下一页/尾页 on the same host, and 首页/page numbers only inside the list's pager
     (``Link.region == "pager"``, see :mod:`govcrawl.discovery.pagers`) — never the site menu's 首页."""
-    host = urlsplit(list_url).netloc
+    own = urlsplit(list_url)
+    host, own_path = own.netloc, own.path or "/"
+    own_dir = own_path.rsplit("/", 1)[0]
     found: dict[str, PageRequest] = {}
     for link in links:
         parts = urlsplit(link.url)
@@ -146,7 +148,10 @@ def pager_links(doc: lxml.html.HtmlElement, links: list[Link], list_url: str) ->
         label = re.sub(r"\s+", "", link.text).lower()
         home = parts.path in ("", "/") and not parts.query
         by_label = label in UNAMBIGUOUS_LABELS or (link.region == "pager" and pager_label(label))
-        if not home and (_PAGE_LINK_RE.search(link.url) or by_label):
+        # a page-shaped URL is a page of THIS column only in the column's folder (or at its path, for ?page=N):
+        # ../c100573/list_2.html is another column's page linked from the menu
+        same_column = parts.path.rsplit("/", 1)[0] == own_dir if not parts.query else parts.path == own_path
+        if not home and ((_PAGE_LINK_RE.search(link.url) and same_column) or by_label):
             style = "query" if parts.query else "static"
             found.setdefault(link.url, PageRequest(url=link.url, style=style))
     return list(found.values())
@@ -377,8 +382,14 @@ def json_api_requests(text: str, list_url: str) -> list[PageRequest]:
     return [
         PageRequest(url=urljoin(list_url, api), kind="json", page=1, style="json")
         for api in dict.fromkeys(_JSON_API_ATTR_RE.findall(text))
-        if not api.lower().endswith((".js", ".css", ".html", ".htm", ".shtml"))
+        if not api.lower().endswith((".js", ".css", ".html", ".htm", ".shtml")) and not _bare_api_root(api)
     ]
+
+
+def _bare_api_root(api: str) -> bool:
+    """``/api`` (SiteServer's ``$pageInfo.apiUrl``): an API's base, not a list endpoint."""
+    parts = urlsplit(api)
+    return not parts.query and "/" not in parts.path.strip("/")
 
 
 def json_next_requests(request: PageRequest, data: Any, max_pages: int = DEFAULT_MAX_PAGES) -> list[PageRequest]:
