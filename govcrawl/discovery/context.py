@@ -119,7 +119,7 @@ def context_texts(element: lxml.html.HtmlElement, limit: int = 6,
     child = element
     for _ in range(_MAX_LEVELS):
         parent = child.getparent()
-        if parent is None or parent.tag in ("body", "html"):
+        if parent is None or parent.tag == "html":
             break
         label = _tab_label(child, cache)
         if label:
@@ -140,7 +140,7 @@ def context_texts(element: lxml.html.HtmlElement, limit: int = 6,
                     break
                 steps += 1
             sibling = sibling.getprevious()
-        if len(found) >= limit:
+        if len(found) >= limit or parent.tag == "body":
             break
         child = parent
     return [text for text in found if text][:limit]
