@@ -168,3 +168,12 @@ def test_decisions_counted_and_explained(tmp_path, capsys) -> None:
     assert main([str(page), "--url", BASE]) == 0
     out = capsys.readouterr().out
     assert "report/context" in out and "区发改局" in out and "refused/" in out and "summary:" in out
+
+
+def test_table_heading_row_and_more_unit_kinds() -> None:
+    html = """<table><tr><td class="t">2019年度政府信息公开工作年度报告</td></tr>
+    <tr><td><a href="/art/2020/1/1/art_9_1.html">区妇联</a></td><td><a href="/art/2020/1/1/art_9_2.html">东风社区</a></td></tr>
+    <tr><td><a href="/art/2020/1/1/art_9_3.html">区科协</a></td></tr></table>"""
+    url = "http://www.xx.gov.cn/col/col9/index.html"
+    decisions = _decisions(html, url)
+    assert sorted(decisions.values()) == ["report/context"] * 3, decisions

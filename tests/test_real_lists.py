@@ -12,6 +12,7 @@ no target left; they are excepted from the set, and their titles must still pass
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -74,6 +75,10 @@ def taken_reports(path: Path, url: str) -> tuple[set[str], LinkStats]:
 def test_corpus_holds_the_real_list_pages() -> None:
     assert len(LISTS) >= 5 and len(FRONTS) >= 9
     assert all(path.is_file() for path, _ in LISTS + FRONTS)
+    for entry in LOCAL_MANIFEST["files"]:  # pages added here are kept byte for byte, with a provenance
+        body = (LOCAL_REAL / entry["file"]).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == entry["sha256"] and len(body) == entry["bytes"]
+        assert entry["source"].get("repo") or entry["source"].get("index_file_id")
 
 
 @pytest.mark.parametrize(("path", "entry"), LISTS, ids=[e["file"] for _, e in LISTS])

@@ -29,7 +29,7 @@ _REPORT_WORD_RE = re.compile(r"报告|年报|报表|公开|通知|指南|制度|
 # what a unit name ends with (departments, towns, streets, the government itself)
 _UNIT_END_RE = re.compile(
     r"(?:人民政府|政府|管委会|管理委员会|委员会|办事处|街道办|街道|办公室|办公厅|局|委|办|厅|院|所|站|中心|镇|乡|苏木"
-    r"|队|大队|支队|联合会|联社|会|部|社|馆|处|科|署|园区|开发区|新区|区|县|市|旗|农场|林场|本级|机关)$"
+    r"|队|大队|支队|联合会|联社|会|联|协|部|社|馆|处|科|署|园区|开发区|新区|社区|村|区|县|市|旗|农场|林场|本级|机关)$"
 )
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "caption", "thead", "dt", "legend", "th", "header"})
 _HEADING_CLASS_RE = re.compile(r"tit|head|hd\b|caption|bt\b|biaoti|name|year|nian|tab|label|lm", re.I)
@@ -132,11 +132,15 @@ def context_texts(element: lxml.html.HtmlElement, limit: int = 6,
         steps = 0
         shape = _shape(child)
         while sibling is not None and steps < 3:
-            if isinstance(sibling.tag, str) and _shape(sibling) != shape:  # peers: earlier items of the list
-                if _is_headingish(sibling):
+            if isinstance(sibling.tag, str):
+                has_links = bool(sibling.findall(".//a"))
+                if has_links and _shape(sibling) == shape:  # an earlier item of the same list
+                    sibling = sibling.getprevious()
+                    continue
+                if _is_headingish(sibling):  # a heading, or a table's heading row (a peer without links)
                     found.append(_own_text(sibling))
                     break
-                if sibling.findall(".//a"):
+                if has_links:
                     break
                 steps += 1
             sibling = sibling.getprevious()

@@ -24,12 +24,13 @@ _TEMPLATE_JUNK_RE = re.compile(r"\{\{|\}\}|\$\{|\{%|<%|%>|^@|^el\.|^item\.")
 _NAV_CALL_RE = re.compile(
     r"""(?:window\.open|\.open|location(?:\.href)?\s*=|location\.(?:assign|replace)|(?:window|self|top|parent)"""
     r"""\.location\s*=|open[A-Za-z]*|go[A-Za-z]*|to[A-Za-z]*|view[A-Za-z]*|show[A-Za-z]*|jump[A-Za-z]*|"""
-    r"""redirect[A-Za-z]*|link[A-Za-z]*|turn[A-Za-z]*|detail[A-Za-z]*)\s*\(?\s*(['"])(.+?)\1""",
+    r"""redirect[A-Za-z]*|link[A-Za-z]*|turn[A-Za-z]*|detail[A-Za-z]*)\s*\(?\s*(['"])((?:(?!\1).)+)\1(?!\s*\+)""",
     re.IGNORECASE | re.DOTALL,
 )
 # Any quoted string that looks like a URL or a path to a page (last resort inside a handler).
 _QUOTED_URL_RE = re.compile(
-    r"""(['"])((?:https?://|\.{0,2}/)[^'"\s<>]+|[\w./-]+\.(?:s?html?|jsp|aspx?|php|pdf|docx?|wps|ofd|xlsx?)(?:\?[^'"\s<>]*)?)\1""",
+    r"""(['"])((?:https?://|\.{0,2}/)[^'"\s<>]+|[\w./-]+\.(?:s?html?|jsp|aspx?|php|pdf|docx?|wps|ofd|xlsx?)(?:\?[^'"\s<>]*)?)\1"""
+    r"""(?!\s*\+)""",
     re.IGNORECASE,
 )
 _TARGETLESS_RE = re.compile(r"^javascript:\s*(?:;|void\s*\(\s*0?\s*\)\s*;?|false;?|return\s+false;?|\s*)$", re.I)
