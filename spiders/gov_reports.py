@@ -53,6 +53,7 @@ from govcrawl.discovery.pagination import (
     records_links,
     trs_script_pages,
 )
+from govcrawl.discovery.subcolumns import subcolumn_requests
 from govcrawl.discovery.traps import TrapTracker, is_calendar_link
 from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
 from govcrawl.errors import NotModified
@@ -283,6 +284,7 @@ class GovReportsSpider(scrapy.Spider):
         more: list[PageRequest] = []
         more.extend(trs_script_pages(text, response.url, site.max_pages))
         more.extend(pager_links(doc, links, response.url))
+        more.extend(subcolumn_requests(doc, links, response.url))
         datastore = parse_datastore(text) if "<datastore" in text.lower() else None
         if datastore is not None:
             links.extend(records_links(datastore.records, response.url))

@@ -177,3 +177,26 @@ def test_table_heading_row_and_more_unit_kinds() -> None:
     url = "http://www.xx.gov.cn/col/col9/index.html"
     decisions = _decisions(html, url)
     assert sorted(decisions.values()) == ["report/context"] * 3, decisions
+
+
+def test_subcolumns_year_tree_nodes_unit_kind_boxes_and_more_links() -> None:
+    from govcrawl.discovery.subcolumns import subcolumn_requests
+
+    html = """<html><head><meta name="ColumnName" content="政府信息公开年报"></head><body>
+    <table><tr treeitemlevel="3" style="display:none"><td><a href="/channels/3001.html" istreelink="true"
+      onclick="stltree_openFolderByA(this);">2019年政府信息公开年度报告</a></td></tr></table>
+    <div class="box"><div class="tit"><h3>部门年报</h3><a href="/nb/bm/index.html">更多</a></div>
+      <ul><li><a href="/nb/bm/202201/t1.html">区发改局2021年政府信息公开工作年度报告</a></li></ul></div>
+    <div class="box"><div class="tit"><h3>通知公告</h3><a href="/tzgg/index.html">更多</a></div></div>
+    <ul class="years"><li><a href="/nb/2020/index.html">2020年度</a></li></ul>
+    <div class="page"><a href="index_1.html">下一页</a></div>
+    <a href="http://other.gov.cn/nb/index.html">乡镇年报</a>
+    </body></html>"""
+    url = "http://www.xx.gov.cn/nb/index.html"
+    doc = parse_html(html, url)
+    links = list_links(doc, url)
+    pages = {p.url for p in subcolumn_requests(doc, links, url)}
+    assert pages == {"http://www.xx.gov.cn/channels/3001.html", "http://www.xx.gov.cn/nb/bm/index.html",
+                     "http://www.xx.gov.cn/nb/2020/index.html"}
+    tree = next(link for link in links if link.url.endswith("3001.html"))
+    assert decide_link(tree, url).key == "refused/tree_node"

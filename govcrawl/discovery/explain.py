@@ -34,6 +34,7 @@ from govcrawl.discovery.pagination import (
     records_links,
     trs_script_pages,
 )
+from govcrawl.discovery.subcolumns import subcolumn_requests
 from govcrawl.discovery.urls import dedupe_key
 
 DEFAULT_BASE = "http://localhost/list/index.html"
@@ -44,6 +45,7 @@ def list_page_requests(text: str, doc, links, url: str) -> list[PageRequest]:  #
     more: list[PageRequest] = []
     more.extend(trs_script_pages(text, url))
     more.extend(pager_links(doc, links, url))
+    more.extend(subcolumn_requests(doc, links, url))
     datastore = parse_datastore(text) if "<datastore" in text.lower() else None
     if datastore is not None:
         more.extend(jpage_requests(datastore, text, url, len(datastore.records)))
@@ -69,7 +71,9 @@ def explain(html: bytes, url: str) -> list[Decision]:
         decision = decide_link(link, url)
         own = dedupe_key(link.url) == dedupe_key(url)
         if not decision.taken and not own and dedupe_key(link.url) in page_urls:
-            decision = Decision(link.url, link.best_title, True, "pager/link", f"pagination link ({link.region or 'url'})",
+            style = next(p.style for p in more if dedupe_key(p.url) == dedupe_key(link.url))
+            key = "subcolumn" if style == "subcolumn" else "pager/link"
+            decision = Decision(link.url, link.best_title, True, key, f"{style} list page ({link.region or 'url'})",
                                 link)
         elif not decision.taken:
             column = column_link_reason(link)
@@ -78,7 +82,7 @@ def explain(html: bytes, url: str) -> list[Decision]:
         decisions.append(decision)
     for refused in stats.refused:
         decisions.append(Decision(refused.href, refused.text, False, "refused/targetless", refused.reason))
-    linked = {dedupe_key(d.url) for d in decisions if d.key == "pager/link"}
+    linked = {dedupe_key(d.url) for d in decisions if d.key in ("pager/link", "subcolumn")}
     for page in more:
         if dedupe_key(page.url) not in linked and dedupe_key(page.url) != dedupe_key(url):
             how = f"{page.method} {page.kind}" + (f" {page.formdata}" if page.formdata else "")
