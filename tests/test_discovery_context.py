@@ -200,3 +200,14 @@ def test_subcolumns_year_tree_nodes_unit_kind_boxes_and_more_links() -> None:
                      "http://www.xx.gov.cn/nb/2020/index.html"}
     tree = next(link for link in links if link.url.endswith("3001.html"))
     assert decide_link(tree, url).key == "refused/tree_node"
+
+
+def test_numeric_folder_articles_are_not_list_pages_and_junk_title_attribute() -> None:
+    html = """<ul><li><a href="/zwgk/nb/2292928/index.html">大兴区2019年政府信息公开工作年度报告</a></li>
+    <li><a href="/zwgk/nb/index_1.html">2019年政府信息公开工作年度报告</a></li></ul>
+    <div><h3>2022年度政府信息公开工作年度报告</h3><ul><li><a href="/art/2023/1/1/art_1_9.html" title="在新窗口打开">区水务局</a></li></ul></div>"""
+    url = "http://www.bjdx.gov.cn/zwgk/nb/index.html"
+    decisions = _decisions(html, url)
+    assert decisions["http://www.bjdx.gov.cn/zwgk/nb/2292928/index.html"] == "report/title"
+    assert decisions["http://www.bjdx.gov.cn/zwgk/nb/index_1.html"] == "refused/list_url"
+    assert decisions["http://www.bjdx.gov.cn/art/2023/1/1/art_1_9.html"] == "report/context"

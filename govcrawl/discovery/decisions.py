@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 
@@ -39,6 +40,16 @@ class Decision:
         return f"{mark} {self.key:<22} {self.title[:60]!s:<60} {self.url}  ({self.reason})"
 
 
+_ARTICLE_DIR_RE = re.compile(r"/(?:\d{5,}|[0-9a-f]{16,}|(?:19|20)\d{2}[01]\d(?:[0-3]\d)?)/(?:index\.s?html?)?$", re.I)
+
+
+def article_shaped(url: str) -> bool:
+    """True for article URLs that end like a list page: ``…/2292928/index.html`` (numeric-id folders),
+    ``…/<32-hex>/index.html``, ``…/20220301/index.html``."""
+    path = urlsplit(url).path
+    return bool(_ARTICLE_DIR_RE.search(path)) and "/col/col" not in path
+
+
 def decide_link(link: Link, column_url: str, is_report: Callable[[str], bool] = is_report_title) -> Decision:
     """Is ``link`` (found on the list page of ``column_url``) a report? ``is_report`` is the title
     classifier (the spider's configurable one); the reason comes from the default classifier."""
@@ -46,7 +57,7 @@ def decide_link(link: Link, column_url: str, is_report: Callable[[str], bool] = 
     shown = link.best_title
     if not titles:
         return Decision(link.url, shown, False, "refused/no_title", "no text, title or context", link)
-    if looks_like_list_url(link.url) and not is_attachment_url(link.url):
+    if looks_like_list_url(link.url) and not is_attachment_url(link.url) and not article_shaped(link.url):
         return Decision(link.url, shown, False, "refused/list_url", "URL shaped like a list page", link)
     if dedupe_key(link.url) == dedupe_key(column_url):
         return Decision(link.url, shown, False, "refused/column_itself", "the column page itself", link)

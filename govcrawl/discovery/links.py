@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 import lxml.html
 
 from govcrawl.charset import decode_body
+from govcrawl.discovery.classifier import is_report_title
 from govcrawl.discovery.context import context_title, is_unit_name, page_column, squash
 from govcrawl.discovery.pagers import in_pager, pager_label
 from govcrawl.discovery.targets import (
@@ -251,7 +252,7 @@ def list_links(doc: lxml.html.HtmlElement, base_url: str, stats: LinkStats | Non
         if tag == "a" and pager_label(text) and in_pager(element):
             region = "pager"
         link = Link(url=url, text=text, title=title, via=via, region=region)
-        if is_unit_name(link.text) and (not title or is_unit_name(title)):
+        if is_unit_name(link.text) and (not title or is_unit_name(title) or not is_report_title(title)):
             link.context_title, link.context = context_title(element, link.text, column, cache)
             if link.context_title:
                 stats.found("context")

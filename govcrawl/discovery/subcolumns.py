@@ -17,6 +17,7 @@ import lxml.html
 from govcrawl.discovery.classifier import is_report_title, normalise_title
 from govcrawl.discovery.columns import is_column_title
 from govcrawl.discovery.context import context_texts, page_column
+from govcrawl.discovery.decisions import article_shaped
 from govcrawl.discovery.links import Link, is_attachment_url
 from govcrawl.discovery.pagination import PageRequest, looks_like_list_url
 from govcrawl.discovery.urls import dedupe_key
@@ -74,7 +75,7 @@ def subcolumn_requests(doc: lxml.html.HtmlElement, links: list[Link], list_url: 
             continue
         if is_attachment_url(link.url):
             continue
-        listish = looks_like_list_url(link.url) or link.region == "tree"
+        listish = (looks_like_list_url(link.url) and not article_shaped(link.url)) or link.region == "tree"
         title = link.title or link.text
         take = listish and any(is_subcolumn_title(t, column_is_reports) for t in (link.title, link.text) if t)
         if not take and _MORE_RE.match(normalise_title(link.text)):
