@@ -211,3 +211,14 @@ def test_numeric_folder_articles_are_not_list_pages_and_junk_title_attribute() -
     assert decisions["http://www.bjdx.gov.cn/zwgk/nb/2292928/index.html"] == "report/title"
     assert decisions["http://www.bjdx.gov.cn/zwgk/nb/index_1.html"] == "refused/list_url"
     assert decisions["http://www.bjdx.gov.cn/art/2023/1/1/art_1_9.html"] == "report/context"
+
+
+def test_year_panels_named_by_their_id() -> None:
+    html = """<html><head><title>政府信息公开年报_XX区</title></head><body><div class="tabs"><a>近年</a></div>
+    <div class="con" id="nb2021"><ul><li><a href="/art/2022/1/5/art_3_1.html">区审计局</a></li></ul></div>
+    <div class="con" id="nb2020"><ul><li><a href="/art/2021/1/5/art_3_2.html">区审计局</a></li></ul></div></body></html>"""
+    url = "http://www.xx.gov.cn/col/col3/index.html"
+    doc = parse_html(html, url)
+    titles = {link.url: link.context_title for link in list_links(doc, url)}
+    assert "2021" in titles["http://www.xx.gov.cn/art/2022/1/5/art_3_1.html"]
+    assert "2020" in titles["http://www.xx.gov.cn/art/2021/1/5/art_3_2.html"]

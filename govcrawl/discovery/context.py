@@ -89,7 +89,10 @@ def _tab_label(panel: lxml.html.HtmlElement, cache: dict[int, list[str] | None])
     if cache_key not in cache:
         cache[cache_key] = _tab_strip(parent, panels)
     labels = cache[cache_key]
-    return labels[index] if labels else None
+    if labels:
+        return labels[index]
+    marker = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", f"{panel.get('id', '')} {panel.get('class', '')}")
+    return f"{marker.group(1)}年" if marker else None  # <div class="con" id="nb2021">
 
 
 def _tab_strip(parent: lxml.html.HtmlElement, panels: list[lxml.html.HtmlElement]) -> list[str] | None:
