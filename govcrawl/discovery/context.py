@@ -96,20 +96,30 @@ def _tab_label(panel: lxml.html.HtmlElement, cache: dict[int, list[str] | None])
 
 
 def _tab_strip(parent: lxml.html.HtmlElement, panels: list[lxml.html.HtmlElement]) -> list[str] | None:
-    scope: lxml.html.HtmlElement | None = parent
-    panel_set = set(panels)
+    """Labels of the tab strip of ``panels``: a list just before the panels (or before their parent, two
+    levels up) with one short, year-bearing label per panel."""
+    candidates: list[lxml.html.HtmlElement] = []
+    anchor: lxml.html.HtmlElement | None = panels[0]
     for _ in range(3):
-        if scope is None:
+        if anchor is None:
             break
-        for strip in scope.iter("ul", "ol", "div", "p", "tr"):
-            if strip is parent or strip in panel_set or any(a in panel_set for a in strip.iterancestors()):
-                continue
-            items = [c for c in strip if isinstance(c.tag, str)]
-            if len(items) == len(panels) and all(0 < len(_own_text(c)) <= 30 for c in items):
-                labels = [_own_text(c) for c in items]
-                if sum(1 for label in labels if _YEAR_TEXT_RE.search(label)) >= len(labels) - 1:
-                    return labels
-        scope = scope.getparent()
+        sibling = anchor.getprevious()
+        for _ in range(3):
+            if sibling is None:
+                break
+            if isinstance(sibling.tag, str):
+                candidates.append(sibling)
+                candidates.extend(sibling.iterdescendants("ul", "ol", "div", "p", "tr"))
+            sibling = sibling.getprevious()
+        anchor = anchor.getparent()
+    for strip in candidates:
+        items = [c for c in strip if isinstance(c.tag, str)]
+        if len(items) != len(panels):
+            continue
+        labels = [_own_text(c) for c in items]
+        if all(0 < len(label) <= 30 for label in labels) and \
+                sum(1 for label in labels if _YEAR_TEXT_RE.search(label)) >= len(labels) - 1:
+            return labels
     return None
 
 
