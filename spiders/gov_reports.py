@@ -390,7 +390,8 @@ class GovReportsSpider(scrapy.Spider):
             "list_url": list_url,
             "link_text": link.text,
             # a title attribute that is not a report title (在新窗口打开) is no title hint: kept apart
-            "link_title": link.title if not link.title or self.is_report(link.title) else "",
+            # a unit-name link's title is the one its panel/tab/heading gives it (discovery.context)
+            "link_title": (link.title if not link.title or self.is_report(link.title) else "") or link.context_title,
             "site": site.name,
             "agency_hint": site.agency,
             "list_style": page.style,
