@@ -222,3 +222,11 @@ def test_year_panels_named_by_their_id() -> None:
     titles = {link.url: link.context_title for link in list_links(doc, url)}
     assert "2021" in titles["http://www.xx.gov.cn/art/2022/1/5/art_3_1.html"]
     assert "2020" in titles["http://www.xx.gov.cn/art/2021/1/5/art_3_2.html"]
+
+
+def test_script_redirect_of_a_link_less_page() -> None:
+    from govcrawl.discovery.subcolumns import script_redirect
+
+    assert script_redirect("<script>window.location.href = '/zwgk/nb/';</script>") == "/zwgk/nb/"
+    assert script_redirect("<script>function go(){ location.href='/x/'; }</script>") is None
+    assert script_redirect("<script>var a=1;</script>") is None

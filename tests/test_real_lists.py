@@ -27,6 +27,7 @@ from govcrawl.discovery.context import page_column
 from govcrawl.discovery.decisions import decide_link, needs_browser
 from govcrawl.discovery.explain import explain, list_page_requests
 from govcrawl.discovery.links import LinkStats, decode_html, list_links, parse_html
+from govcrawl.discovery.subcolumns import subcolumn_requests
 from govcrawl.discovery.urls import dedupe_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -167,10 +168,14 @@ def test_channel_meta_names_the_column_the_file_name_does_not() -> None:
     assert page_column(parse_html(text, base_url(entry))) == "信息公开年报"
 
 
-def test_script_only_entry_page_needs_the_browser() -> None:
+def test_script_only_entry_page_is_followed_where_its_script_sends_the_browser() -> None:
     """The real 道真 stub has no <a> at all: its next URL is in a document.write'd meta refresh."""
     path, entry = next((p, e) for p, e in FRONTS if e.get("redirect"))
     text, _ = decode_html(path.read_bytes())
     doc = parse_html(text, base_url(entry))
     assert list_links(doc, base_url(entry)) == []
     assert needs_browser(text, 0, [], doc)[0] is True
+    # the next URL is read statically from the script, and then no browser is needed
+    more = subcolumn_requests(doc, [], base_url(entry))
+    assert [p.url for p in more] == [entry["redirect"]["target"]] and more[0].style == "script_redirect"
+    assert needs_browser(text, 0, more, doc)[0] is False

@@ -382,14 +382,9 @@ def json_api_requests(text: str, list_url: str) -> list[PageRequest]:
     return [
         PageRequest(url=urljoin(list_url, api), kind="json", page=1, style="json")
         for api in dict.fromkeys(_JSON_API_ATTR_RE.findall(text))
-        if not api.lower().endswith((".js", ".css", ".html", ".htm", ".shtml")) and not _bare_api_root(api)
+        # "/api" alone (SiteServer's $pageInfo.apiUrl) is an API's base, not a list endpoint
+        if not api.lower().endswith((".js", ".css", ".html", ".htm", ".shtml")) and ("/" in api.strip("/") or "?" in api)
     ]
-
-
-def _bare_api_root(api: str) -> bool:
-    """``/api`` (SiteServer's ``$pageInfo.apiUrl``): an API's base, not a list endpoint."""
-    parts = urlsplit(api)
-    return not parts.query and "/" not in parts.path.strip("/")
 
 
 def json_next_requests(request: PageRequest, data: Any, max_pages: int = DEFAULT_MAX_PAGES) -> list[PageRequest]:

@@ -10,7 +10,7 @@ only; the spider bounds them with the column's ``max_pages`` like any other page
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
@@ -22,6 +22,17 @@ from govcrawl.discovery.links import Link, is_attachment_url
 from govcrawl.discovery.pagination import PageRequest, looks_like_list_url
 from govcrawl.discovery.urls import dedupe_key
 
+# <script>document.write('<meta http-equiv="Refresh" content="0;URL=http://…/zwgk/gsgg/" />')</script>
+_SCRIPT_REFRESH_RE = re.compile(
+    r"""document\.write(?:ln)?\s*\(\s*(['"])\s*<meta[^>]*?http-equiv\s*=\s*\\?["']?refresh[^>]*?content\s*=\s*\\?["']?"""
+    r"""\s*\d+\s*;\s*url\s*=\s*([^"'\\>\s]+)""",
+    re.IGNORECASE,
+)
+_SCRIPT_LOCATION_RE = re.compile(
+    r"""^\s*(?:window\.|top\.|self\.)?location(?:\.href)?\s*=\s*(['"])([^'"]+)\1|"""
+    r"""^\s*(?:window\.)?location\.replace\(\s*(['"])([^'"]+)\3""",
+    re.IGNORECASE | re.MULTILINE,
+)
 _MORE_RE = re.compile(r"^(?:更多|查看更多|更多>+|more|>>|»|更多信息|进入栏目)$", re.IGNORECASE)
 _YEAR_LABEL_RE = re.compile(r"^(?:19|20)\d{2}年?度?$")
 # "部门年报", "乡镇政府信息公开年报", "区政府年度报告": a kind of unit, then the column name
@@ -55,6 +66,19 @@ def _box_texts(anchor: lxml.html.HtmlElement) -> list[str]:
     return texts
 
 
+def script_redirect(html: str) -> str | None:
+    """Where a link-less entry page sends the browser from a script: a ``document.write``'d meta refresh
+    (a real 道真县人社局 stub) or a top-level ``location.href = '…'``; None if it does not."""
+    match = _SCRIPT_REFRESH_RE.search(html)
+    if match:
+        return match.group(2)
+    for script in re.findall(r"<script\b[^>]*>(.*?)</script>", html, re.IGNORECASE | re.DOTALL):
+        found = None if "function" in script else _SCRIPT_LOCATION_RE.search(script)  # top level only
+        if found:
+            return found.group(2) or found.group(4)
+    return None
+
+
 def subcolumn_requests(doc: lxml.html.HtmlElement, links: list[Link], list_url: str,
                        column_name: str | None = None) -> list[PageRequest]:
     """List-page requests for the sub-columns linked from ``list_url`` (same host, never the page itself,
@@ -69,6 +93,12 @@ def subcolumn_requests(doc: lxml.html.HtmlElement, links: list[Link], list_url: 
             elements.setdefault(anchor.get("href") or "", anchor)
     found: dict[str, PageRequest] = {}
     own_key = dedupe_key(list_url)
+    if not links:  # an entry page without links: follow where its script sends the browser
+        target = script_redirect(lxml.html.tostring(doc, encoding="unicode"))
+        if target:
+            url = urljoin(list_url, target)
+            if urlsplit(url).scheme in ("http", "https") and dedupe_key(url) != own_key:
+                return [PageRequest(url=url, style="script_redirect", context={"title": "script redirect"})]
     for link in links:
         parts = urlsplit(link.url)
         if parts.netloc != own.netloc or link.region == "pager" or dedupe_key(link.url) == own_key:
