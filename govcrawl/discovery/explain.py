@@ -86,7 +86,8 @@ def explain(html: bytes, url: str) -> list[Decision]:
     for page in more:
         if dedupe_key(page.url) not in linked and dedupe_key(page.url) != dedupe_key(url):
             how = f"{page.method} {page.kind}" + (f" {page.formdata}" if page.formdata else "")
-            decisions.append(Decision(page.url, f"page {page.page}", True, f"pager/{page.style}", how))
+            key = page.style if page.style in ("subcolumn", "script_redirect") else f"pager/{page.style}"
+            decisions.append(Decision(page.url, f"page {page.page}", True, key, how))
     reports = sum(1 for d in decisions if d.key.startswith("report/"))
     render, why = needs_browser(text, reports, more, doc)
     decisions.append(Decision(url, page_column(doc), render, "browser/render" if render else "browser/no", why))

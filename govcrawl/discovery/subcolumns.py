@@ -4,7 +4,9 @@ Real 年报 columns split their reports into sub-columns: year sub-columns (a na
 named "2019年政府信息公开年度报告" that are columns, not reports — seen on a real SiteServer site group),
 unit-kind boxes (区政府 / 部门 / 乡镇 年报, each with a 更多 link), year tabs linking to per-year lists.
 :func:`subcolumn_requests` returns them as list-page requests (style ``subcolumn``), on the list's own host
-only; the spider bounds them with the column's ``max_pages`` like any other page.
+only; the spider bounds them with the column's ``max_pages`` like any other page. A page with no link at
+all is followed where its script sends the browser (:func:`script_redirect`: a ``document.write``'d meta
+refresh, a top-level ``location.href``), style ``script_redirect``.
 """
 
 from __future__ import annotations
