@@ -230,3 +230,12 @@ def test_script_redirect_of_a_link_less_page() -> None:
     assert script_redirect("<script>window.location.href = '/zwgk/nb/';</script>") == "/zwgk/nb/"
     assert script_redirect("<script>function go(){ location.href='/x/'; }</script>") is None
     assert script_redirect("<script>var a=1;</script>") is None
+
+
+def test_two_headings_above_a_list_year_report_heading_and_unit_kind() -> None:
+    html = """<div><h2>2021年度政府信息公开工作年度报告</h2><h3>区直部门</h3>
+    <ul><li><a href="/art/2022/1/1/art_5_1.html">区民政局</a></li></ul>
+    <h3>镇街</h3><ul><li><a href="/art/2022/1/1/art_5_2.html">东城街道</a></li></ul></div>"""
+    url = "http://www.xx.gov.cn/col/col5/index.html"
+    decisions = _decisions(html, url)
+    assert sorted(decisions.values()) == ["report/context", "report/context"], decisions

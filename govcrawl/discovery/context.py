@@ -151,9 +151,8 @@ def context_texts(element: lxml.html.HtmlElement, limit: int = 6,
                     sibling = sibling.getprevious()
                     continue
                 if _is_headingish(sibling):  # a heading, or a table's heading row (a peer without links)
-                    found.append(_own_text(sibling))
-                    break
-                if has_links:
+                    found.append(_own_text(sibling))  # and go on: <h2>2021年度…报告</h2><h3>区直部门</h3>
+                elif has_links:
                     break
                 steps += 1
             sibling = sibling.getprevious()
