@@ -239,3 +239,14 @@ def test_two_headings_above_a_list_year_report_heading_and_unit_kind() -> None:
     url = "http://www.xx.gov.cn/col/col5/index.html"
     decisions = _decisions(html, url)
     assert sorted(decisions.values()) == ["report/context", "report/context"], decisions
+
+
+def test_govcrawl_cli_has_the_explain_subcommand(tmp_path, capsys) -> None:
+    from govcrawl.cli import main as cli_main
+
+    page = tmp_path / "list.html"
+    page.write_text(HANWEB_PANELS, encoding="utf-8")
+    assert cli_main(["explain", str(page), "--url", BASE, "--taken"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("summary:") and "report/context=2" in lines[-1]
+    assert all(line.startswith("TAKE") for line in lines[:-1]) and any("report/context" in line for line in lines)
