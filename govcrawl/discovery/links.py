@@ -1,9 +1,12 @@
 """Link picking on list pages and report pages.
 
 * :func:`decode_html` turns page bytes into text even when the declared charset is wrong or missing.
-* :func:`list_links` returns the candidate item links of a list page: ``href`` links, ``onclick``-only
-  links (``window.open('…')``, ``location.href='…'``, Chengdu ``li[onclick]`` rows), ``title`` preferred over
-  truncated link text, template junk (``ms-attr-href``, ``{{…}}``) and ``javascript:`` ignored.
+* :func:`list_links` returns the candidate item links of a list page: ``href`` links, targets inside
+  ``javascript:`` hrefs, ``onclick`` (Chengdu ``li[onclick]`` rows), ``data-href`` and Teleport ``tppabs``
+  (:mod:`govcrawl.discovery.targets`), hrefs broken by nested quotes repaired before parsing, a card's
+  ``<h2>`` as its text, nested ``<a><a>`` merged, unit-name links titled by their panel
+  (:mod:`govcrawl.discovery.context`), pager links marked (:mod:`govcrawl.discovery.pagers`). Template junk
+  (``ms-attr-href``, ``{{…}}``) and targetless ``javascript:;`` links are skipped and counted.
 * :func:`attachment_links` returns report attachments on a detail page: PDF/DOC/DOCX/WPS/OFD links, TRS
   ``P0…pdf`` with their ``OLDSRC`` path as fallback, Hanweb ``downfile.jsp``, PDF.js viewer links and the old
   ``var file_appendix='<a …>'`` script form.
