@@ -179,3 +179,19 @@ def test_script_only_entry_page_is_followed_where_its_script_sends_the_browser()
     more = subcolumn_requests(doc, [], base_url(entry))
     assert [p.url for p in more] == [entry["redirect"]["target"]] and more[0].style == "script_redirect"
     assert needs_browser(text, 0, more, doc)[0] is False
+
+
+def test_gkmlpt_requests_follow_the_real_front_end_script() -> None:
+    """The real gkmlpt script: the tab it opens for ACTION 'annualreport' and the API URL it builds."""
+    from govcrawl.discovery.pagination import gkmlpt_requests
+
+    path, _ = next((p, e) for p, e in _entries({"api"}) if "gkmlpt" in e["file"])
+    script = path.read_text(encoding="utf-8")
+    tab = re.search(r"renderTab\(window\._CONFIG\.TREE, false, \{\s*'([^']+)'", script).group(1)
+    assert tab == "政府信息公开工作年度报告"
+    template = re.search(r"url = '(/gkmlpt/api/all/)' \+ id \+ '\?page=' \+ page \+ '&sid='", script)
+    assert template is not None
+    page = ('<script>window._CONFIG = {"SID": "755001", "ACTION": "annualreport", "TREE": '
+            f'[{{"id": 1, "name": "政策文件"}}, {{"id": 2155, "name": "{tab}"}}]}};</script>')
+    requests = gkmlpt_requests(page, "http://www.xx.gov.cn/gkmlpt/annualreport")
+    assert [r.url for r in requests] == [f"http://www.xx.gov.cn{template.group(1)}2155?page=1&sid=755001"]
