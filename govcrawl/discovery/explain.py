@@ -20,10 +20,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import lxml.html
+
 from govcrawl.discovery.columns import column_link_reason
 from govcrawl.discovery.context import page_column
 from govcrawl.discovery.decisions import Decision, decide_link, needs_browser
-from govcrawl.discovery.links import LinkStats, decode_html, list_links, parse_html
+from govcrawl.discovery.links import Link, LinkStats, decode_html, list_links, parse_html
 from govcrawl.discovery.pagination import (
     PageRequest,
     jpage_requests,
@@ -40,7 +42,7 @@ from govcrawl.discovery.urls import dedupe_key
 DEFAULT_BASE = "http://localhost/list/index.html"
 
 
-def list_page_requests(text: str, doc, links, url: str) -> list[PageRequest]:  # noqa: ANN001 - lxml/Link
+def list_page_requests(text: str, doc: lxml.html.HtmlElement, links: list[Link], url: str) -> list[PageRequest]:
     """Every further list page the spider would request from this page (same order as the spider)."""
     more: list[PageRequest] = []
     more.extend(trs_script_pages(text, url))
@@ -97,7 +99,7 @@ def explain(html: bytes, url: str) -> list[Decision]:
 def _read(target: str, timeout: float = 30.0) -> bytes:
     if target.startswith(("http://", "https://")):
         request = urllib.request.Request(target, headers={"User-Agent": "govcrawl-explain"})
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 - an operator's URL
+        with urllib.request.urlopen(request, timeout=timeout) as answer:  # an operator's http(s) URL
             return answer.read()
     return Path(target).read_bytes()
 
