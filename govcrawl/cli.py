@@ -23,6 +23,7 @@ from govcrawl import __version__, export, nightly, rebuild
 from govcrawl.capture import Capture
 from govcrawl.demo import run as demo_run
 from govcrawl.demo import serve as demo_serve
+from govcrawl.discovery import explain as discovery_explain
 from govcrawl.extract import detect_kind
 from govcrawl.report import build_item
 from govcrawl.sites import RegistryError, load_registry
@@ -208,6 +209,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "nightly": _from(nightly, "incremental crawl for cron/systemd with a run report"),
     "export": _from(export, "export the catalog to JSONL, CSV or Parquet"),
     "portal": _from(demo_serve, "serve the mock portal on 127.0.0.1 until interrupted"),
+    "explain": _from(discovery_explain, "print, for a list page, each link taken or refused and why"),
 }
 
 

@@ -29,6 +29,7 @@ from twisted.python.failure import Failure
 
 from govcrawl.browser import browser_meta, json_answers, render_again
 from govcrawl.capture import Capture
+from govcrawl.discovery.decisions import count_decisions, decide_link, needs_browser
 from govcrawl.discovery.links import (
     AttachmentLink,
     Link,
@@ -48,12 +49,12 @@ from govcrawl.discovery.pagination import (
     json_next_requests,
     json_page_count,
     listmodel_requests,
-    looks_like_list_url,
     pager_links,
     parse_datastore,
     records_links,
     trs_script_pages,
 )
+from govcrawl.discovery.subcolumns import subcolumn_requests
 from govcrawl.discovery.traps import TrapTracker, is_calendar_link
 from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
 from govcrawl.errors import NotModified
@@ -148,7 +149,9 @@ class GovReportsSpider(scrapy.Spider):
         if links is None:  # re-requested through the browser
             yield more_pages[0]  # type: ignore[misc]
             return
-        reports = [link for link in links if self._is_report_link(link, site, column)]
+        decisions = [decide_link(link, column, self.is_report) for link in links]
+        count_decisions(self.crawler.stats, decisions)
+        reports = [d.link for d in decisions if d.taken and d.link is not None]
         reports.sort(key=lambda link: is_twin(link.url))  # the original article wins over its twins
         self.crawler.stats.inc_value("govcrawl/report_links", len(reports))
         for link in reports:
@@ -185,28 +188,27 @@ class GovReportsSpider(scrapy.Spider):
         links = list_links(doc, response.url, stats)
         self.traps.record("template_junk", site.name, stats.template_junk)
         self.traps.record("javascript_link", site.name, stats.javascript)
-        if stats.onclick:
-            self.crawler.stats.inc_value("govcrawl/links/onclick", stats.onclick)
+        for via, count in stats.targets.items():  # links by how their target was read (href, javascript …)
+            self.crawler.stats.inc_value(f"govcrawl/links/{via}", count)
         calendar = sum(1 for link in links if is_calendar_link(link.url, link.text))
         self.traps.record("calendar_link", site.name, calendar)
         self.traps.record("duplicate_twin", site.name, sum(1 for link in links if is_twin(link.url)))
         more: list[PageRequest] = []
         more.extend(trs_script_pages(text, response.url, site.max_pages))
         more.extend(pager_links(doc, links, response.url))
+        more.extend(subcolumn_requests(doc, links, response.url))
         datastore = parse_datastore(text) if "<datastore" in text.lower() else None
         if datastore is not None:
             links.extend(records_links(datastore.records, response.url))
             more.extend(jpage_requests(datastore, text, response.url, len(datastore.records), site.max_pages))
         more.extend(json_api_requests(text, response.url))
         more.extend(listmodel_requests(text, response.url, site.max_pages))
-        has_reports = any(self._is_report_link(link, site, column) for link in links)
+        has_reports = sum(1 for link in links if self._is_report_link(link, site, column))
         if (
-            not has_reports
-            and not more
+            needs_browser(text, has_reports, more, doc)[0]
             and not response.meta.get("playwright")
             and self._browser_allowed()
             and response.url not in self.rendered_urls
-            and b"<script" in response.body.lower()
         ):
             self.rendered_urls.add(response.url)
             self.crawler.stats.inc_value("govcrawl/browser/auto_render")
@@ -276,12 +278,7 @@ class GovReportsSpider(scrapy.Spider):
     def _is_report_link(self, link: Link, site: Site, column: str) -> bool:
         """A report link when its title attribute OR its text passes the classifier: a junk title attribute
         (``在新窗口打开``) must not hide a real report title in the text, nor a truncated text the full title."""
-        candidates = [t for t in dict.fromkeys((link.title, link.text)) if t]
-        if not candidates or looks_like_list_url(link.url) and not is_attachment_url(link.url):
-            return False
-        if dedupe_key(link.url) == dedupe_key(column):
-            return False
-        return any(self.is_report(title) for title in candidates)
+        return decide_link(link, column, self.is_report).taken
 
     def _report_request(self, link: Link, site: Site, list_url: str, page: PageRequest) -> Request | None:
         url = link.url
@@ -299,7 +296,8 @@ class GovReportsSpider(scrapy.Spider):
             "list_url": list_url,
             "link_text": link.text,
             # a title attribute that is not a report title (在新窗口打开) is no title hint: kept apart
-            "link_title": link.title if not link.title or self.is_report(link.title) else "",
+            # a unit-name link's title is the one its panel/tab/heading gives it (discovery.context)
+            "link_title": (link.title if not link.title or self.is_report(link.title) else "") or link.context_title,
             "site": site.name,
             "agency_hint": site.agency,
             "list_style": page.style,

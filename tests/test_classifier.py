@@ -99,6 +99,11 @@ POSITIVE_FORMS = {
     "unit with 年鉴": "泉州市地方志（年鉴）编纂中心2022年政府信息公开工作年度报告",
     "unit with 12345": "12345政务服务便民热线管理中心2022年政府信息公开工作年度报告",
     "pinyin glosses": "固東鎮人民政府2019年政(zhèng)府信息公開(kāi)工作年度報(bào)告",
+    # issue 10: a real EmpireCMS column titles one report without 公开工作
+    "政府信息年度报告 (no 公开工作)": "XX县扶贫办2017年政府信息年度报告",
+    "政务公开报告 (real 吉林市林业局 column)": "吉林省安图县林业局-安图县林业局2018年政务公开报告",
+    "工作报告 noun (real 四川省教育厅 column)": "四川省教育厅2019年度政府信息公开工作报告",
+    "unit + panel heading (context title)": "区发改局 2021年度政府信息公开工作年度报告",
 }
 
 
@@ -159,6 +164,12 @@ NEAR_MISS_FAMILIES = {
     "draft": ("2023年政府信息公开工作年度报告（征求意见稿）", "draft"),
     "traditional 解讀": ("2022年政府信息公開工作年度報告解讀", "解读"),
     "traditional 說明": ("關於2020年度政府信息公開工作年度報告的說明", "说明"),
+    "政府信息 without 公开, not 年度报告": ("XX县扶贫办2017年政府信息工作报告", "without 公开"),
+    "政府信息化": ("2017年政府信息化工作年度报告", "without 信息公开"),
+    "政府信息中心": ("市政府信息中心2017年度报告", "without 信息公开"),
+    "政府信息年报 column name": ("政府信息年报", "column name"),
+    "年报解读 of the 政府信息 form": ("XX县扶贫办2017年政府信息年度报告解读", "解读"),
+    "website annual form (real 吉林 column)": ("2020年度吉林省安图县林业局政府网站工作年度报表", "统计表"),
 }
 
 

@@ -129,7 +129,8 @@ _BOOK_QUOTES_RE = re.compile(r"^《([^《》]+)》$")
 # then optional 工作 / a year / 年度 / 情况, then the report noun at the very end. Requiring the noun at the
 # end is the main rule: every near-miss family (…的通知, …制度, …统计表, …解读, …展示平台, …工作要点) ends
 # with something else.
-_CORE = r"(?:(?:政府|政务)?信息公开|政务公开)"
+# 政府信息年度报告 (no 公开): "…扶贫办2017年政府信息年度报告", a real EmpireCMS title; only with 年度报告/年报.
+_CORE = r"(?:(?:政府|政务)?信息公开|政务公开|(?:政府|政务)信息(?!化))"
 _TAIL = r"(?:工作)?(?:(?:19|20)\d{2}年?度?)?(?:年度)?(?:工作)?(?:情况)?(?P<noun>年度报告|年报|工作报告|报告)"
 _REPORT_RE = re.compile(rf"(?P<core>{_CORE}){_TAIL}$")
 # For truncated text: the cut falls inside the noun (…工作年, …年度报) or right after it (…报告（图片).
@@ -235,6 +236,8 @@ def _classify_normalised(text: str, year: int | None) -> tuple[bool, str]:
         qualifier = _foreign_qualifier(body[: match.start()], match.group("core"))
         if qualifier:
             return False, f"reject: {qualifier}信息公开 is not 政府信息公开"
+        if "公开" not in match.group("core") and not re.search(r"年度报告$|年报$", match.group(0)):
+            return False, "reject: 政府信息…报告 without 公开 (only 政府信息年度报告 is a report form)"
         if "情况" in match.group(0) and match.group("core") == "政务公开":
             return False, "reject: 政务公开工作情况报告 (a work summary, not the annual report)"
         noun = next(n for n in ("年度报告", "年报", "工作报告", "报告") if match.group(0).endswith(n))

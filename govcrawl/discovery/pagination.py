@@ -22,6 +22,7 @@ import lxml.etree
 import lxml.html
 
 from govcrawl.discovery.links import Link, clean_text
+from govcrawl.discovery.pagers import UNAMBIGUOUS_LABELS, pager_label, pager_script_pages
 
 DEFAULT_MAX_PAGES = 200
 
@@ -34,7 +35,6 @@ _PAGE_LINK_RE = re.compile(
     r"(?:[?&](?:page|pageNo|pageNum|pageIndex|curPage|currentPage|page_no|pn|p)=\d+(?:&|$))",
     re.IGNORECASE,
 )
-_PAGER_TEXT = {"下一页", "下页", "尾页", "末页", "最后一页", "上一页", "上页", "首页", ">", ">>", "»", "›", "后页", "前页"}
 _EXTS = {"html", "htm", "shtml"}
 _DATASTORE_RE = re.compile(r"<datastore>.*?</datastore>", re.DOTALL | re.IGNORECASE)
 _JPAGE_PERPAGE_RE = re.compile(r"perPage\s*[:=]\s*['\"]?(\d+)", re.IGNORECASE)
@@ -86,7 +86,7 @@ def _page_url(list_url: str, prefix: str, ext: str, n: int) -> str:
 
 
 def trs_script_pages(text: str, list_url: str, max_pages: int = DEFAULT_MAX_PAGES) -> list[PageRequest]:
-    """Pages announced by TRS ``createPageHTML`` / ``createPage`` / ``countPage`` scripts.
+    """Pages announced by TRS ``createPageHTML`` / ``createPage`` / ``countPage`` / ``Pager({...})`` scripts.
 
     Forms handled: ``createPageHTML(pages, current, "index", "html")``,
     ``createPageHTML(records, pages, current, "index", "html")``, ``createPageHTML('div', pages, current,
@@ -115,6 +115,9 @@ def trs_script_pages(text: str, list_url: str, max_pages: int = DEFAULT_MAX_PAGE
             total_pages = numbers[1]
         elif len(numbers) == 1:
             total_pages = numbers[0]
+    elif pager_script_pages(text):  # inline Pager({size:N, current:C, prefix:'index', suffix:'html'})
+        return [PageRequest(url=urljoin(list_url, name), page=n, style="Pager")
+                for name, n in pager_script_pages(text)[:max_pages]]
     else:
         count = _COUNT_PAGE_RE.search(text)
         if count:
@@ -132,15 +135,23 @@ def trs_script_pages(text: str, list_url: str, max_pages: int = DEFAULT_MAX_PAGE
 
 def pager_links(doc: lxml.html.HtmlElement, links: list[Link], list_url: str) -> list[PageRequest]:
     """Static pagination links on a list page: ``index_N.html``, ``?page=N``, ``column-index-N.shtml``,
-    and anchors labelled 下一页/尾页/page numbers that stay on the same host."""
-    host = urlsplit(list_url).netloc
+    anchors labelled 下一页/尾页 on the same host, and 首页/page numbers only inside the list's pager
+    (``Link.region == "pager"``, see :mod:`govcrawl.discovery.pagers`) — never the site menu's 首页."""
+    own = urlsplit(list_url)
+    host, own_path = own.netloc, own.path or "/"
+    own_dir = own_path.rsplit("/", 1)[0]
     found: dict[str, PageRequest] = {}
     for link in links:
         parts = urlsplit(link.url)
-        if parts.netloc != host or link.url == list_url:
+        if parts.netloc != host or link.url == list_url or link.region == "tree":
             continue
-        label = link.text.strip()
-        if _PAGE_LINK_RE.search(link.url) or label in _PAGER_TEXT or (label.isdigit() and len(label) <= 4):
+        label = re.sub(r"\s+", "", link.text).lower()
+        home = parts.path in ("", "/") and not parts.query
+        by_label = label in UNAMBIGUOUS_LABELS or (link.region == "pager" and pager_label(label))
+        # a page-shaped URL is a page of THIS column only in the column's folder (or at its path, for ?page=N):
+        # ../c100573/list_2.html is another column's page linked from the menu
+        same_column = parts.path.rsplit("/", 1)[0] == own_dir if not parts.query else parts.path == own_path
+        if not home and ((_PAGE_LINK_RE.search(link.url) and same_column) or by_label):
             style = "query" if parts.query else "static"
             found.setdefault(link.url, PageRequest(url=link.url, style=style))
     return list(found.values())
@@ -371,7 +382,8 @@ def json_api_requests(text: str, list_url: str) -> list[PageRequest]:
     return [
         PageRequest(url=urljoin(list_url, api), kind="json", page=1, style="json")
         for api in dict.fromkeys(_JSON_API_ATTR_RE.findall(text))
-        if not api.lower().endswith((".js", ".css", ".html", ".htm", ".shtml"))
+        # "/api" alone (SiteServer's $pageInfo.apiUrl) is an API's base, not a list endpoint
+        if not api.lower().endswith((".js", ".css", ".html", ".htm", ".shtml")) and ("/" in api.strip("/") or "?" in api)
     ]
 
 
