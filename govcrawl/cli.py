@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         except ImportError:  # a subcommand whose module is not built yet
             continue
         module.add_arguments(sub_parser)
+    from govcrawl.commands.find_columns import add_find_columns_commands
+
+    add_find_columns_commands(sub)  # find-columns, sites check (issue 14)
     return parser
 
 
