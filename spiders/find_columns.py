@@ -36,6 +36,9 @@ from govcrawl.discovery.traps import challenge_kind
 
 _HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml", b"")
 
+#: error answers reach the callback (to be judged); redirects are still followed
+ERROR_STATUSES = list(range(400, 600))
+
 
 class FindColumnsSpider(scrapy.Spider):
     """Search each front page's site for its 年报 column(s); results in :attr:`searches`."""
@@ -79,7 +82,7 @@ class FindColumnsSpider(scrapy.Spider):
         if step is None:
             return
         yield Request(step.url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
-                      meta={"govcrawl_front": front, "govcrawl_step": step, "handle_httpstatus_all": True})
+                      meta={"govcrawl_front": front, "govcrawl_step": step, "handle_httpstatus_list": ERROR_STATUSES})
 
     def parse_page(self, response: Response) -> Iterator[Request]:
         """Record what the page offers (or why it could not be read), then ask for the site's next page."""
