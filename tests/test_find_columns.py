@@ -320,3 +320,19 @@ def test_mock_portals_found_reported_and_polite(tmp_path: Path) -> None:
     assert county.base + "/zfgzbg/" not in county.log and county.base + "/xwzx/" not in county.log
     print(f"\nmock portals: {len(registry['site'])} of 3 sites found; requests: county {len(county.log)}, "
           f"platform {len(platform.log)}, empty site {len(empty.log)}")
+
+
+def test_a_column_already_fetched_on_the_way_is_not_fetched_again() -> None:
+    search = SiteSearch("http://a.test/")
+    search.record(search.next_step(), 200, read_page('<a href="/zwgk/">政务公开</a>'.encode(), "http://a.test/",
+                                                     search.front_url))
+    step = search.next_step()
+    column_page = ('<a href="/zwgk/nb/">政府信息公开年报</a><a href="/">首页</a>'
+                   '<a href="/zwgk/a/t1.html">某县2023年政府信息公开工作年度报告</a>')
+    search.record(step, 200, read_page(column_page.encode(), step.url, search.front_url))
+    queued = search.next_step()  # the column link found on /zwgk/, to verify
+    assert queued is not None and queued.role == "column" and queued.url == "http://a.test/zwgk/nb/"
+    search.record(queued, 200, read_page(column_page.encode(), queued.url, search.front_url))
+    assert search.next_step() is None
+    assert [p.url for p in search.pages] == ["http://a.test/", "http://a.test/zwgk/", "http://a.test/zwgk/nb/"]
+    assert all(c.status == 200 for c in search.columns.values())

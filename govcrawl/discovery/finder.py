@@ -262,6 +262,7 @@ class SiteSearch:
         self.columns: dict[str, FoundColumn] = {}
         self.notes: list[str] = []
         self._seen: set[str] = {dedupe_key(front_url)}
+        self._fetched: dict[str, tuple[int | str, ListStyle | None]] = {}
         self._frontier: list[tuple[int, int, int, Step]] = []
         self._order = 0
         self._push(Step(front_url, 0, [], "page", 100))
@@ -281,7 +282,7 @@ class SiteSearch:
                 self._frontier.clear()
                 return None
             step = heapq.heappop(self._frontier)[3]
-            if step.role == "page" and self.columns:
+            if (step.role == "page" and self.columns) or dedupe_key(step.url) in self._fetched:
                 continue  # a visitor stops looking once the column is found
             return step
         return None
@@ -290,6 +291,7 @@ class SiteSearch:
         """What fetching ``step`` gave: its status and (for a page that answered) its findings."""
         page = FetchedPage(step.url, step.depth, step.role, status, step.trail)
         self.pages.append(page)
+        self._fetched[dedupe_key(step.url)] = (status, findings.style if findings else None)
         if step.role == "column":
             column = self.columns[dedupe_key(step.url)]
             column.status = status
@@ -305,9 +307,11 @@ class SiteSearch:
             key = dedupe_key(column.url)
             page.considered.append(column)
             if key not in self.columns:
-                self.columns[key] = FoundColumn(column.url, column.text, step.url, [*step.trail, column.text],
-                                                column.reason)
-                if key not in self._seen and len(self.pages) < self.max_pages:
+                found = FoundColumn(column.url, column.text, step.url, [*step.trail, column.text], column.reason)
+                self.columns[key] = found
+                if key in self._fetched:  # fetched already on the way (as a navigation page)
+                    found.status, found.style = self._fetched[key]
+                else:
                     self._push(Step(column.url, step.depth + 1, [*step.trail, column.text], "column", 100))
             self._seen.add(key)
         for follow in findings.follow:
