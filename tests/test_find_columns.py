@@ -302,6 +302,8 @@ def test_mock_portals_found_reported_and_polite(tmp_path: Path) -> None:
     assert b["allowed_domains"] == [urlsplit(platform.base).netloc]
     # the site with nothing: reported on stderr and in the report, with every page and refusal
     assert result.returncode == 1 and f"no 年报 column found from {start_c}" in result.stderr
+    assert f"# no 年报 column found from {start_c}" in (tmp_path / "sites.toml").read_text(encoding="utf-8")
+    assert a["front_title"] == "某县人民政府"
     search = next(s for s in report["sites"] if s["front_url"] == start_c)
     statuses = {p["url"]: p["status"] for p in search["pages"]}
     assert statuses[empty.base + "/private/gk/"] == "forbidden by robots.txt"

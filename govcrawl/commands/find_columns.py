@@ -104,8 +104,8 @@ def find_columns(args: argparse.Namespace) -> int:
             missing.append(search)
         report.append(search.report())
     output = Path(args.output)
-    output.write_text(registry_toml(entries, "written by govcrawl find-columns; check with: govcrawl sites check "
-                                    f"{output.name}"), encoding="utf-8")
+    header = f"written by govcrawl find-columns; check with: govcrawl sites check {output.name}"
+    output.write_text(registry_toml(entries, header, missing), encoding="utf-8")
     report_path = Path(args.report or f"{output}.report.json")
     report_path.write_text(json.dumps({"sites": report}, ensure_ascii=False, indent=1), encoding="utf-8")
     for entry in entries:

@@ -233,6 +233,7 @@ class FetchedPage:
     role: str
     status: int | str
     trail: list[str]
+    title: str = ""
     considered: list[Considered] = field(default_factory=list)
 
 
@@ -289,7 +290,7 @@ class SiteSearch:
 
     def record(self, step: Step, status: int | str, findings: PageFindings | None) -> None:
         """What fetching ``step`` gave: its status and (for a page that answered) its findings."""
-        page = FetchedPage(step.url, step.depth, step.role, status, step.trail)
+        page = FetchedPage(step.url, step.depth, step.role, status, step.trail, findings.title if findings else "")
         self.pages.append(page)
         self._fetched[dedupe_key(step.url)] = (status, findings.style if findings else None)
         if step.role == "column":
@@ -374,6 +375,9 @@ def registry_entry(search: SiteSearch, name: str, agency: str = "") -> dict[str,
     if any(c.style is not None and c.style.render_js for c in columns):
         entry["render_js"] = True
     entry["found_from"] = search.front_url
+    front_title = search.pages[0].title if search.pages else ""
+    if front_title:
+        entry["front_title"] = front_title  # who publishes here, to fill in ``agency``
     entry["found_via"] = [" > ".join(t for t in c.trail if t) for c in columns]
     entry["column_status"] = [str(c.status) for c in columns]
     entry["reports_on_first_page"] = [c.style.reports if c.style else 0 for c in columns]
@@ -390,9 +394,12 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
-def registry_toml(entries: list[dict[str, Any]], header: str = "") -> str:
-    """A site registry (TOML ``[[site]]`` tables) for ``entries``."""
+def registry_toml(entries: list[dict[str, Any]], header: str = "", not_found: list[SiteSearch] = ()) -> str:
+    """A site registry (TOML ``[[site]]`` tables) for ``entries``; sites searched in vain as comments."""
     lines = [f"# {line}" for line in header.splitlines()] + ([""] if header else [])
+    for search in not_found:
+        lines.append(f"# no 年报 column found from {search.front_url} ({len(search.pages)} page(s) tried)")
+    lines += [""] if not_found else []
     for entry in entries:
         lines.append("[[site]]")
         lines += [f"{key} = {_toml_value(value)}" for key, value in entry.items() if value not in ("", None)]
