@@ -189,8 +189,9 @@ def parse_report(
     table_text = "\n".join(body_lines)
 
     title = find_title(body_lines, meta, title_hint, header)
-    published, _published_from = published_date(meta, header, body_lines)
-    report_year, year_from = find_report_year(title, table_text, published)
+    first_date, _ = published_date(meta, header, body_lines)
+    report_year, year_from = find_report_year(title, table_text, first_date)
+    published, _published_from = published_date(meta, header, body_lines, report_year)  # placeholders out
     agency = find_agency(title, meta, header, table_text, body_lines)
 
     tables_result = _read_tables(_normalise_grids(grids, script == "traditional"), table_text, source_kind,
@@ -233,6 +234,8 @@ def parse_report(
         checks.extend(_table_checks(tables, template))
     if tables_result.issues:
         checks.append({"rule": "tables_read", "ok": False, "detail": "; ".join(tables_result.issues)})
+        if any(issue.startswith("ambiguous_digits") for issue in tables_result.issues):
+            flags.append("ambiguous_digits")  # cells left out rather than guessed
     if report_format in ("2019", "2021"):
         table_sections = has_table_sections(sections)
         ok = bool(tables) or not table_sections
@@ -242,7 +245,7 @@ def parse_report(
         checks.append({"rule": "tables_present", "ok": ok, "detail": detail})
         if not ok:
             flags.append("tables_missing")
-    checks.append(_year_check(report_year, year_from, published))
+    checks.append(_year_check(report_year, year_from, published or first_date))  # an early date still tells
     checks.append(_format_year_check(report_format, report_year))
     if narrative_applications is not None and "applications_new_total" in figures:
         table_value = figures["applications_new_total"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govcrawl.parser.tables.checks import carryover_check, check_tables, figures_from_tables
+from govcrawl.parser.tables.flattext import read_flattened_tables
 from govcrawl.parser.tables.reader import Block, map_block, quality_bound, segment
 from govcrawl.parser.tables.textgrids import grids_from_pdf_tables, text_grids
 
@@ -129,5 +130,10 @@ def read_standard_tables(grids: list[list[list[str]]] | None, text: str, *, sour
         if result.tables:
             return result
     if text and "|" in text:
-        return _read_blocks(segment(text_grids(text)), "text", template_hint)  # text_grids cells are clean
+        result = _read_blocks(segment(text_grids(text)), "text", template_hint)  # text_grids cells are clean
+        if result.tables:
+            return result
+    if text:
+        flat = read_flattened_tables(text, template_hint)  # labels and numbers run together, no cell borders
+        return TablesResult(flat.tables, flat.template, flat.issues)
     return TablesResult({}, None, [])
