@@ -58,3 +58,89 @@ def test_placeholder_dates_are_not_the_publication_date() -> None:
     regenerated = DateCandidate("2020-09-26", "page_meta.published", "2020-09-26 03:45:41")
     printed = DateCandidate("2020-01-17", "header.dateline", "(2020年1月17日)")
     assert choose_published([regenerated, printed], 2019)[0] == "2020-01-17"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_figures(entry: dict) -> None:
+    """Every labelled headline figure (narrative or table) as labelled."""
+    _check(entry, {"figures"})
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_format(entry: dict) -> None:
+    """The template generation, from the tables or the section headings (archive texts: flattened tables)."""
+    _check(entry, {"format"})
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.get("t4")], ids=lambda e: e["file"])
+def test_pdf_table_four_cells(entry: dict) -> None:
+    _check(entry, {"t4_cells"})
+
+
+def test_pdf_typo_row_label_takes_its_own_row() -> None:
+    """2.其他法律行政止公开 (typo in the published table) is 其他法律行政法规禁止公开, not 3.其他."""
+    for file in ("pdf/hzq_2023_report.pdf", "pdf/hzq_2024_report.pdf"):
+        values = item_of(file)["tables"]["t3_applications"]["values"]
+        assert values["withheld_other_law"]["total"] == 0
+        assert values["withheld_state_secret"]["total"] == (1 if "2023" in file else values["withheld_state_secret"][
+            "total"])
+
+
+def test_pdf_published_table_four_inconsistency_is_flagged_not_fixed() -> None:
+    item = item_of("pdf/hzq_2023_report.pdf")
+    (check,) = [c for c in item["checks"] if c["rule"] == "t4_group_totals"]
+    assert check["ok"] is False
+    counts = item["tables"]["t4_review_litigation"]["values"]["counts"]
+    assert (counts["review_upheld"], counts["review_corrected"], counts["review_total"]) == (10, 1, 0)
+    assert item["tables"]["t4_review_litigation"]["source"] == "pdf"
+
+
+def test_archive_tables_equal_the_published_page_tables() -> None:
+    """表三/表四 read from the flattened archive texts = the cells of the same reports' HTML <table>s."""
+    from benchmarks.real_reports import archive_twins, twin_cell_results
+
+    assert len(archive_twins()) >= 5
+    results = twin_cell_results()
+    assert len(results) >= 900
+    misses = [r for r in results if not r[2]]
+    assert not misses, misses[:10]
+
+
+def test_archive_tables_say_they_come_from_text() -> None:
+    item = item_of("archive/pingtan_014.txt")
+    assert item["tables"]["t3_applications"]["source"] == "text"
+    assert item["tables"]["t3_applications"]["values"]["new_received"] == {
+        "natural_person": 80, "commercial_enterprise": 1, "research_institution": 0, "public_welfare_org": 0,
+        "legal_service_org": 0, "other_org": 0, "total": 81}
+
+
+def test_ambiguous_digit_runs_are_flagged_and_left_out() -> None:
+    """'77132470' (表二 规范性文件: 制发/废止/现行有效) has many splits and no arithmetic to choose: left out."""
+    item = item_of("archive/pingtan_014.txt")
+    assert "ambiguous_digits" in item["flags"]
+    assert "normative_documents" not in item["tables"]["t2_art20_1"]["values"]
+    assert item["tables"]["t2_art20_1"]["values"]["regulations"] == {"issued": 0, "repealed": 0, "in_force": 0}
+
+
+def test_seventeen_digits_for_fifteen_cells_settled_by_group_totals() -> None:
+    """pingtan_015 表四 '10203120001200000': only 复议 1,0,2,0,3 | 直接起诉 12,0,0,0,12 | 0… fits the rule."""
+    counts = item_of("archive/pingtan_015.txt")["tables"]["t4_review_litigation"]["values"]["counts"]
+    assert [counts[k] for k in ("review_upheld", "review_other", "review_total", "suit_direct_upheld",
+                                "suit_direct_total", "suit_after_review_total")] == [1, 2, 3, 12, 12, 0]
+
+
+def test_published_result_rows_inconsistency_is_flagged() -> None:
+    """pingtan 2020 (page and archive text): result rows sum to 27, (七)总计 says 21: flagged, numbers kept."""
+    for file in ("sites/pingtan/report_2020.html", "archive/pingtan_013.txt"):
+        item = item_of(file)
+        (check,) = [c for c in item["checks"] if c["rule"] == "t3_result_total"]
+        assert check["ok"] is False, file
+        assert item["figures"]["results_total"] == 21
+
+
+def test_narrative_distractors_are_not_the_figures() -> None:
+    assert item_of("archive/pingtan_009.txt")["figures"]["applications_received"] == 1  # not 共受理申请121510件
+    assert item_of("archive/pingtan_002.txt")["figures"]["proactive_total"] == 425  # 其中 after 制作、获取…总数
+    assert item_of("archive/pingtan_008.txt")["figures"]["applications_received"] == 0  # 收到1份…行政复议申请
+    assert item_of("reports/sc_edu_2018_report.html")["figures"]["proactive_total"] == 15136  # not 微信 1463
+    assert item_of("pdf/hzq_2023_report.pdf")["figures"]["proactive_total"] == 1136  # '政\n府网站…1136 条'

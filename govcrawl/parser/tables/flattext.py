@@ -18,7 +18,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from govcrawl.parser.tables.digitruns import candidate_splits, group_total_rule, read_run, row_total_rule
-from govcrawl.parser.tables.labels import core
+from govcrawl.parser.tables.labels import TYPO_SIMILARITY, core
 from govcrawl.parser.tables.spec import result_leaf_rows, table_specs
 
 #: section boundaries of the 2019/2021 layout, on width-folded text
@@ -32,7 +32,7 @@ _NUMBER_RUN = re.compile(r"[-+]?\d+(?:\.\d+)?(?:\s+[-+]?\d+(?:\.\d+)?)*")
 _ENUM_TAIL = re.compile(r"([1-9])\s*$")
 _ENUM_AFTER = re.compile(r"^\s*[.、．]\s*[\u4e00-\u9fff]")
 _YEAR_WORDS = re.compile(r"(?:19|20)\d{2}\s*年")
-MATCH_THRESHOLD = 0.72
+MATCH_THRESHOLD = TYPO_SIMILARITY
 AMBIGUOUS = "ambiguous_digits"
 _T2_HINTS_2021 = ("本年制发件数", "现行有效件数", "本年收费金额")
 _T2_HINTS_2019 = ("本年新制作数量", "本年新公开数量", "政府集中采购", "对外公开总数量")
