@@ -22,7 +22,7 @@ RESULTS_MD = ROOT / "benchmarks" / "results" / "real.md"
 if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks.real_reports`` importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.real_reports import all_results, report_entries, twin_cell_results  # noqa: E402
+from benchmarks.real_reports import all_results, report_entries, twin_cell_results, verbatim_results  # noqa: E402
 
 GROUPS = ("title", "agency", "report_year", "published", "format", "figures", "t3_cells", "t4_cells",
           "inconsistencies")
@@ -43,6 +43,11 @@ def report_rows() -> list[dict[str, Any]]:
         "field": "archive text cells = page <table> cells", "labelled": len(twins),
         "correct": sum(1 for r in twins if r[2]),
         "misses": [f"{r[0]}:{r[1]} got {r[3]!r} want {r[4]!r}" for r in twins if not r[2]],
+    })
+    verbatim = verbatim_results()
+    rows.append({
+        "field": "published sentences verbatim in text", "labelled": len(verbatim),
+        "correct": sum(1 for r in verbatim if r[2]), "misses": [f"{r[0]}: {r[1]}" for r in verbatim if not r[2]],
     })
     return rows
 

@@ -233,3 +233,37 @@ def twin_cell_results() -> list[tuple[str, str, bool, Any, Any]]:
         for cell, want in page.items():
             rows.append((text_file, cell, text.get(cell) == want, text.get(cell), want))
     return rows
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；])")
+_TAGS = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]+>", re.S | re.I)
+
+
+def published_sentences(file: str, limit: int = 40) -> list[str]:
+    """Sentences (10-80 characters, ending in 。！？；) of a real report as published: the archive text's body,
+    or the HTML page's text with tags dropped and entities unescaped (taken evenly over the document)."""
+    import html
+
+    raw = (real_dir() / file).read_text(encoding="utf-8", errors="replace")
+    if file.endswith(".txt"):
+        raw = raw.split("正文", 1)[-1]
+    else:
+        raw = html.unescape(_TAGS.sub("\n", raw))
+    sentences = []
+    for line in raw.splitlines():
+        for part in _SENTENCE_END.split(line):
+            part = _SPACES.sub("", part)
+            if 10 <= len(part) <= 80 and part.endswith(("。", "！", "？", "；")) and re.search(r"[\u4e00-\u9fff]", part):
+                sentences.append(part)
+    step = max(1, len(sentences) // limit)
+    return sentences[::step][:limit]
+
+
+def verbatim_results() -> list[tuple[str, str, bool]]:
+    """(file, sentence, found verbatim in the item's text, whitespace aside) over the pingtan pages and texts."""
+    rows = []
+    for entry in report_entries():
+        if "pingtan" in entry["file"]:
+            text = _SPACES.sub("", item_of(entry["file"])["text"])
+            rows.extend((entry["file"], s, s in text) for s in published_sentences(entry["file"]))
+    return rows

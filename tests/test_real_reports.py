@@ -144,3 +144,41 @@ def test_narrative_distractors_are_not_the_figures() -> None:
     assert item_of("archive/pingtan_008.txt")["figures"]["applications_received"] == 0  # 收到1份…行政复议申请
     assert item_of("reports/sc_edu_2018_report.html")["figures"]["proactive_total"] == 15136  # not 微信 1463
     assert item_of("pdf/hzq_2023_report.pdf")["figures"]["proactive_total"] == 1136  # '政\n府网站…1136 条'
+
+
+def test_published_sentences_are_verbatim_in_text() -> None:
+    """Sentences sampled over the real pingtan pages and archive texts appear in ``text`` as published (full-width
+    ，（）：；２ kept; only whitespace is folded)."""
+    from benchmarks.real_reports import verbatim_results
+
+    results = verbatim_results()
+    assert len(results) >= 500
+    missing = [(file, sentence) for file, sentence, ok in results if not ok]
+    assert not missing, missing[:5]
+    assert any("，" in sentence and "（" in sentence for _, sentence, _ in results)
+
+
+def test_restore_published_keeps_full_width_and_survives_dropped_runs() -> None:
+    from govcrawl.parser.fidelity import restore_published
+
+    published = "标题：甲\n页面导航 首页 > 信息公开\n一、总体情况（2023年）\n全年收到申请２１件，办结21件。"
+    kept = "一、总体情况(2023年)\n全年收到申请21件,办结21件。"
+    assert restore_published(kept, published) == "一、总体情况（2023年）\n全年收到申请２１件，办结21件。"
+
+
+def test_narrative_vs_table_checks_every_figure_both_state() -> None:
+    """pingtan 2025: received, handled (办结), carried (结转至2026年), reviews, lawsuits all agree; hzq 2024's
+    '受理政府信息公开申请 17 件' (the 区政府办 alone) against 本年新收 95 is flagged, and nothing is changed."""
+    checks = [c for c in item_of("sites/pingtan/report_2025.html")["checks"] if c["rule"] == "narrative_matches_tables"]
+    stated = {c["detail"].split()[2] for c in checks}
+    assert stated == {"applications_received", "applications_handled", "carried_next", "review_total",
+                      "litigation_total"} and all(c["ok"] for c in checks)
+    item = item_of("pdf/hzq_2024_report.pdf")
+    assert [c["ok"] for c in item["checks"] if c["rule"] == "narrative_matches_tables"] == [False]
+    assert item["figures"]["applications_new_total"] == 95
+
+
+def test_narrative_received_may_count_the_carried_over_applications() -> None:
+    """pingtan 2022: '收到政府信息公开申请75件' = 本年新收 74 + 上年结转 1: not an inconsistency."""
+    checks = [c for c in item_of("sites/pingtan/report_2022.html")["checks"] if c["rule"] == "narrative_matches_tables"]
+    assert checks and all(c["ok"] for c in checks)

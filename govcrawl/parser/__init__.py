@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from govcrawl.parser.chrome import is_chrome_line, remove_inline_widgets
-from govcrawl.parser.figures import narrative_figures
+from govcrawl.parser.fidelity import restore_published
+from govcrawl.parser.figures import narrative_figures, narrative_statements
 from govcrawl.parser.metadata import (
     admin_level,
     find_agency,
@@ -22,7 +23,14 @@ from govcrawl.parser.metadata import (
     published_date,
     read_header_fields,
 )
-from govcrawl.parser.normalise import clean_whitespace, detect_script, fold_width, normalise, to_simplified
+from govcrawl.parser.normalise import (
+    clean_whitespace,
+    detect_script,
+    fold_width,
+    normalise,
+    published_form,
+    to_simplified,
+)
 from govcrawl.parser.sections import (
     break_inline_headings,
     find_headings,
@@ -177,6 +185,7 @@ def parse_report(
     """
     _check_input(text)
     normalised, script = normalise(text)
+    published_text = published_form(text)  # what `text` keeps: the published characters (parser/fidelity.py)
     meta = _normalise_meta(page_meta, script == "traditional")
     if title_hint:
         title_hint = _normalise_meta({"hint": title_hint}, script == "traditional").get("hint")
@@ -223,7 +232,6 @@ def parse_report(
     for key, figure in narrative_figures(clean_text).items():
         figures[key] = figure.value
         figure_notes[key] = {"approximate": figure.approximate, "evidence": figure.evidence, "origin": "text"}
-    narrative_applications = figures.get("applications_received")
     if tables:
         for key, value in _table_figures(tables).items():
             if value is None or (isinstance(value, float) and not value.is_integer()):
@@ -251,13 +259,11 @@ def parse_report(
             flags.append("tables_missing")
     checks.append(_year_check(report_year, year_from, published or first_date))  # an early date still tells
     checks.append(_format_year_check(report_format, report_year))
-    if narrative_applications is not None and "applications_new_total" in figures:
-        table_value = figures["applications_new_total"]
-        checks.append({
-            "rule": "narrative_matches_tables",
-            "ok": narrative_applications == table_value,
-            "detail": f"text says {narrative_applications} applications received; table 本年新收 总计 {table_value}",
-        })
+    if tables:  # every figure both the narrative and the tables state: flagged, never fixed
+        from govcrawl.parser.tables.checks import narrative_checks
+
+        stated = {key: figure.value for key, figure in narrative_statements(clean_text).items()}
+        checks.extend(narrative_checks(stated, _table_figures(tables)))
 
     is_report = looks_like_report_title(title) or has_official_layout(sections) or bool(
         _REPORT_WORDS.search(clean_text[:5000]))
@@ -280,8 +286,9 @@ def parse_report(
         "index_no": find_index_no(meta, header),
         "script": script,
         "format": report_format,
-        "text": clean_text,
-        "sections": sections,
+        "text": restore_published(clean_text, published_text),
+        "sections": [{**section, "text": restore_published(section["text"], published_text)}
+                     if isinstance(section.get("text"), str) else section for section in sections],
         "tables": tables,
         "figures": figures,
         "figure_notes": figure_notes,

@@ -170,3 +170,24 @@ def narrative_figures(text: str) -> dict[str, Figure]:
     if review:
         figures["review_total"] = review
     return figures
+
+
+_HANDLED = re.compile(r"办结(?:了)?(?:[^。;,\d]{0,6}?)" + NUMBER_PATTERN + r"\s*(?:件|个|份)")
+_CARRIED = [
+    re.compile(NUMBER_PATTERN + r"\s*件(?:申请)?(?:[^。;,\d]{0,4}?)结转(?:至|到)?(?:下一?年度?|(?:19|20)\d{2}\s*年)"),
+    re.compile(r"结转(?:至|到)?(?:下一?年度?|(?:19|20)\d{2}\s*年)(?:继续办理)?(?:的)?(?:申请)?" + NUMBER_PATTERN + r"\s*件"),
+]
+_LITIGATION = re.compile(r"行政诉讼(?:案件|案)?(?:共计|共)?" + NUMBER_PATTERN + r"\s*(?:件|起|宗)")
+
+
+def narrative_statements(text: str) -> dict[str, Figure]:
+    """What the narrative states that the tables also count, for the narrative-vs-table checks (never figures):
+    applications received and handled (办结), carried to next year (结转), reviews, lawsuits (行政诉讼 N件)."""
+    stated = dict(narrative_figures(text))
+    text = _join_broken_lines(text)
+    for key, patterns in (("applications_handled", [_HANDLED]), ("carried_next", _CARRIED),
+                          ("litigation_total", [_LITIGATION])):
+        figure = _first(patterns, text)
+        if figure is not None:
+            stated[key] = figure
+    return stated
