@@ -252,8 +252,13 @@ def find_title(lines: list[str], page_meta: dict, title_hint: str | None, header
         if looks_like_report_title(part):
             return part
     previous = ""
-    for line in lines[:60]:
+    head = lines[:60]
+    for index, line in enumerate(head):
         candidate = clean_title(line)
+        following = clean_title(head[index + 1]) if index + 1 < len(head) else ""
+        if (not looks_like_report_title(candidate) and candidate and len(following) <= 20
+                and not looks_like_report_title(following) and looks_like_report_title(candidate + following)):
+            return candidate + following  # a title wrapped over two lines: 2024年…信息公开工作 / 年度报告
         if looks_like_report_title(candidate):
             if agency_from_title(candidate) is None and _looks_like_agency(previous) and len(previous) <= 30:
                 return previous + candidate  # a title broken over two lines: 示例县人民政府 / 2017年…年度报告

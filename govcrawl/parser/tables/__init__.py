@@ -132,8 +132,22 @@ def read_standard_tables(grids: list[list[list[str]]] | None, text: str, *, sour
     if text and "|" in text:
         result = _read_blocks(segment(text_grids(text)), "text", template_hint)  # text_grids cells are clean
         if result.tables:
-            return result
+            return _supplemented(result, text)
     if text:
         flat = read_flattened_tables(text, template_hint)  # labels and numbers run together, no cell borders
         return TablesResult(flat.tables, flat.template, flat.issues)
     return TablesResult({}, None, [])
+
+
+def _supplemented(result: TablesResult, text: str) -> TablesResult:
+    """Tables the pipe rows lack (表二 printed as ``行政许可 97`` lines beside a Markdown 表二) from the flattened
+    reading of the same text, for the same template."""
+    flat = read_flattened_tables(text, result.template)
+    extra = {key: table for key, table in flat.tables.items() if key not in result.tables}
+    if not extra or flat.template != result.template:
+        return result
+    merged = {**result.tables, **extra}
+    ordered = {key: merged[key] for key in _TEMPLATE_TABLES["gbf_2019"] if key in merged}
+    found = [f"{key}: table not found" for key in extra]
+    issues = [issue for issue in result.issues if issue not in found]
+    return TablesResult(ordered, result.template, issues)

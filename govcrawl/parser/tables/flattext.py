@@ -22,12 +22,13 @@ from govcrawl.parser.tables.labels import TYPO_SIMILARITY, core
 from govcrawl.parser.tables.spec import result_leaf_rows, table_specs
 
 #: section boundaries of the 2019/2021 layout, on width-folded text
-_T2_START = re.compile(r"二\s*[、.]\s*主动公开政府信息(?:情况)?")
-_T3_START = re.compile(r"三\s*[、.]\s*收到和处理政府信息公开申请(?:情况)?")
-_T4_START = re.compile(r"四\s*[、.]\s*(?:因)?政府信息公开[^。\d]{0,8}?复议")
-_T5_START = re.compile(r"五\s*[、.]\s*(?:政府信息公开工作)?存在的(?:主要)?问题")
+_ORDINAL = r"[一二三四五六七]\s*[、.]\s*"  # any ordinal: real reports misnumber their sections
+_T2_START = re.compile(_ORDINAL + r"主动公开政府信息(?:情况)?")
+_T3_START = re.compile(_ORDINAL + r"收到和处理政府信息公开申请(?:情况)?")
+_T4_START = re.compile(_ORDINAL + r"(?:因)?政府信息公开[^。\d]{0,8}?复议")
+_T5_START = re.compile(_ORDINAL + r"(?:政府信息公开工作)?存在的(?:主要)?问题|\(一\)\s*主要问题")
 #: a number (maybe with decimals or a sign) or a run of them with spaces
-_NUMBER_RUN = re.compile(r"[-+]?\d+(?:\.\d+)?(?:\s+[-+]?\d+(?:\.\d+)?)*")
+_NUMBER_RUN = re.compile(r"[-+]?\d+(?:\.\d+)?(?:[\s|]+[-+]?\d+(?:\.\d+)?)*")
 #: an enumeration glued after a row's digits: ``…3100000312.没有现成…`` -> the ``2.`` starts the next label
 _ENUM_TAIL = re.compile(r"([1-9])\s*$")
 _ENUM_AFTER = re.compile(r"^\s*[.、．]\s*[\u4e00-\u9fff]")
@@ -210,7 +211,7 @@ def _read_t2(section: str, template: str, issues: list[str]) -> dict[str, Any]:
         aligned = _align(segments, [(r.key, r.cores) for r in spec.rows])
         values: dict[str, dict[str, Any]] = {}
         for row, segment in aligned.items():
-            tokens = segment.numbers.split()
+            tokens = segment.numbers.replace("|", " ").split()
             digits = "".join(tokens)
             splits = candidate_splits(digits, len(columns), None) if digits.isdigit() else None
             if len(tokens) == len(columns):
@@ -258,6 +259,6 @@ def read_flattened_tables(text: str, template_hint: str | None = None) -> FlatRe
         tables["t3_applications"] = table
     if t4 is not None and (table := _read_t4(t4[:600], template, issues)):
         tables["t4_review_litigation"] = table
-    if tables and t2 is not None:
+    if t2 is not None:
         tables = {**_read_t2(t2, template, issues), **tables}
     return FlatResult(tables, template if tables else None, issues if tables else [])
