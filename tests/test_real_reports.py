@@ -182,3 +182,9 @@ def test_narrative_received_may_count_the_carried_over_applications() -> None:
     """pingtan 2022: '收到政府信息公开申请75件' = 本年新收 74 + 上年结转 1: not an inconsistency."""
     checks = [c for c in item_of("sites/pingtan/report_2022.html")["checks"] if c["rule"] == "narrative_matches_tables"]
     assert checks and all(c["ok"] for c in checks)
+
+
+def test_title_named_units_are_kept_but_labels_and_columns_are_not() -> None:
+    assert valid_agency("中国人民银行某某中心支行", strict=False)  # a unit a title names: kept
+    assert not valid_agency("中国人民银行某某中心支行")  # as a bare metadata value it needs an agency's ending
+    assert not valid_agency("政府信息公开年报", strict=False)

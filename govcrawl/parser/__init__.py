@@ -217,7 +217,7 @@ def parse_report(
     if tables and not {"t3_applications", "t4_review_litigation"} & set(tables) and not has_official_layout(
             sections):  # 表二-like rows of an old statistics appendix: not the 2019/2021 tables
         tables, template = {}, None
-        tables_result.issues.append("only 表二-like rows, no 表三/表四 and no 2019/2021 sections: tables not taken")
+        tables_result.issues = ["only 表二-like rows, no 表三/表四 and no 2019/2021 sections: tables not taken"]
     if template == "gbf_2021":
         report_format = "2021"
     elif template == "gbf_2019":

@@ -296,13 +296,20 @@ _PLACE_SUFFIX = re.compile(r"(?:省|自治区|市|州|盟|地区|县|旗|区|新
 _BARE_LEVEL = ("市", "县", "区", "省", "州", "镇", "乡")
 
 
-def valid_agency(name: str | None) -> bool:
-    """Could ``name`` be an issuing body? Never a field label (栏目, 发布机构, 来源…) or a fragment with a colon;
-    it ends like an agency (局/委/办/政府/街道/镇…) or a place (…区, …县) the gazetteer or its suffix vouches for."""
+_NOT_AN_AGENCY = re.compile(r"年报|年度报告|信息公开|政务公开|栏目|专栏|首页|当前位置")
+
+
+def valid_agency(name: str | None, *, strict: bool = True) -> bool:
+    """Could ``name`` be an issuing body? Never a field label (栏目, 发布机构, 来源…), a fragment with a colon or
+    a column name. ``strict`` (values of metadata fields): it must also end like an agency (局/委/办/政府/街道/镇…)
+    or a place (…区, …县) the gazetteer or its suffix vouches for; a unit named in a report's own title
+    (``strict=False``) needs only the first rules."""
     if not name or not 2 <= len(name) <= 40 or _SPACE.sub("", name) in HEADER_LABELS:
         return False
-    if any(mark in name for mark in ":|/\\") or name.startswith(_BARE_LEVEL[:4]) and len(name) <= 2:
+    if any(mark in name for mark in ":|/\\") or _NOT_AN_AGENCY.search(name):
         return False
+    if not strict:
+        return True
     if _looks_like_agency(name):
         return True
     region = region_of(name)
@@ -331,7 +338,7 @@ def find_agency(title: str | None, page_meta: dict, header: HeaderFields, text: 
     Every candidate is validated (:func:`valid_agency`); a name printed without its place is completed from the
     text (:func:`complete_agency`)."""
     agency = agency_from_title(title)
-    if valid_agency(agency):
+    if valid_agency(agency, strict=False):
         return complete_agency(agency, text)
     for value in (page_meta.get("agency"), header.values.get("agency"), header.values.get("source_name")):
         if _looks_like_agency(str(value or "").strip()) and valid_agency(str(value).strip()):

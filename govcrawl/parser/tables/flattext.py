@@ -37,6 +37,7 @@ MATCH_THRESHOLD = TYPO_SIMILARITY
 AMBIGUOUS = "ambiguous_digits"
 _T2_HINTS_2021 = ("本年制发件数", "现行有效件数", "本年收费金额")
 _T2_HINTS_2019 = ("本年新制作数量", "本年新公开数量", "政府集中采购", "对外公开总数量")
+_T2_TABLE_WORDS = ("第二十条", "信息内容", "处理决定数量", "本年制发件数", "本年新制作数量", "上一年项目数量")
 _T3_HINTS_2021 = ("逾期不补正", "逾期未按收费通知")
 
 
@@ -259,6 +260,6 @@ def read_flattened_tables(text: str, template_hint: str | None = None) -> FlatRe
         tables["t3_applications"] = table
     if t4 is not None and (table := _read_t4(t4[:600], template, issues)):
         tables["t4_review_litigation"] = table
-    if t2 is not None:
+    if t2 is not None and (tables or any(word in t2 for word in _T2_TABLE_WORDS)):  # a table, not narrative
         tables = {**_read_t2(t2, template, issues), **tables}
     return FlatResult(tables, template if tables else None, issues if tables else [])
