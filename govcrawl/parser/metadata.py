@@ -56,6 +56,7 @@ _TITLE_RE = re.compile(
 )
 _NOT_A_REPORT_TITLE = re.compile(r"通知|函$|制度|统计表|报表|解读|工作要点|法治政府|工作总结|工作计划|^关于|《|》")
 _TITLE_SUFFIX = re.compile(r"\s*\([^()]{1,15}\)$")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s*")
 _TITLE_SPLIT = re.compile(r"\s*(?:_|\||--|—|-)\s*")
 
 # --- years and agencies ------------------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def published_date(page_meta: dict, header: HeaderFields, lines: list[str],
 
 def clean_title(candidate: str) -> str:
     """Strip label prefixes (名称:) and pipes from a title line."""
-    candidate = candidate.strip().strip("|").strip()
+    candidate = _MARKDOWN_HEADING.sub("", candidate.strip()).strip("|").strip()
     candidate = _LABEL_AT_START.sub("", candidate, count=1) if _LABEL_AT_START.search(candidate) else candidate
     return _SPACE.sub("", candidate.strip("| "))
 

@@ -143,11 +143,17 @@ def _supplemented(result: TablesResult, text: str) -> TablesResult:
     """Tables the pipe rows lack (表二 printed as ``行政许可 97`` lines beside a Markdown 表二) from the flattened
     reading of the same text, for the same template."""
     flat = read_flattened_tables(text, result.template)
-    extra = {key: table for key, table in flat.tables.items() if key not in result.tables}
+    extra = {key: table for key, table in flat.tables.items()
+             if key not in result.tables or (_incomplete(result.tables[key]) and not _incomplete(table))}
     if not extra or flat.template != result.template:
         return result
     merged = {**result.tables, **extra}
     ordered = {key: merged[key] for key in _TEMPLATE_TABLES["gbf_2019"] if key in merged}
-    found = [f"{key}: table not found" for key in extra]
-    issues = [issue for issue in result.issues if issue not in found]
+    issues = [issue for issue in result.issues if not issue.startswith(tuple(f"{key}:" for key in extra))]
+    issues.extend(f"{key}: read from the flattened text (the pipe rows gave an incomplete table)"
+                  for key in extra if key in result.tables)
     return TablesResult(ordered, result.template, issues)
+
+
+def _incomplete(table: dict[str, Any]) -> bool:
+    return bool(table.get("missing_rows") or table.get("missing_columns"))

@@ -195,6 +195,8 @@ def _read_t4(section: str, template: str, issues: list[str]) -> dict[str, Any] |
     if not runs:
         return None
     cells, candidates = read_run(runs[-1], len(columns), group_total_rule(5))
+    if cells is None and not candidates and len(runs) > 1:  # one run per group (复议 / 直接起诉 / 复议后起诉)
+        cells, candidates = read_run(" ".join(runs[-3:]), len(columns), group_total_rule(5))
     if cells is None:
         if candidates:
             issues.append(f"{AMBIGUOUS}: t4_review_litigation: {len(candidates)} splits fit the group totals")
