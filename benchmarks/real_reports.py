@@ -40,7 +40,8 @@ T3_ROWS = {
 T4_GROUPS = {"行政复议": "review", "未经复议直接起诉": "suit_direct", "复议后起诉": "suit_after_review"}
 T4_COLUMNS = {"维持": "upheld", "纠正": "corrected", "其他": "other", "尚未审结": "pending", "总计": "total"}
 #: checks that can flag an inconsistency the report itself publishes
-INCONSISTENCY_RULES = ("t3_balance", "t3_result_total", "t3_row_total", "t4_group_totals", "narrative_matches_tables")
+INCONSISTENCY_RULES = ("t3_balance", "t3_result_total", "t3_row_total", "t4_group_totals", "narrative_matches_tables",
+                       "narrative_matches_statistics")
 _PAREN = re.compile(r"\s*\((.*)\)\s*$")
 _PRINTED = re.compile(r"(?:printed as|body:|body heading)\s*([^;,)]+)")
 _SPACES = re.compile(r"\s+")

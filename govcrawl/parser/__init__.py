@@ -259,11 +259,15 @@ def parse_report(
             flags.append("tables_missing")
     checks.append(_year_check(report_year, year_from, published or first_date))  # an early date still tells
     checks.append(_format_year_check(report_format, report_year))
+    stated = {key: figure.value for key, figure in narrative_statements(clean_text).items()}
     if tables:  # every figure both the narrative and the tables state: flagged, never fixed
         from govcrawl.parser.tables.checks import narrative_checks
 
-        stated = {key: figure.value for key, figure in narrative_statements(clean_text).items()}
         checks.extend(narrative_checks(stated, _table_figures(tables)))
+    elif report_format == "pre2019":  # an old statistics appendix: its this-year cells against the narrative
+        from govcrawl.parser.tables.oldstats import statistics_checks
+
+        checks.extend(statistics_checks(clean_text, stated))
 
     is_report = looks_like_report_title(title) or has_official_layout(sections) or bool(
         _REPORT_WORDS.search(clean_text[:5000]))
