@@ -22,7 +22,13 @@ RESULTS_MD = ROOT / "benchmarks" / "results" / "real.md"
 if str(ROOT) not in sys.path:  # run as a script: make ``benchmarks.real_reports`` importable
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.real_reports import all_results, report_entries, twin_cell_results, verbatim_results  # noqa: E402
+from benchmarks.real_reports import (  # noqa: E402
+    all_results,
+    fixture_results,
+    report_entries,
+    twin_cell_results,
+    verbatim_results,
+)
 
 GROUPS = ("title", "agency", "report_year", "published", "format", "figures", "t3_cells", "t4_cells",
           "inconsistencies")
@@ -43,6 +49,12 @@ def report_rows() -> list[dict[str, Any]]:
         "field": "archive text cells = page <table> cells", "labelled": len(twins),
         "correct": sum(1 for r in twins if r[2]),
         "misses": [f"{r[0]}:{r[1]} got {r[3]!r} want {r[4]!r}" for r in twins if not r[2]],
+    })
+    fixtures = fixture_results()
+    rows.append({
+        "field": "tests/data/real fixtures (peer-expected + hand-read values)", "labelled": len(fixtures),
+        "correct": sum(1 for r in fixtures if r[2]),
+        "misses": [f"{r[0]}:{r[1]} got {r[3]!r} want {r[4]!r}" for r in fixtures if not r[2]],
     })
     verbatim = verbatim_results()
     rows.append({

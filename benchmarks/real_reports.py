@@ -268,3 +268,37 @@ def verbatim_results() -> list[tuple[str, str, bool]]:
             text = _SPACES.sub("", item_of(entry["file"])["text"])
             rows.extend((entry["file"], s, s in text) for s in published_sentences(entry["file"]))
     return rows
+
+
+LOCAL_REAL = ROOT / "tests" / "data" / "real"
+
+
+def fixture_results() -> list[tuple[str, str, bool, Any, Any]]:
+    """(file, field, ok, got, want) for the report texts in tests/data/real (reports_manifest.json): the values
+    the peer project's tests assert and the values read by hand."""
+    manifest_path = LOCAL_REAL / "reports_manifest.json"
+    if not manifest_path.is_file():
+        return []
+    rows: list[tuple[str, str, bool, Any, Any]] = []
+    for entry in json.loads(manifest_path.read_text(encoding="utf-8"))["files"]:
+        path = LOCAL_REAL / entry["file"]
+        item = build_item(Capture(url=f"https://real.invalid/{path.name}", body=path.read_bytes(),
+                                  content_type="text/plain"))
+        tables = item.get("tables") or {}
+        expected = {k: v for k, v in (entry.get("expected_by_peer") or {}).items() if k != "test"}
+        truth = entry.get("hand_read") or {}
+        for table, values in {**expected, **truth.get("t2", {})}.items():
+            for row, cells in values.items():
+                for column, want in cells.items():
+                    got = (((tables.get(table) or {}).get("values") or {}).get(row) or {}).get(column)
+                    rows.append((entry["file"], f"{table}/{row}/{column}", got == want, got, want))
+        for name in ("title", "agency", "report_year", "published", "format"):
+            if name in truth:
+                rows.append((entry["file"], name, item.get(name) == truth[name], item.get(name), truth[name]))
+        for key, want in (truth.get("figures") or {}).items():
+            got = (item.get("figures") or {}).get(key)
+            rows.append((entry["file"], key, got == want, got, want))
+        for row, want in (truth.get("t3_total_column") or {}).items():
+            got = t3_total(item, row)
+            rows.append((entry["file"], f"t3/{row}", got == want, got, want))
+    return rows
