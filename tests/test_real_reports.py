@@ -203,3 +203,23 @@ def test_old_statistics_appendix_against_the_narrative() -> None:
                  "archive/pingtan_007.txt", "archive/pingtan_009.txt", "archive/pingtan_010.txt",
                  "archive/pingtan_011.txt", "sites/pingtan/report_2016.html"):
         assert verdicts(file) and all(verdicts(file)), file
+
+
+@pytest.mark.parametrize("year", ["2023", "2024"])
+def test_flattened_reading_of_a_pdf_text_layer_never_takes_another_rows_cells(year: str) -> None:
+    """The hzq PDFs' text layer (values above their labels, the vertical 三、本年度办理结果 interleaved): read as
+    flattened text, every cell taken equals the PDF table's cell; rows it cannot place are left out."""
+    from benchmarks.real_reports import real_dir
+    from govcrawl.extract import extract_document
+    from govcrawl.parser.normalise import normalise
+    from govcrawl.parser.tables.flattext import read_flattened_tables
+
+    document = extract_document((real_dir() / f"pdf/hzq_{year}_report.pdf").read_bytes(), "application/pdf", "u")
+    flat = read_flattened_tables(normalise(document.text)[0], "gbf_2021").tables
+    grid = item_of(f"pdf/hzq_{year}_report.pdf")["tables"]
+    compared = 0
+    for key, table in flat.items():
+        for row, cells in table["values"].items():
+            assert grid[key]["values"][row] == cells, (key, row)
+            compared += 1
+    assert compared >= 20
