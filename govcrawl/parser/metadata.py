@@ -149,6 +149,7 @@ def signature_date(lines: list[str], window: int = 8) -> str | None:
 #: a <meta> date this long after the signature date is a page regeneration, not the publication
 REGENERATION_LAG_DAYS = 90
 _BODY_SENTENCE = re.compile(r"[。,，].*[。,，]")
+_MACHINE_TIME = re.compile(r"\d{1,2}:\d{2}:\d{2}")  # a CMS timestamp to the second (2020-09-26 03:45:41)
 _MIDNIGHT = re.compile(r"\b0?0:00(?::00)?\b")
 
 
@@ -201,8 +202,10 @@ def choose_published(candidates: list[DateCandidate], report_year: int | None) -
     Tiers, best first: dates after the report year that are not placeholder-like; placeholder-like ones (January
     1, a 00:00 time), so the signature date (落款) wins over a placeholder; last, a firm date in the report year's
     own December (a report published at the year's end). Any other date on or before the report year's end is
-    never the publication date. Within the first tier a page's printed date wins over a later ``<meta>`` date,
-    and so does a signature date more than ``REGENERATION_LAG_DAYS`` before it (a regeneration time)."""
+    never the publication date. Within the first tier, when page metadata gives a CMS timestamp to the second, a
+    date printed in the page's header wins over a later one, and so does a signature date more than
+    ``REGENERATION_LAG_DAYS`` before it (the timestamp is a page regeneration). Page metadata without such a
+    timestamp (a visible 发布日期) keeps priority."""
     def early(candidate: DateCandidate) -> bool:
         return report_year is not None and int(candidate.iso[:4]) <= report_year
 
@@ -215,7 +218,7 @@ def choose_published(candidates: list[DateCandidate], report_year: int | None) -
     if not firm:
         return None, "none"
     best = firm[0]
-    if best.origin.startswith("page_meta."):
+    if best.origin.startswith("page_meta.") and _MACHINE_TIME.search(best.raw):
         printed = [c for c in firm if c.origin.startswith("header.") and c.iso < best.iso]
         signed = [c for c in firm if c.origin == "signature"
                   and (date.fromisoformat(best.iso) - date.fromisoformat(c.iso)).days > REGENERATION_LAG_DAYS]
