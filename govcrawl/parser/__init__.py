@@ -12,7 +12,8 @@ from typing import Any
 
 from govcrawl.formats import format_of_year, template_of_year
 from govcrawl.parser.chrome import is_chrome_line, remove_inline_widgets
-from govcrawl.parser.figures import narrative_figures
+from govcrawl.parser.fidelity import restore_published
+from govcrawl.parser.figures import narrative_figures, narrative_statements
 from govcrawl.parser.metadata import (
     admin_level,
     find_agency,
@@ -23,7 +24,14 @@ from govcrawl.parser.metadata import (
     published_date,
     read_header_fields,
 )
-from govcrawl.parser.normalise import clean_whitespace, detect_script, fold_width, normalise, to_simplified
+from govcrawl.parser.normalise import (
+    clean_whitespace,
+    detect_script,
+    fold_width,
+    normalise,
+    published_form,
+    to_simplified,
+)
 from govcrawl.parser.sections import (
     break_inline_headings,
     find_headings,
@@ -173,6 +181,7 @@ def parse_report(
     """
     _check_input(text)
     normalised, script = normalise(text)
+    published_text = published_form(text)  # what `text` keeps: the published characters (parser/fidelity.py)
     meta = _normalise_meta(page_meta, script == "traditional")
     if title_hint:
         title_hint = _normalise_meta({"hint": title_hint}, script == "traditional").get("hint")
@@ -185,8 +194,9 @@ def parse_report(
     table_text = "\n".join(body_lines)
 
     title = find_title(body_lines, meta, title_hint, header)
-    published, _published_from = published_date(meta, header, body_lines)
-    report_year, year_from = find_report_year(title, table_text, published)
+    first_date, _ = published_date(meta, header, body_lines)
+    report_year, year_from = find_report_year(title, table_text, first_date)
+    published, _published_from = published_date(meta, header, body_lines, report_year)  # placeholders out
     agency = find_agency(title, meta, header, table_text, body_lines)
 
     tables_result = read_standard_tables(
@@ -201,6 +211,10 @@ def parse_report(
     clean_text = break_inline_headings(unbroken, headings)
     sections = split_sections(clean_text, headings if clean_text is unbroken else None)
 
+    if tables and not {"t3_applications", "t4_review_litigation"} & set(tables) and not has_official_layout(
+            sections):  # 表二-like rows of an old statistics appendix: not the 2019/2021 tables
+        tables, template = {}, None
+        tables_result.issues = ["only 表二-like rows, no 表三/表四 and no 2019/2021 sections: tables not taken"]
     if template == "gbf_2021":
         report_format = "2021"
     elif template == "gbf_2019":
@@ -215,7 +229,6 @@ def parse_report(
     for key, figure in narrative_figures(clean_text).items():
         figures[key] = figure.value
         figure_notes[key] = {"approximate": figure.approximate, "evidence": figure.evidence, "origin": "text"}
-    narrative_applications = figures.get("applications_received")
     if tables:
         for key, value in figures_from_tables(tables).items():
             if value is None or (isinstance(value, float) and not value.is_integer()):
@@ -230,6 +243,8 @@ def parse_report(
         checks.extend(check_tables(tables, template))
     if tables_result.issues:
         checks.append({"rule": "tables_read", "ok": False, "detail": "; ".join(tables_result.issues)})
+        if any(issue.startswith("ambiguous_digits") for issue in tables_result.issues):
+            flags.append("ambiguous_digits")  # cells left out rather than guessed
     if report_format in ("2019", "2021"):
         table_sections = has_table_sections(sections)
         ok = bool(tables) or not table_sections
@@ -239,15 +254,17 @@ def parse_report(
         checks.append({"rule": "tables_present", "ok": ok, "detail": detail})
         if not ok:
             flags.append("tables_missing")
-    checks.append(_year_check(report_year, year_from, published))
+    checks.append(_year_check(report_year, year_from, published or first_date))  # an early date still tells
     checks.append(_format_year_check(report_format, report_year))
-    if narrative_applications is not None and "applications_new_total" in figures:
-        table_value = figures["applications_new_total"]
-        checks.append({
-            "rule": "narrative_matches_tables",
-            "ok": narrative_applications == table_value,
-            "detail": f"text says {narrative_applications} applications received; table 本年新收 总计 {table_value}",
-        })
+    stated = {key: figure.value for key, figure in narrative_statements(clean_text).items()}
+    if tables:  # every figure both the narrative and the tables state: flagged, never fixed
+        from govcrawl.parser.tables.checks import narrative_checks
+
+        checks.extend(narrative_checks(stated, figures_from_tables(tables)))
+    elif report_format == "pre2019":  # an old statistics appendix: its this-year cells against the narrative
+        from govcrawl.parser.tables.oldstats import statistics_checks
+
+        checks.extend(statistics_checks(clean_text, stated))
 
     is_report = looks_like_report_title(title) or has_official_layout(sections) or bool(
         _REPORT_WORDS.search(clean_text[:5000]))
@@ -264,8 +281,10 @@ def parse_report(
     item.update({
         "url": url, "title": title, "agency": agency, "admin_level": admin_level(agency), "report_year": report_year,
         "published": published, "index_no": find_index_no(meta, header), "script": script, "format": report_format,
-        "text": clean_text, "sections": sections, "tables": tables, "figures": figures,
-        "figure_notes": figure_notes, "checks": checks, "flags": flags,
+        "text": restore_published(clean_text, published_text),
+        "sections": [{**section, "text": restore_published(section["text"], published_text)}
+                     if isinstance(section.get("text"), str) else section for section in sections],
+        "tables": tables, "figures": figures, "figure_notes": figure_notes, "checks": checks, "flags": flags,
     })
     return item
 

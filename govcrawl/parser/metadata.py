@@ -23,7 +23,13 @@ HEADER_LABELS: dict[str, str] = {
     "发布机构": "agency", "发文机关": "agency", "所属机构": "agency", "发文字号": "doc_no", "发布文号": "doc_no",
     "文件编号": "doc_no", "文号": "doc_no", "信息名称": "title", "名称": "title", "标题": "title",
     "关键词": "keywords", "分类": "category", "有效性": "validity", "公开方式": "disclosure", "公开范围": "disclosure",
+    "栏目": "column", "所属栏目": "column", "原文链接": "original_url", "原文地址": "original_url",
+    "本地目录": "local_dir", "作者": "author", "责任编辑": "editor", "浏览次数": "views", "访问量": "views",
 }
+#: a ``key: value`` line of an archiver's or CMS's header (any short label followed by a colon)
+_KEY_VALUE_LINE = re.compile(r"^\|?\s*[\u4e00-\u9fff]{2,6}\s*:")
+#: a line of ``=`` or ``-`` (an archiver's separator such as ``===== 正文 =====``)
+_RULE_LINE = re.compile(r"^[=\-_*#~]{4,}\s*\S{0,6}\s*[=\-_*#~]{4,}$")
 _LABEL_ALTERNATIVES = "|".join(
     r"\s?".join(map(re.escape, label)) for label in sorted(HEADER_LABELS, key=len, reverse=True)
 )
@@ -50,6 +56,7 @@ _TITLE_RE = re.compile(
 )
 _NOT_A_REPORT_TITLE = re.compile(r"通知|函$|制度|统计表|报表|解读|工作要点|法治政府|工作总结|工作计划|^关于|《|》")
 _TITLE_SUFFIX = re.compile(r"\s*\([^()]{1,15}\)$")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s*")
 _TITLE_SPLIT = re.compile(r"\s*(?:_|\||--|—|-)\s*")
 
 # --- years and agencies ------------------------------------------------------------------------------------------
@@ -85,7 +92,12 @@ def read_header_fields(lines: list[str], limit: int) -> HeaderFields:
     """Read ``索引号 …  发布日期 …``-style label/value pairs from the first ``limit`` lines."""
     found = HeaderFields()
     for number, line in enumerate(lines[:limit]):
+        if _RULE_LINE.match(line.strip()):
+            found.line_numbers.add(number)
+            continue
         if not _LABEL_AT_START.search(line):
+            if _KEY_VALUE_LINE.match(line) and len(line) <= 200:
+                found.line_numbers.add(number)  # an unknown header label: not body text, not a title
             continue
         matches = list(_LABEL_RE.finditer(line))
         if not matches:
@@ -96,7 +108,7 @@ def read_header_fields(lines: list[str], limit: int) -> HeaderFields:
             value = line[match.end():end].split("|")[0].strip(" :|")
             label = _SPACE.sub("", match.group(1))
             name = HEADER_LABELS[label]
-            if value and name not in found.values:
+            if value and _SPACE.sub("", value) not in HEADER_LABELS and name not in found.values:
                 found.values[name] = value
     return found
 
@@ -134,23 +146,96 @@ def signature_date(lines: list[str], window: int = 8) -> str | None:
     return None
 
 
-def published_date(page_meta: dict, header: HeaderFields, lines: list[str]) -> tuple[str | None, str]:
-    """Publication date and where it came from: page metadata, header labels, else the signature date."""
+#: a <meta> date this long after the signature date is a page regeneration, not the publication
+REGENERATION_LAG_DAYS = 90
+_BODY_SENTENCE = re.compile(r"[。,，].*[。,，]")
+_MACHINE_TIME = re.compile(r"\d{1,2}:\d{2}:\d{2}")  # a CMS timestamp to the second (2020-09-26 03:45:41)
+_MIDNIGHT = re.compile(r"\b0?0:00(?::00)?\b")
+
+
+@dataclass(frozen=True)
+class DateCandidate:
+    """A date the page offers as its publication date, where it came from and how it was written."""
+
+    iso: str
+    origin: str
+    raw: str
+
+    @property
+    def placeholder_like(self) -> bool:
+        """January 1, or an explicit 00:00 time: what a CMS fills in when nobody set the date."""
+        return self.iso[5:] == "01-01" or bool(_MIDNIGHT.search(self.raw))
+
+
+def date_candidates(page_meta: dict, header: HeaderFields, lines: list[str]) -> list[DateCandidate]:
+    """Every publication-date candidate in priority order: page metadata, header labels, the signature (落款)."""
+    found: list[DateCandidate] = []
     for key in ("published", "pubdate", "date"):
-        iso = parse_date(str(page_meta.get(key) or ""))
-        if iso:
-            return iso, f"page_meta.{key}"
+        raw = str(page_meta.get(key) or "")
+        if iso := parse_date(raw):
+            found.append(DateCandidate(iso, f"page_meta.{key}", raw))
     for name in ("published", "issued", "published_time", "date", "written", "generated", "time"):
-        iso = parse_date(header.values.get(name))
-        if iso:
-            return iso, f"header.{name}"
-    iso = signature_date(lines)
-    return (iso, "signature") if iso else (None, "none")
+        raw = header.values.get(name) or ""
+        if iso := parse_date(raw):
+            found.append(DateCandidate(iso, f"header.{name}", raw))
+    for line in lines[:header_zone_end(lines)]:
+        match = _DATE_ONLY_LINE.match(line.strip().strip("()"))
+        if match and (iso := parse_date(match.group(1))):
+            found.append(DateCandidate(iso, "header.dateline", line))  # (2020年1月17日) under the title
+            break
+    if iso := signature_date(lines):
+        found.append(DateCandidate(iso, "signature", iso))
+    return found
+
+
+def header_zone_end(lines: list[str], limit: int = 30) -> int:
+    """Index of the first sentence-like line (40+ characters with two commas or full stops)."""
+    for index, line in enumerate(lines[:limit]):
+        if len(line) >= 40 and _BODY_SENTENCE.search(line):
+            return index
+    return min(len(lines), limit)
+
+
+def choose_published(candidates: list[DateCandidate], report_year: int | None) -> tuple[str | None, str]:
+    """The publication date among ``candidates`` (see :func:`date_candidates`) and where it came from.
+
+    Tiers, best first: dates after the report year that are not placeholder-like; placeholder-like ones (January
+    1, a 00:00 time), so the signature date (落款) wins over a placeholder; last, a firm date in the report year's
+    own December (a report published at the year's end). Any other date on or before the report year's end is
+    never the publication date. Within the first tier, when page metadata gives a CMS timestamp to the second, a
+    date printed in the page's header wins over a later one, and so does a signature date more than
+    ``REGENERATION_LAG_DAYS`` before it (the timestamp is a page regeneration). Page metadata without such a
+    timestamp (a visible 发布日期) keeps priority."""
+    def early(candidate: DateCandidate) -> bool:
+        return report_year is not None and int(candidate.iso[:4]) <= report_year
+
+    tiers = [
+        [c for c in candidates if not early(c) and not c.placeholder_like],
+        [c for c in candidates if not early(c) and c.placeholder_like],
+        [c for c in candidates if early(c) and not c.placeholder_like and c.iso.startswith(f"{report_year}-12")],
+    ]
+    firm = next((tier for tier in tiers if tier), [])
+    if not firm:
+        return None, "none"
+    best = firm[0]
+    if best.origin.startswith("page_meta.") and _MACHINE_TIME.search(best.raw):
+        printed = [c for c in firm if c.origin.startswith("header.") and c.iso < best.iso]
+        signed = [c for c in firm if c.origin == "signature"
+                  and (date.fromisoformat(best.iso) - date.fromisoformat(c.iso)).days > REGENERATION_LAG_DAYS]
+        if printed or signed:
+            best = (printed or signed)[0]
+    return best.iso, best.origin
+
+
+def published_date(page_meta: dict, header: HeaderFields, lines: list[str],
+                   report_year: int | None = None) -> tuple[str | None, str]:
+    """Publication date and where it came from (see :func:`choose_published`)."""
+    return choose_published(date_candidates(page_meta, header, lines), report_year)
 
 
 def clean_title(candidate: str) -> str:
     """Strip label prefixes (名称:) and pipes from a title line."""
-    candidate = candidate.strip().strip("|").strip()
+    candidate = _MARKDOWN_HEADING.sub("", candidate.strip()).strip("|").strip()
     candidate = _LABEL_AT_START.sub("", candidate, count=1) if _LABEL_AT_START.search(candidate) else candidate
     return _SPACE.sub("", candidate.strip("| "))
 
@@ -171,8 +256,13 @@ def find_title(lines: list[str], page_meta: dict, title_hint: str | None, header
         if looks_like_report_title(part):
             return part
     previous = ""
-    for line in lines[:60]:
+    head = lines[:60]
+    for index, line in enumerate(head):
         candidate = clean_title(line)
+        following = clean_title(head[index + 1]) if index + 1 < len(head) else ""
+        if (not looks_like_report_title(candidate) and candidate and len(following) <= 20
+                and not looks_like_report_title(following) and looks_like_report_title(candidate + following)):
+            return candidate + following  # a title wrapped over two lines: 2024年…信息公开工作 / 年度报告
         if looks_like_report_title(candidate):
             if agency_from_title(candidate) is None and _looks_like_agency(previous) and len(previous) <= 30:
                 return previous + candidate  # a title broken over two lines: 示例县人民政府 / 2017年…年度报告
@@ -206,13 +296,56 @@ def _looks_like_agency(value: str | None) -> bool:
     )
 
 
-def find_agency(title: str | None, page_meta: dict, header: HeaderFields, text: str, lines: list[str]) -> str | None:
-    """Issuing agency: from the title, else page metadata, header 发布机构/来源, 由…编制, or the signature line."""
-    agency = agency_from_title(title)
-    if agency:
+_PLACE_SUFFIX = re.compile(r"(?:省|自治区|市|州|盟|地区|县|旗|区|新区|实验区|开发区|示范区|园区)$")
+_BARE_LEVEL = ("市", "县", "区", "省", "州", "镇", "乡")
+
+
+_NOT_AN_AGENCY = re.compile(r"年报|年度报告|信息公开|政务公开|栏目|专栏|首页|当前位置")
+
+
+def valid_agency(name: str | None, *, strict: bool = True) -> bool:
+    """Could ``name`` be an issuing body? Never a field label (栏目, 发布机构, 来源…), a fragment with a colon or
+    a column name. ``strict`` (values of metadata fields): it must also end like an agency (局/委/办/政府/街道/镇…)
+    or a place (…区, …县) the gazetteer or its suffix vouches for; a unit named in a report's own title
+    (``strict=False``) needs only the first rules."""
+    if not name or not 2 <= len(name) <= 40 or _SPACE.sub("", name) in HEADER_LABELS:
+        return False
+    if any(mark in name for mark in ":|/\\") or _NOT_AN_AGENCY.search(name):
+        return False
+    if not strict:
+        return True
+    if _looks_like_agency(name):
+        return True
+    region = region_of(name)
+    named = region.county or region.city or region.province
+    return bool(_PLACE_SUFFIX.search(name)) and (bool(named) or len(name) >= 3)
+
+
+def complete_agency(agency: str, text: str) -> str:
+    """A name printed without its place (市林业局) completed from the text when the text names it in full
+    (吉林市林业局): the most frequent longer name ending with it, else the name as printed."""
+    if not agency.startswith(_BARE_LEVEL) or len(agency) > 12:
         return agency
+    counts: Counter[str] = Counter()
+    for match in re.finditer(r"([\u4e00-\u9fff]{1,8})" + re.escape(agency), text[:20000]):
+        run = match.group(1) + agency[0]  # the characters before 市林业局, with its 市
+        for length in range(2, len(run) + 1):
+            if region_of(run[-length:]).province:  # a place the gazetteer knows: 吉林市, not 年度市
+                counts[run[-length:] + agency[1:]] += 1
+                break
+    return counts.most_common(1)[0][0] if counts else agency
+
+
+def find_agency(title: str | None, page_meta: dict, header: HeaderFields, text: str, lines: list[str]) -> str | None:
+    """Issuing agency: from the title, else page metadata, header 发布机构/来源, 由…编制, or the signature line.
+
+    Every candidate is validated (:func:`valid_agency`); a name printed without its place is completed from the
+    text (:func:`complete_agency`)."""
+    agency = agency_from_title(title)
+    if valid_agency(agency, strict=False):
+        return complete_agency(agency, text)
     for value in (page_meta.get("agency"), header.values.get("agency"), header.values.get("source_name")):
-        if _looks_like_agency(str(value or "").strip()):
+        if _looks_like_agency(str(value or "").strip()) and valid_agency(str(value).strip()):
             return str(value).strip()
     match = _COMPILED_BY.search(text[:3000])
     if match:

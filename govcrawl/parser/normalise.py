@@ -67,6 +67,30 @@ def _fold_match(match: re.Match[str]) -> str:
     return _FOLD_MAP[match.group()]
 
 
+#: the whitespace part of the fold only: odd spaces -> space, zero-width characters and \r dropped, \f \v -> \n
+_SPACE_MAP = {key: value for key, value in _FOLD_MAP.items() if not value.strip() or not key.strip()}
+_SPACE_RE = re.compile("[" + re.escape("".join(_SPACE_MAP)) + "]")
+#: half-width character -> the published characters that fold to it (，for , ２ for 2 …), for restoring them
+WIDTH_TWINS: dict[str, str] = {}
+for _wide, _narrow in _FOLD_MAP.items():
+    if _narrow.strip() and _wide.strip():
+        WIDTH_TWINS[_narrow] = WIDTH_TWINS.get(_narrow, "") + _wide
+WIDTH_TWINS["."] = WIDTH_TWINS.get(".", "") + "．"
+
+
+def fold_spaces(text: str) -> str:
+    """Only the whitespace part of :func:`fold_width`: the published characters otherwise stay as they are."""
+    return _SPACE_RE.sub(lambda m: _SPACE_MAP[m.group()], text)
+
+
+def published_form(text: str) -> str:
+    """The text as published, with only whitespace folded and, for a traditional source, OpenCC's t2s applied:
+    what the item's ``text`` keeps (see govcrawl.parser.fidelity)."""
+    if detect_script(text) == "traditional":
+        text = to_simplified(text)
+    return clean_whitespace(fold_spaces(text))
+
+
 def clean_whitespace(text: str) -> str:
     """Strip every line, collapse runs of spaces, keep at most one blank line in a row."""
     text = _SPACES.sub(" ", _CONTROL.sub("", text))  # space runs never span lines: one pass over the text

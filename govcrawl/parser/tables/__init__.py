@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govcrawl.parser.tables.checks import carryover_check, check_tables, figures_from_tables
+from govcrawl.parser.tables.flattext import read_flattened_tables
 from govcrawl.parser.tables.mapping import map_block, quality_bound
 from govcrawl.parser.tables.segmentation import Block, segment
 from govcrawl.parser.tables.textgrids import text_grids
@@ -130,5 +131,30 @@ def read_standard_tables(grids: list[list[list[str]]] | None, text: str, *, sour
         if result.tables:
             return result
     if text and "|" in text:
-        return _read_blocks(segment(text_grids(text)), "text", template_hint)  # text_grids cells are clean
+        result = _read_blocks(segment(text_grids(text)), "text", template_hint)  # text_grids cells are clean
+        if result.tables:
+            return _supplemented(result, text)
+    if text:
+        flat = read_flattened_tables(text, template_hint)  # labels and numbers run together, no cell borders
+        return TablesResult(flat.tables, flat.template, flat.issues)
     return TablesResult({}, None, [])
+
+
+def _supplemented(result: TablesResult, text: str) -> TablesResult:
+    """Tables the pipe rows lack (表二 printed as ``行政许可 97`` lines beside a Markdown 表二) from the flattened
+    reading of the same text, for the same template."""
+    flat = read_flattened_tables(text, result.template)
+    extra = {key: table for key, table in flat.tables.items()
+             if key not in result.tables or (_incomplete(result.tables[key]) and not _incomplete(table))}
+    if not extra or flat.template != result.template:
+        return result
+    merged = {**result.tables, **extra}
+    ordered = {key: merged[key] for key in _TEMPLATE_TABLES["gbf_2019"] if key in merged}
+    issues = [issue for issue in result.issues if not issue.startswith(tuple(f"{key}:" for key in extra))]
+    issues.extend(f"{key}: read from the flattened text (the pipe rows gave an incomplete table)"
+                  for key in extra if key in result.tables)
+    return TablesResult(ordered, result.template, issues)
+
+
+def _incomplete(table: dict[str, Any]) -> bool:
+    return bool(table.get("missing_rows") or table.get("missing_columns"))

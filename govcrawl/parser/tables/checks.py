@@ -199,3 +199,31 @@ def carryover_check(prev_item: dict, next_item: dict) -> dict[str, Any]:
         return {**base, "ok": None, "detail": "no column has numbers in both reports"}
     detail = "; ".join(failures) if failures else f"carry-over matches in {compared} columns"
     return {**base, "ok": not failures, "detail": detail}
+
+
+#: narrative statement -> the table figures it must equal (any one of the listed sums)
+_NARRATIVE_VS_TABLE = {
+    "applications_received": ("本年新收 总计 (or 本年新收 + 上年结转)",
+                              (("applications_new_total",), ("applications_new_total", "applications_carried_total"))),
+    "applications_handled": ("(七)总计 总计", (("results_total",),)),
+    "carried_next": ("结转下年度继续办理 总计", (("carried_next_total",),)),
+    "review_total": ("表四 行政复议 总计", (("review_total",),)),
+    "litigation_total": ("表四 行政诉讼 总计 (直接起诉 + 复议后起诉)",
+                         (("litigation_direct_total", "litigation_after_review_total"),)),
+}
+
+
+def narrative_checks(stated: dict[str, int], table: dict[str, Any]) -> list[dict[str, Any]]:
+    """``narrative_matches_tables`` for every figure both the narrative and the tables state: flagged, never
+    fixed. ``stated``: narrative values (``figures.narrative_statements``); ``table``: ``figures_from_tables``."""
+    checks: list[dict[str, Any]] = []
+    for key, (label, sums) in _NARRATIVE_VS_TABLE.items():
+        if key not in stated:
+            continue
+        totals = [sum(table[k] for k in keys) for keys in sums if all(isinstance(table.get(k), int) for k in keys)]
+        if not totals:
+            continue
+        ok = stated[key] in totals
+        checks.append({"rule": "narrative_matches_tables", "ok": ok,
+                       "detail": f"text says {key} {stated[key]}; table {label} {'/'.join(map(str, totals))}"})
+    return checks

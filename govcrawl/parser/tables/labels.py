@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 _NUMBERING = re.compile(
@@ -47,11 +48,24 @@ def label_score(cell_core: str, target_core: str) -> int:
         return EXACT
     if len(cell_core) >= 2 and target_core.startswith(cell_core):
         return PARTIAL  # truncated header, e.g. 结果 for 结果纠正, 部分公开 for the long label
-    if len(target_core) >= 2 and cell_core.startswith(target_core):
-        return PARTIAL  # cell carries extra words, e.g. 本年收费金额单位元
+    if len(target_core) >= 2 and cell_core.startswith(target_core) and (
+            len(target_core) >= 4 or 2 * len(target_core) >= len(cell_core)):
+        return PARTIAL  # cell carries extra words, e.g. 本年收费金额单位元 (but 其他 does not name 其他法律…公开)
     if len(target_core) >= 4 and target_core in cell_core:
         return PARTIAL
+    if min(len(cell_core), len(target_core)) >= 5 and similarity(cell_core, target_core) >= TYPO_SIMILARITY:
+        return PARTIAL  # a typo'd label: 其他法律行政止公开 for 其他法律行政法规禁止公开
     return 0
+
+
+#: how similar (difflib ratio) a label must be to a template label to name it despite typos; the closest two
+#: distinct template labels (上年结转… / 本年新收…申请数量) are at 0.79
+TYPO_SIMILARITY = 0.84
+
+
+def similarity(a: str, b: str) -> float:
+    """difflib's ratio of two label cores (1.0 equal, 0.0 nothing in common)."""
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
 @lru_cache(maxsize=65536)
