@@ -154,14 +154,12 @@ def _report(violations: list) -> str:
 
 # -- the real tree ------------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=False, reason="until issue 9 branches merge")
 def test_every_import_honours_the_contract_in_docs_architecture() -> None:
     contract = parse_contract(DOC.read_text(encoding="utf-8"))
     violations = check_imports(REPO, contract)
     assert not violations, _report(violations)
 
 
-@pytest.mark.xfail(strict=False, reason="until issue 9 branches merge")
 def test_no_module_outside_tests_benchmarks_and_demo_is_over_the_line_limit() -> None:
     oversized = oversized_modules(REPO)
     assert not oversized, _report(oversized)
