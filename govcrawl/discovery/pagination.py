@@ -1,12 +1,9 @@
-"""Pagination styles of government CMS list pages, as pure functions over page text.
+"""Pagination styles of government CMS list pages, as pure functions over page text (docs/sites.md).
 
-Supported (see docs/sites.md): static ``index_N.html`` links and the TRS scripts
-``createPageHTML(total, current, "index", "html")`` (2-, 3-number and ``createPage`` variants) and
-``var countPage = N``; query pagination (``?page=N``, ``pageNo``, ``pageNum``, ``column-index-N.shtml``);
-Hanweb jpage (``<datastore>`` embedded in the page, then POST groups to ``dataproxy.jsp`` answered by XML with
-``<totalrecord>``); JSON list APIs (gkmlpt ``/gkmlpt/api/all/<id>?page=N&sid=…`` and generic
-``{"data": [...], "pageCount": N}`` shapes); Fujian "动静结合" (static first page, POST search API configured by
-an inline ``listModel({...})``). Every generator is bounded by ``max_pages``.
+Static ``index_N.html`` links and TRS ``createPageHTML``/``createPage``/``var countPage``; query pagination
+(``?page=N``, ``pageNo``, ``column-index-N.shtml``); Hanweb jpage (``<datastore>``, POST groups to ``dataproxy.jsp``);
+JSON list APIs (gkmlpt ``/gkmlpt/api/all/<id>?page=N`` and generic ``{"data": [...], "pageCount": N}``); Fujian
+"动静结合" (``listModel({...})`` search API). Every generator is bounded by ``max_pages``.
 """
 
 from __future__ import annotations
