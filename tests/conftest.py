@@ -7,7 +7,8 @@
   ``ArchiveIterator`` (digests checked, a mismatch raises), as :class:`StoredRecord` values.
 - Markers: a test is ``e2e`` when it runs a crawl, the console script or a child process end to end, or needs
   Chromium / redis-server / pywb (``E2E`` below, plus every ``browser`` and ``redis`` test); every other test is
-  ``unit`` (in-process, seconds). ``./scripts/test -m unit`` is the fast loop.
+  ``unit`` (in-process, milliseconds) or, when listed in ``SLOW``, ``slow`` (in-process, seconds).
+  ``./scripts/test -m unit`` is the fast loop; ``-m "unit or slow"`` every in-process test.
 """
 
 from __future__ import annotations
@@ -38,6 +39,35 @@ E2E: dict[str, set[str] | None] = {
     "test_export.py": {"test_cli_export_and_missing_catalog"},
     "test_parser_cli.py": {"test_console_script_never_shows_a_traceback"},
     "test_portal.py": {"test_portal_command_serves_until_terminated"},
+    "test_pipeline_pool.py": None,
+    "test_workers.py": None,
+    "test_wacz.py": None,
+    "test_browse.py": None,
+    "test_overview.py": None,
+    "test_find_columns.py": None,
+    "test_sites_check.py": None,
+    "test_extract_limits.py": None,
+}
+#: in-process tests that take seconds (property tests with many examples, real PDFs, a subprocess): marked
+#: ``slow`` instead of ``unit``, so ``-m unit`` stays a loop of seconds
+SLOW: dict[str, set[str] | None] = {
+    "test_tables_properties.py": None,
+    "test_tables_grid.py": {"test_xslt_cell_reader_equals_the_python_walk",
+                            "test_arbitrary_table_markup_gives_rectangular_grids"},
+    "test_extract_word97.py": {"test_damaged_documents_raise_word97_error_or_yield_text_never_crash"},
+    "test_parser_portal.py": None,
+    "test_spider_settings.py": {"test_the_public_suffix_list_is_never_fetched"},
+    "test_portal_traps.py": {"test_slow_report_is_slow_but_complete"},
+    "test_parser_synthetic.py": {"test_chrome_digit_shortcut_agrees_with_the_token_test",
+                                 "test_any_text_gives_a_valid_item_or_parse_error",
+                                 "test_heading_numerals_found_as_the_anchored_regex_defines_them"},
+    "test_catalog.py": {"test_consecutive_years_of_one_agency_get_the_carryover_check"},
+    "test_real_reports.py": {"test_flattened_reading_of_a_pdf_text_layer_never_takes_another_rows_cells",
+                             "test_metadata"},
+    "test_cookies.py": {"test_a_flood_of_set_cookie_leaves_a_header_servers_accept"},
+    "test_classifier.py": {"test_spacing_and_width_do_not_change_the_verdict",
+                           "test_any_text_gets_a_verdict_and_a_reason"},
+    "test_extract_decode.py": {"test_decode_never_raises_and_reports_a_real_codec"},
 }
 #: markers that make a test end to end wherever it is
 E2E_MARKERS = ("browser", "redis")
@@ -54,9 +84,20 @@ def is_e2e(item: pytest.Item) -> bool:
     return tests is None or getattr(item, "originalname", item.name) in tests
 
 
+def _listed(item: pytest.Item, table: dict[str, set[str] | None]) -> bool:
+    module = Path(str(item.path)).name
+    if module not in table:
+        return False
+    tests = table[module]
+    return tests is None or getattr(item, "originalname", item.name) in tests
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        item.add_marker(pytest.mark.e2e if is_e2e(item) else pytest.mark.unit)
+        if is_e2e(item):
+            item.add_marker(pytest.mark.e2e)
+        else:
+            item.add_marker(pytest.mark.slow if _listed(item, SLOW) else pytest.mark.unit)
 
 
 @pytest.fixture(scope="module")
