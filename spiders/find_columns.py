@@ -20,7 +20,6 @@ from typing import Any
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
-from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -63,14 +62,6 @@ class FindColumnsSpider(scrapy.Spider):
         self.searches: dict[str, SiteSearch] = {}
         for url in urls:
             self.searches.setdefault(url, SiteSearch(url, int(max_depth), int(max_pages)))
-
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        if settings.getbool("GOVCRAWL_FAST_LOCAL"):  # loopback portals only (tests)
-            for name, value in {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0,
-                                "DOWNLOAD_TIMEOUT": 20}.items():
-                settings.set(name, value, priority="spider")
 
     async def start(self) -> AsyncIterator[Request]:
         for front in list(self.searches):

@@ -17,7 +17,6 @@ from typing import Any
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
-from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from govcrawl.sitecheck import EntryStatus, probe
@@ -40,14 +39,6 @@ class SitesCheckSpider(scrapy.Spider):
             raise ValueError("sites_check needs -a sites=FILE")
         self.registry = load_registry(sites)
         self.results: list[EntryStatus] = []
-
-    @classmethod
-    def update_settings(cls, settings: BaseSettings) -> None:
-        super().update_settings(settings)
-        if settings.getbool("GOVCRAWL_FAST_LOCAL"):  # loopback portals only (tests)
-            for name, value in {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "RETRY_TIMES": 0,
-                                "DOWNLOAD_TIMEOUT": 20}.items():
-                settings.set(name, value, priority="spider")
 
     async def start(self) -> AsyncIterator[Request]:
         for index, site in enumerate(self.registry):

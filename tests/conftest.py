@@ -162,3 +162,19 @@ def read_warc(target: str | Path, offset: int | None = None) -> list[StoredRecor
 def read_warc_fixture() -> object:
     """:func:`read_warc`, for tests and fixtures."""
     return read_warc
+
+
+@pytest.fixture(scope="session")
+def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real ``govcrawl demo`` crawl (the county site): its archive folder with WARC files and catalog.sqlite.
+
+    Session-scoped and read-only: tests that change an archive copy it first."""
+    import subprocess
+    import sys
+
+    work = tmp_path_factory.mktemp("demo-archive")
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "govcrawl.cli", "demo", "--archive", str(work / "archive"),
+                    "-o", str(work / "reports.jsonl")], cwd=root, check=True, capture_output=True, timeout=300)
+    return work / "archive"
+

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,11 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("browse")
-    subprocess.run([sys.executable, "-m", "govcrawl.cli", "demo", "--archive", str(work / "archive"),
-                    "-o", str(work / "reports.jsonl")], cwd=ROOT, check=True, capture_output=True, timeout=300)
-    return work / "archive" / "catalog.sqlite"
+def catalog(demo_archive: Path) -> Path:
+    return demo_archive / "catalog.sqlite"
 
 
 def _get(url: str) -> object:
@@ -29,8 +24,12 @@ def _get(url: str) -> object:
         return json.loads(response.read())
 
 
-def test_datasette_serves_views_and_descriptions_over_the_catalog(catalog: Path) -> None:
-    process, port, _ = start_datasette(catalog)
+def test_datasette_serves_views_and_descriptions_over_the_catalog(catalog: Path, tmp_path: Path) -> None:
+    import shutil
+
+    served = tmp_path / "catalog.sqlite"
+    shutil.copy(catalog, served)  # the shared demo archive stays as the crawl left it
+    process, port, _ = start_datasette(served)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

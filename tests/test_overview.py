@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,11 +15,8 @@ CHROMIUM = os.environ.get("GOVCRAWL_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
-def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("overview")
-    subprocess.run([sys.executable, "-m", "govcrawl.cli", "demo", "--archive", str(work / "archive"),
-                    "-o", str(work / "reports.jsonl")], cwd=ROOT, check=True, capture_output=True, timeout=300)
-    return work / "archive" / "catalog.sqlite"
+def catalog(demo_archive: Path) -> Path:
+    return demo_archive / "catalog.sqlite"
 
 
 def test_the_picture_counts_what_the_catalog_holds(catalog: Path) -> None:

@@ -7,8 +7,6 @@ import http.server
 import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -22,15 +20,6 @@ from govcrawl.wacz import WaczError, create_wacz, validation_problem, wacz_membe
 ROOT = Path(__file__).resolve().parents[1]
 RWP_DIR = Path(os.environ.get("GOVCRAWL_REPLAYWEBPAGE", Path.home() / ".cache/govcrawl/replaywebpage"))
 CHROMIUM = os.environ.get("GOVCRAWL_CHROMIUM", "/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def demo_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real crawl of the demo portal's county site: WARC files and a catalog."""
-    work = tmp_path_factory.mktemp("wacz-demo")
-    subprocess.run([sys.executable, "-m", "govcrawl.cli", "demo", "--archive", str(work / "archive"),
-                    "-o", str(work / "reports.jsonl")], cwd=ROOT, check=True, capture_output=True, timeout=300)
-    return work / "archive"
 
 
 @pytest.fixture(scope="module")
