@@ -121,3 +121,39 @@ def start_datasette(catalog: Path, port: int = 0) -> tuple[subprocess.Popen[byte
     metadata_file.write_text(json.dumps(metadata(catalog.stem), ensure_ascii=False, indent=1), encoding="utf-8")
     process = subprocess.Popen(datasette_command(catalog, metadata_file, port))
     return process, port, metadata_file
+
+
+def add_arguments(parser: Any) -> None:
+    """Arguments of ``govcrawl serve``."""
+    parser.add_argument("--catalog", default="archive/catalog.sqlite", help="catalog file (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8001, help="port on 127.0.0.1 (default: %(default)s; 0: any)")
+
+
+def run(args: Any) -> int:
+    """``govcrawl serve``: Datasette over the catalog on 127.0.0.1 until interrupted (SIGINT or SIGTERM)."""
+    import signal
+
+    catalog = Path(args.catalog)
+    if not catalog.is_file():
+        print(f"govcrawl serve: no catalog at {catalog}", file=sys.stderr)
+        return 2
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    process, port, _ = start_datasette(catalog, args.port)
+    print(f"govcrawl serve: http://127.0.0.1:{port}/{catalog.stem} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
