@@ -24,7 +24,8 @@ from typing import Any
 
 VIEWS: dict[str, str] = {
     "latest_reports": """
-        SELECT id, url, version, title, agency, admin_level, province, city, county, report_year, published,
+        SELECT id, url, version, title, agency, admin_level, adcode, division_level, province, city, county,
+               report_year, published,
                format, site, checks_ok, checks_failed, flags, warc_filename, warc_offset, warc_record_id,
                fetched_at, first_seen_at, last_seen_at
         FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY canonical_url ORDER BY last_seen_at DESC, version DESC)
@@ -39,9 +40,9 @@ VIEWS: dict[str, str] = {
         FROM reports AS r, json_each(json_extract(r.item_json, '$.checks')) AS c
         WHERE json_extract(c.value, '$.ok') = 0""",
     "regions": """
-        SELECT province, city, county, COUNT(*) AS reports, MIN(report_year) AS first_year,
+        SELECT adcode, division_level, province, city, county, COUNT(*) AS reports, MIN(report_year) AS first_year,
                MAX(report_year) AS last_year
-        FROM reports GROUP BY province, city, county ORDER BY reports DESC""",
+        FROM reports GROUP BY adcode, division_level, province, city, county ORDER BY reports DESC""",
 }
 
 REPORT_COLUMNS: dict[str, str] = {
@@ -50,6 +51,9 @@ REPORT_COLUMNS: dict[str, str] = {
     "title": "title as published",
     "agency": "issuing body (发布机构), validated against the division table and agency suffixes",
     "admin_level": "ministry, province, city, county, township or unknown",
+    "adcode": "6-digit administrative-division code (行政区划代码) of the agency's most specific division; "
+              "empty when no code places it (govcrawl regions --unmatched)",
+    "division_level": "level of that code: province, city (prefecture level) or county (county level)",
     "province": "province of the agency (from China's administrative-division codes)",
     "city": "prefecture-level city of the agency",
     "county": "county-level division of the agency",
@@ -76,10 +80,15 @@ VIEW_DESCRIPTIONS: dict[str, str] = {
 
 
 def ensure_views(catalog: Path) -> None:
-    """Create the browsing views in ``catalog`` if they are missing (the tables are not touched)."""
+    """(Re)create the browsing views in ``catalog`` (the tables are not touched; an older catalog is migrated
+    first, so the views' columns exist)."""
+    from govcrawl.catalog import Catalog
+
+    Catalog(catalog).close()
     with sqlite3.connect(catalog, timeout=60) as conn:
         for name, sql in VIEWS.items():
-            conn.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
+            conn.execute(f"DROP VIEW IF EXISTS {name}")
+            conn.execute(f"CREATE VIEW {name} AS {sql}")
 
 
 def metadata(database: str = "catalog") -> dict[str, Any]:

@@ -26,7 +26,7 @@ FORMATS = ("jsonl", "csv", "parquet")
 
 #: CSV / Parquet metadata columns, in order (figures follow)
 META_COLUMNS: tuple[str, ...] = (
-    "url", "version", "title", "agency", "admin_level", "province", "city", "county", "report_year",
+    "url", "version", "title", "agency", "admin_level", "adcode", "division_level", "province", "city", "county", "report_year",
     "published", "format", "site", "checks_ok", "checks_failed", "flags", "payload_digest", "warc_filename",
     "warc_offset", "warc_record_id", "fetched_at", "first_seen_run", "last_seen_run", "first_seen_at",
     "last_seen_at",

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from govcrawl.capture import warc_location
 from govcrawl.catalog.crosscheck import carryover, check_counts, with_cross_check
 from govcrawl.catalog.schema import (
+    ADDED_COLUMNS,
     CARRYOVER_RULE,
     FIGURE_KEYS,
     SCHEMA_SQL,
@@ -88,7 +89,27 @@ class Catalog:
                 f"{self.path}: catalog schema version {version} is newer than this govcrawl ({SCHEMA_VERSION})"
             )
         if version < SCHEMA_VERSION:
-            self.conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA_SQL};PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+            # additive: CREATE ... IF NOT EXISTS, then the columns a version-1 catalog lacks
+            alters = "".join(f"ALTER TABLE {table} ADD COLUMN {name} {kind};"
+                             for table, columns in ADDED_COLUMNS.items()
+                             if (have := self._columns(table)) for name, kind in columns if name not in have)
+            self.conn.executescript(
+                f"BEGIN IMMEDIATE;{SCHEMA_SQL};{alters}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+            if alters:
+                self._backfill_divisions()
+
+    def _columns(self, table: str) -> set[str]:
+        return {row["name"] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+
+    def _backfill_divisions(self) -> None:
+        """Division codes of reports catalogued before the catalog had them, from their agency names."""
+        agencies = [r[0] for r in self.conn.execute("SELECT DISTINCT agency FROM reports WHERE agency IS NOT NULL")]
+        self.conn.execute("BEGIN IMMEDIATE")
+        for agency in agencies:
+            region = region_of(agency)
+            self.conn.execute("UPDATE reports SET adcode=?, division_level=? WHERE agency=? AND adcode IS NULL",
+                              (region.adcode, region.division_level, agency))
+        self.conn.execute("COMMIT")
 
     # -- transactions: batch many writes per commit, commit at least every `max_age` seconds
     def _begin(self) -> None:
@@ -188,7 +209,8 @@ class Catalog:
                     warc_filename: str | None = None, warc_offset: int | None = None,
                     warc_record_id: str | None = None, fetched_at: str | None = None, etag: str | None = None,
                     last_modified: str | None = None, content_type: str | None = None,
-                    revisit_of: str | None = None, refers_to_uri: str | None = None, batch: int = 200,
+                    revisit_of: str | None = None, refers_to_uri: str | None = None,
+                    stub_kind: str | None = None, batch: int = 200,
                     max_age: float = 2.0) -> None:
         """Record one archived exchange (idempotent on the WARC record id).
 
@@ -206,9 +228,10 @@ class Catalog:
         self.conn.execute(
             "INSERT OR IGNORE INTO captures (run_id, site, url, canonical_url, status, role, record_type,"
             " payload_digest, warc_filename, warc_offset, warc_record_id, fetched_at, etag, last_modified,"
-            " content_type, revisit_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " content_type, revisit_of, stub_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (run_id, site, url, canonical_url(url), status, role, record_type, payload_digest, warc_filename,
-             warc_offset, warc_record_id, fetched_at or utc_now(), etag, last_modified, content_type, revisit_of),
+             warc_offset, warc_record_id, fetched_at or utc_now(), etag, last_modified, content_type, revisit_of,
+             stub_kind),
         )
         self._wrote(batch, max_age)
 
@@ -278,6 +301,8 @@ class Catalog:
             "url": url, "canonical_url": key, "version": version, "content_hash": digest,
             "site": site or (item.get("discovery") or {}).get("site") or urlsplit(url).hostname,
             "title": item.get("title"), "agency": item.get("agency"), "admin_level": item.get("admin_level"),
+            "adcode": item.get("adcode") or region.adcode,
+            "division_level": item.get("division_level") or region.division_level,
             "province": region.province, "city": region.city, "county": region.county,
             "report_year": item.get("report_year"), "published": item.get("published"),
             "format": item.get("format"),
