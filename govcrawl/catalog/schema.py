@@ -20,7 +20,7 @@ ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "captures": (("stub_kind", "TEXT"),),
 }
 #: why a report counts as withdrawn (``withdrawals.reason``)
-WITHDRAWAL_REASONS = ("unlisted", "http_404", "http_410", "removed_stub", "tiny_body")
+WITHDRAWAL_REASONS = ("unlisted", "http_404", "http_410", "removed_stub")
 
 #: figure keys of the report item (docs/schema.md); each is an INTEGER column of ``reports``
 FIGURE_KEYS: tuple[str, ...] = (
@@ -129,7 +129,7 @@ CREATE TABLE IF NOT EXISTS withdrawals (
     report_id           INTEGER,        -- the latest version when the withdrawal was seen
     run_id              INTEGER,        -- the run that saw it
     withdrawn_at        TEXT NOT NULL,  -- when (UTC): the evidence capture's time, else the run's end
-    reason              TEXT NOT NULL,  -- unlisted | http_404 | http_410 | removed_stub | tiny_body
+    reason              TEXT NOT NULL,  -- unlisted | http_404 | http_410 | removed_stub
     evidence_url        TEXT,           -- the capture showing it: the report URL's answer, or the column page
     evidence_record_id  TEXT,           -- WARC-Record-ID of that capture
     evidence_status     INTEGER,

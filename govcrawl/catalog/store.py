@@ -33,6 +33,7 @@ from govcrawl.catalog.schema import (
     content_hash,
     utc_now,
 )
+from govcrawl.catalog.withdrawals import open_withdrawals, record_withdrawals
 from govcrawl.gazetteer import region_of
 
 
@@ -371,6 +372,16 @@ class Catalog:
         )
         self._wrote(50, 2.0)
         return True
+
+    # -- disappearances (govcrawl.catalog.withdrawals)
+    def record_withdrawals(self, run_id: int) -> list[dict[str, Any]]:
+        """Record the reports this (complete) run shows withdrawn: unlisted, 404/410 or a removal stub."""
+        self.commit()
+        return record_withdrawals(self.conn, run_id)
+
+    def withdrawals(self) -> dict[str, dict[str, Any]]:
+        """Canonical URL -> the current withdrawal of that report (reinstated ones left out)."""
+        return open_withdrawals(self.conn)
 
     def reports(self, *, latest_only: bool = True, year: int | None = None, agency: str | None = None,
                 region: str | None = None, first_seen_run: int | None = None) -> Iterator[sqlite3.Row]:
