@@ -25,11 +25,12 @@ from typing import Any
 VIEWS: dict[str, str] = {
     "latest_reports": """
         SELECT id, url, version, title, agency, admin_level, adcode, division_level, province, city, county,
-               report_year, published,
-               format, site, checks_ok, checks_failed, flags, warc_filename, warc_offset, warc_record_id,
-               fetched_at, first_seen_at, last_seen_at
+               report_year, published, format, site, checks_ok, checks_failed, flags, warc_filename, warc_offset,
+               warc_record_id, fetched_at, first_seen_at, last_seen_at,
+               (SELECT w.withdrawn_at FROM withdrawals AS w WHERE w.canonical_url = r.canonical_url
+                AND w.reinstated_at IS NULL ORDER BY w.id DESC LIMIT 1) AS withdrawn_at
         FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY canonical_url ORDER BY last_seen_at DESC, version DESC)
-              AS _rank FROM reports) WHERE _rank = 1""",
+              AS _rank FROM reports) AS r WHERE _rank = 1""",
     "report_figures": """
         SELECT r.id AS report_id, r.url, r.agency, r.province, r.report_year, f.key AS figure, f.value AS value
         FROM reports AS r, json_each(json_extract(r.item_json, '$.figures')) AS f
@@ -70,6 +71,7 @@ REPORT_COLUMNS: dict[str, str] = {
     "fetched_at": "capture time (UTC)",
     "first_seen_at": "when this version was first catalogued",
     "last_seen_at": "when this version was last seen listed",
+    "withdrawn_at": "when a nightly run found the report gone (see the withdrawals table); empty while listed",
 }
 VIEW_DESCRIPTIONS: dict[str, str] = {
     "latest_reports": "The latest version of each report (one row per URL).",
@@ -97,6 +99,14 @@ def metadata(database: str = "catalog") -> dict[str, Any]:
         "reports": {"description": "Every catalogued version of every report.", "columns": REPORT_COLUMNS},
         "latest_reports": {"description": VIEW_DESCRIPTIONS["latest_reports"], "columns": REPORT_COLUMNS},
     }
+    tables["withdrawals"] = {
+        "description": "Reports a nightly run found gone: no longer listed in their column, answering 404/410, or "
+                       "replaced by a 'content deleted' page; with the evidence capture's WARC record.",
+        "columns": {"reason": "unlisted, http_404, http_410 or removed_stub",
+                    "withdrawn_at": "time of the evidence capture (UTC)",
+                    "evidence_url": "the URL whose answer shows it: the report's own, or the column page",
+                    "evidence_record_id": "WARC-Record-ID of that capture",
+                    "reinstated_at": "set when the report was listed and answered again"}}
     for name in ("report_figures", "failed_checks", "regions"):
         tables[name] = {"description": VIEW_DESCRIPTIONS[name]}
     tables["report_figures"]["columns"] = {"figure": "figure key (see docs/schema.md)", "value": "its value"}

@@ -22,12 +22,10 @@ from urllib.parse import urlsplit
 
 from govcrawl.capture import warc_location
 from govcrawl.catalog.crosscheck import carryover, check_counts, with_cross_check
+from govcrawl.catalog.migrate import migrate
 from govcrawl.catalog.schema import (
-    ADDED_COLUMNS,
     CARRYOVER_RULE,
     FIGURE_KEYS,
-    SCHEMA_SQL,
-    SCHEMA_VERSION,
     CatalogError,
     canonical_url,
     content_hash,
@@ -84,33 +82,7 @@ class Catalog:
 
     # -- schema
     def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise CatalogError(
-                f"{self.path}: catalog schema version {version} is newer than this govcrawl ({SCHEMA_VERSION})"
-            )
-        if version < SCHEMA_VERSION:
-            # additive: CREATE ... IF NOT EXISTS, then the columns a version-1 catalog lacks
-            alters = "".join(f"ALTER TABLE {table} ADD COLUMN {name} {kind};"
-                             for table, columns in ADDED_COLUMNS.items()
-                             if (have := self._columns(table)) for name, kind in columns if name not in have)
-            self.conn.executescript(
-                f"BEGIN IMMEDIATE;{SCHEMA_SQL};{alters}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
-            if alters:
-                self._backfill_divisions()
-
-    def _columns(self, table: str) -> set[str]:
-        return {row["name"] for row in self.conn.execute(f"PRAGMA table_info({table})")}
-
-    def _backfill_divisions(self) -> None:
-        """Division codes of reports catalogued before the catalog had them, from their agency names."""
-        agencies = [r[0] for r in self.conn.execute("SELECT DISTINCT agency FROM reports WHERE agency IS NOT NULL")]
-        self.conn.execute("BEGIN IMMEDIATE")
-        for agency in agencies:
-            region = region_of(agency)
-            self.conn.execute("UPDATE reports SET adcode=?, division_level=? WHERE agency=? AND adcode IS NULL",
-                              (region.adcode, region.division_level, agency))
-        self.conn.execute("COMMIT")
+        migrate(self.conn, self.path)
 
     # -- transactions: batch many writes per commit, commit at least every `max_age` seconds
     def _begin(self) -> None:
