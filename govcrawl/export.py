@@ -1,6 +1,6 @@
 """``govcrawl export``: researcher exports from the catalog, offline (JSONL, CSV, Parquet).
 
-- ``jsonl``: one full report item per line, exactly as the crawl emitted it;
+- ``jsonl``: one full report item per line, as the crawl emitted it, plus ``citation`` and ``withdrawn``;
 - ``csv``: one row per report with metadata, check counts and the figures (UTF-8 with BOM so spreadsheet
   programs show the Chinese text; read it back with ``encoding="utf-8-sig"``);
 - ``parquet``: the CSV columns plus the full item: ``text``, ``sections``/``checks`` as list<struct>,
