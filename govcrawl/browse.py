@@ -24,11 +24,13 @@ from typing import Any
 
 VIEWS: dict[str, str] = {
     "latest_reports": """
-        SELECT id, url, version, title, agency, admin_level, province, city, county, report_year, published,
-               format, site, checks_ok, checks_failed, flags, warc_filename, warc_offset, warc_record_id,
-               fetched_at, first_seen_at, last_seen_at
+        SELECT id, url, version, title, agency, admin_level, adcode, division_level, province, city, county,
+               report_year, published, format, site, checks_ok, checks_failed, flags, warc_filename, warc_offset,
+               warc_record_id, fetched_at, first_seen_at, last_seen_at,
+               (SELECT w.withdrawn_at FROM withdrawals AS w WHERE w.canonical_url = r.canonical_url
+                AND w.reinstated_at IS NULL ORDER BY w.id DESC LIMIT 1) AS withdrawn_at
         FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY canonical_url ORDER BY last_seen_at DESC, version DESC)
-              AS _rank FROM reports) WHERE _rank = 1""",
+              AS _rank FROM reports) AS r WHERE _rank = 1""",
     "report_figures": """
         SELECT r.id AS report_id, r.url, r.agency, r.province, r.report_year, f.key AS figure, f.value AS value
         FROM reports AS r, json_each(json_extract(r.item_json, '$.figures')) AS f
@@ -39,9 +41,9 @@ VIEWS: dict[str, str] = {
         FROM reports AS r, json_each(json_extract(r.item_json, '$.checks')) AS c
         WHERE json_extract(c.value, '$.ok') = 0""",
     "regions": """
-        SELECT province, city, county, COUNT(*) AS reports, MIN(report_year) AS first_year,
+        SELECT adcode, division_level, province, city, county, COUNT(*) AS reports, MIN(report_year) AS first_year,
                MAX(report_year) AS last_year
-        FROM reports GROUP BY province, city, county ORDER BY reports DESC""",
+        FROM reports GROUP BY adcode, division_level, province, city, county ORDER BY reports DESC""",
 }
 
 REPORT_COLUMNS: dict[str, str] = {
@@ -50,6 +52,9 @@ REPORT_COLUMNS: dict[str, str] = {
     "title": "title as published",
     "agency": "issuing body (发布机构), validated against the division table and agency suffixes",
     "admin_level": "ministry, province, city, county, township or unknown",
+    "adcode": "6-digit administrative-division code (行政区划代码) of the agency's most specific division; "
+              "empty when no code places it (govcrawl regions --unmatched)",
+    "division_level": "level of that code: province, city (prefecture level) or county (county level)",
     "province": "province of the agency (from China's administrative-division codes)",
     "city": "prefecture-level city of the agency",
     "county": "county-level division of the agency",
@@ -66,6 +71,7 @@ REPORT_COLUMNS: dict[str, str] = {
     "fetched_at": "capture time (UTC)",
     "first_seen_at": "when this version was first catalogued",
     "last_seen_at": "when this version was last seen listed",
+    "withdrawn_at": "when a nightly run found the report gone (see the withdrawals table); empty while listed",
 }
 VIEW_DESCRIPTIONS: dict[str, str] = {
     "latest_reports": "The latest version of each report (one row per URL).",
@@ -76,10 +82,15 @@ VIEW_DESCRIPTIONS: dict[str, str] = {
 
 
 def ensure_views(catalog: Path) -> None:
-    """Create the browsing views in ``catalog`` if they are missing (the tables are not touched)."""
+    """(Re)create the browsing views in ``catalog`` (the tables are not touched; an older catalog is migrated
+    first, so the views' columns exist)."""
+    from govcrawl.catalog import Catalog
+
+    Catalog(catalog).close()
     with sqlite3.connect(catalog, timeout=60) as conn:
         for name, sql in VIEWS.items():
-            conn.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
+            conn.execute(f"DROP VIEW IF EXISTS {name}")
+            conn.execute(f"CREATE VIEW {name} AS {sql}")
 
 
 def metadata(database: str = "catalog") -> dict[str, Any]:
@@ -88,6 +99,14 @@ def metadata(database: str = "catalog") -> dict[str, Any]:
         "reports": {"description": "Every catalogued version of every report.", "columns": REPORT_COLUMNS},
         "latest_reports": {"description": VIEW_DESCRIPTIONS["latest_reports"], "columns": REPORT_COLUMNS},
     }
+    tables["withdrawals"] = {
+        "description": "Reports a nightly run found gone: no longer listed in their column, answering 404/410, or "
+                       "replaced by a 'content deleted' page; with the evidence capture's WARC record.",
+        "columns": {"reason": "unlisted, http_404, http_410 or removed_stub",
+                    "withdrawn_at": "time of the evidence capture (UTC)",
+                    "evidence_url": "the URL whose answer shows it: the report's own, or the column page",
+                    "evidence_record_id": "WARC-Record-ID of that capture",
+                    "reinstated_at": "set when the report was listed and answered again"}}
     for name in ("report_figures", "failed_checks", "regions"):
         tables[name] = {"description": VIEW_DESCRIPTIONS[name]}
     tables["report_figures"]["columns"] = {"figure": "figure key (see docs/schema.md)", "value": "its value"}
@@ -121,3 +140,39 @@ def start_datasette(catalog: Path, port: int = 0) -> tuple[subprocess.Popen[byte
     metadata_file.write_text(json.dumps(metadata(catalog.stem), ensure_ascii=False, indent=1), encoding="utf-8")
     process = subprocess.Popen(datasette_command(catalog, metadata_file, port))
     return process, port, metadata_file
+
+
+def add_arguments(parser: Any) -> None:
+    """Arguments of ``govcrawl serve``."""
+    parser.add_argument("--catalog", default="archive/catalog.sqlite", help="catalog file (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8001, help="port on 127.0.0.1 (default: %(default)s; 0: any)")
+
+
+def run(args: Any) -> int:
+    """``govcrawl serve``: Datasette over the catalog on 127.0.0.1 until interrupted (SIGINT or SIGTERM)."""
+    import signal
+
+    catalog = Path(args.catalog)
+    if not catalog.is_file():
+        print(f"govcrawl serve: no catalog at {catalog}", file=sys.stderr)
+        return 2
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    process, port, _ = start_datasette(catalog, args.port)
+    print(f"govcrawl serve: http://127.0.0.1:{port}/{catalog.stem} (Ctrl-C stops)", file=sys.stderr, flush=True)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

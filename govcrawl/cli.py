@@ -19,7 +19,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
-from govcrawl import __version__, export, nightly, rebuild
+from govcrawl import __version__, browse, export, nightly, overview, rebuild, regions, wacz
 from govcrawl.capture import Capture
 from govcrawl.demo import run as demo_run
 from govcrawl.demo import serve as demo_serve
@@ -218,6 +218,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "export": _from(export, "export the catalog to JSONL, CSV or Parquet"),
     "portal": _from(demo_serve, "serve the mock portal on 127.0.0.1 until interrupted"),
     "explain": _from(discovery_explain, "print, for a list page, each link taken or refused and why"),
+    "wacz": _from(wacz, "pack an archive's closed WARC files and report pages into a validated WACZ"),
+    "serve": _from(browse, "browse the catalog with SQL: Datasette on 127.0.0.1"),
+    "overview": _from(overview, "write one self-contained HTML page picturing the corpus"),
+    "regions": _from(regions, "agencies and their administrative-division codes (--unmatched: not placed)"),
 }
 
 

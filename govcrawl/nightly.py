@@ -91,9 +91,11 @@ def _run_locked(args: argparse.Namespace, archive: Path, expected: list[str]) ->
     command = crawl_command(args, archive, catalog_path, run_id, job_dir, log_path)
     returncode = _run_crawl(command, archive, args.timeout)
     with Catalog(catalog_path) as catalog:
+        withdrawn = detect_withdrawals(catalog, run_id, returncode)
         report = build_report(catalog, run_id, expected=expected, returncode=returncode, resumed=resumed,
                               repaired=repaired, bytes_archived=warc_bytes(archive) - bytes_before,
-                              duration=time.monotonic() - began, began_at=began_at, log_path=log_path)
+                              duration=time.monotonic() - began, began_at=began_at, log_path=log_path,
+                              withdrawn=withdrawn)
         status = report["status"]
         crawl_counts = (catalog.run(run_id) or {}).get("counts") or {}
         catalog.finish_run(run_id, status, {**crawl_counts, "nightly": _brief(report)})
@@ -221,10 +223,20 @@ def _run_crawl(command: list[str], archive: Path, timeout: float | None) -> int:
         raise
 
 
+def detect_withdrawals(catalog: Catalog, run_id: int, returncode: int) -> list[dict[str, Any]]:
+    """The reports this run shows withdrawn (:mod:`govcrawl.catalog.withdrawals`), recorded in the catalog.
+
+    Only a crawl that ran to its end can show a report is no longer listed: after a crash or a stop, none."""
+    if returncode != 0 or (catalog.run(run_id) or {}).get("status") != "finished":
+        return []
+    return catalog.record_withdrawals(run_id)
+
+
 def build_report(catalog: Catalog, run_id: int, *, expected: list[str], returncode: int, resumed: bool,
                  repaired: list[str], bytes_archived: int, duration: float, began_at: str,
-                 log_path: Path) -> dict[str, Any]:
-    """The run report: totals and per-site new / changed / unchanged / errors, failed sites, status."""
+                 log_path: Path, withdrawn: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The run report: totals and per-site new / changed / unchanged / errors, failed sites, status, and the
+    reports this run found withdrawn (URL, reason, date, evidence capture's WARC record id)."""
     run = catalog.run(run_id) or {}
     crawl_counts = run.get("counts") or {}
     per_site_crawl = crawl_counts.get("sites") or {}
@@ -267,6 +279,7 @@ def build_report(catalog: Catalog, run_id: int, *, expected: list[str], returnco
         "responses": int(stats.get("response_received_count", 0)),
         "sites": sites,
         "failed_sites": failed,
+        "withdrawn": list(withdrawn or []),
     }
 
 
@@ -292,7 +305,8 @@ def human_summary(report: dict[str, Any]) -> str:
         f"govcrawl nightly run {report['run_id']}: {report['status']}"
         + (f" (resumed, attempt {report['attempts']})" if report["resumed"] else ""),
         f"  new {totals['new']}, changed {totals['changed']}, unchanged {totals['unchanged']}"
-        f" (304: {totals['not_modified']}, revisit records: {totals['revisits']}), errors {totals['errors']}",
+        f" (304: {totals['not_modified']}, revisit records: {totals['revisits']}), errors {totals['errors']},"
+        f" withdrawn {len(report.get('withdrawn') or [])}",
         f"  {report['bytes_archived']:,} bytes archived in {report['duration_seconds']:.1f} s,"
         f" {report['responses']} responses",
     ]
@@ -300,6 +314,9 @@ def human_summary(report: dict[str, Any]) -> str:
         mark = "FAILED " if host in report["failed_sites"] else ""
         lines.append(f"  {mark}{host}: new {site['new']}, changed {site['changed']}, unchanged {site['unchanged']},"
                      f" errors {site['errors']}")
+    for gone in report.get("withdrawn") or []:
+        lines.append(f"  WITHDRAWN ({gone['reason']}, {gone['withdrawn_at']}): {gone['url']}"
+                     + (f" — evidence {gone['evidence_record_id']}" if gone.get("evidence_record_id") else ""))
     if report["repaired_warc_files"]:
         lines.append(f"  repaired {len(report['repaired_warc_files'])} WARC file(s) left by a crash")
     if report.get("items_written") is not None:

@@ -185,3 +185,22 @@ def write_overview(catalog: Path, output: Path) -> CorpusPicture:
     picture = read_picture(Path(catalog))
     Path(output).write_text(render(picture), encoding="utf-8")
     return picture
+
+
+def add_arguments(parser: Any) -> None:
+    """Arguments of ``govcrawl overview``."""
+    parser.add_argument("-o", "--output", default="overview.html", help="HTML file to write (default: %(default)s)")
+    parser.add_argument("--catalog", default="archive/catalog.sqlite", help="catalog file (default: %(default)s)")
+
+
+def run(args: Any) -> int:
+    """``govcrawl overview -o overview.html``: write the page, say how many reports it pictures."""
+    import sys
+
+    catalog = Path(args.catalog)
+    if not catalog.is_file():
+        print(f"govcrawl overview: no catalog at {catalog}", file=sys.stderr)
+        return 2
+    picture = write_overview(catalog, Path(args.output))
+    print(f"govcrawl overview: {args.output}: {picture.reports} report(s) pictured")
+    return 0

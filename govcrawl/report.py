@@ -9,6 +9,7 @@ from govcrawl.capture import SOURCE_WARC_FIELDS, Capture
 from govcrawl.extract import ExtractedDocument, extract_document
 from govcrawl.formats import format_of_year
 from govcrawl.parser import empty_item, parse_report
+from govcrawl.parser.division import division_fields
 
 #: a report page with fewer visible characters than this that links attachments is a stub pointing at them
 STUB_PAGE_MAX_CHARS = 300
@@ -59,7 +60,7 @@ def flagged_item(capture: Capture, flags: list[str], *, title: str | None = None
         "url": capture.url, "title": title, "agency": meta.get("agency"), "report_year": report_year,
         "published": _iso_date(meta.get("published")), "index_no": meta.get("index_no"),
         "format": format_of_year(report_year), "text": text, "flags": list(dict.fromkeys(flags)),
-        "attachments": attachments or [], "source": source_of(capture),
+        "attachments": attachments or [], "source": source_of(capture), **division_fields(meta.get("agency")),
     })
     return item
 

@@ -105,3 +105,40 @@ def wacz_members(path: Path) -> list[str]:
     """The file names inside a WACZ."""
     with zipfile.ZipFile(path) as archive:
         return archive.namelist()
+
+
+def add_arguments(parser: Any) -> None:
+    """Arguments of ``govcrawl wacz``."""
+    parser.add_argument("archive", help="archive directory (its closed WARC files are packed)")
+    parser.add_argument("-o", "--output", required=True, help="the WACZ file to write, e.g. corpus.wacz")
+    parser.add_argument("--catalog", help="catalog whose report items become pages (default: ARCHIVE/catalog.sqlite)")
+    parser.add_argument("--signing-url", help="authsign server that signs datapackage-digest.json (optional)")
+    parser.add_argument("--signing-token", help="token for the signing server")
+
+
+def run(args: Any) -> int:
+    """``govcrawl wacz ARCHIVE -o corpus.wacz``: pack, validate, print a one-line summary."""
+    import sys
+
+    from govcrawl.catalog import Catalog, CatalogError
+    from govcrawl.warc.files import warc_files
+
+    archive = Path(args.archive)
+    catalog_path = Path(args.catalog) if args.catalog else archive / "catalog.sqlite"
+    if not archive.is_dir():
+        print(f"govcrawl wacz: no archive directory at {archive}", file=sys.stderr)
+        return 2
+    if not catalog_path.is_file():
+        print(f"govcrawl wacz: no catalog at {catalog_path}", file=sys.stderr)
+        return 2
+    try:
+        with Catalog(catalog_path) as catalog:
+            items = list(catalog.items())
+        files = [Path(p) for p in warc_files([archive], include_open=False)]
+        result = create_wacz(files, items, Path(args.output), signing_url=args.signing_url,
+                             signing_token=args.signing_token)
+    except (WaczError, CatalogError, OSError) as exc:
+        print(f"govcrawl wacz: {exc}", file=sys.stderr)
+        return 1
+    print(f"govcrawl wacz: {result.path}: {result.warc_files} WARC file(s), {result.pages} page(s); valid")
+    return 0

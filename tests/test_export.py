@@ -78,7 +78,30 @@ def test_jsonl_export_is_the_items(catalog_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.jsonl"
     assert export(catalog_path, out, "jsonl", year=2022) == 1
     (item,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    citation, withdrawn = item.pop("citation"), item.pop("withdrawn")
     assert item == make_item("http://a.example/1.html", year=2022, agency="广东省深圳市南山区人民政府", granted=7)
+    assert withdrawn is None
+    assert citation["warc_record_id"] == item["source"]["warc_record_id"] and citation["captured_at"] == item[
+        "source"]["fetched_at"]
+    assert citation["pywb_url"] == "/govcrawl/20261101000000/http://a.example/1.html"
+    assert citation["wacz_replay_url"] == ("https://replayweb.page/?source=corpus.wacz#view=pages"
+                                           "&url=http%3A%2F%2Fa.example%2F1.html&ts=20261101000000")
+    assert citation["text"].startswith("广东省深圳市南山区人民政府. 广东省深圳市南山区人民政府2022年")
+    assert citation["text"].endswith(f"Captured 2026-11-01T00:00:00Z UTC, WARC-Record-ID {citation['warc_record_id']}.")
+
+
+def test_csv_and_parquet_rows_carry_the_citation_and_replay_urls(catalog_path: Path, tmp_path: Path) -> None:
+    export(catalog_path, tmp_path / "c.csv", "csv", collection="nb", wacz="https://data.example/c.wacz")
+    with open(tmp_path / "c.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = {row["url"]: row for row in csv.DictReader(handle)}
+    row = rows["http://b.example/3.html"]
+    assert row["pywb_url"] == "/nb/20261105000000/http://b.example/3.html"
+    assert row["wacz_replay_url"].startswith("https://replayweb.page/?source=https%3A%2F%2Fdata.example%2Fc.wacz#")
+    assert row["warc_record_id"] in row["citation"] and row["withdrawn_at"] == ""
+    export(catalog_path, tmp_path / "c.parquet", "parquet")
+    table = pq.read_table(tmp_path / "c.parquet").to_pydict()
+    assert all(text and record in text for text, record in zip(table["citation"], table["warc_record_id"], strict=True))
+    assert all(url.startswith("/govcrawl/2026110") for url in table["pywb_url"])
 
 
 def test_cli_export_and_missing_catalog(catalog_path: Path, tmp_path: Path) -> None:

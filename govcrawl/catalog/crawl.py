@@ -22,6 +22,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from govcrawl.capture import warc_location
 from govcrawl.catalog.schema import CatalogError, canonical_url, host_of
 from govcrawl.catalog.store import Catalog
+from govcrawl.stubs import stub_kind
 
 
 def catalog_path_from_settings(settings: Any) -> str | None:
@@ -98,6 +99,7 @@ class CrawlSession:
             "url": response.url, "status": response.status, "run_id": self.run_id, "site": host,
             "role": request.meta.get("govcrawl_role"), "etag": etag, "last_modified": last_modified,
             "content_type": _header(headers, b"Content-Type"),
+            "stub_kind": stub_kind(response.body) if response.status == 200 else None,  # a removal stub?
         }
         self._pending.append((request.meta.get("warc_ref"), row))
         self.flush_captures()

@@ -13,7 +13,14 @@ from urllib.parse import urlsplit
 
 from govcrawl.urlkeys import dedupe_key, host_port
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: columns added after version 1 (table -> (column, SQL type)): a version-1 catalog gets them on open
+ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "reports": (("adcode", "TEXT"), ("division_level", "TEXT")),
+    "captures": (("stub_kind", "TEXT"),),
+}
+#: why a report counts as withdrawn (``withdrawals.reason``)
+WITHDRAWAL_REASONS = ("unlisted", "http_404", "http_410", "removed_stub")
 
 #: figure keys of the report item (docs/schema.md); each is an INTEGER column of ``reports``
 FIGURE_KEYS: tuple[str, ...] = (
@@ -72,7 +79,8 @@ CREATE TABLE IF NOT EXISTS captures (
     etag            TEXT,
     last_modified   TEXT,
     content_type    TEXT,
-    revisit_of      TEXT                -- payload digest / record the revisit refers to
+    revisit_of      TEXT,               -- payload digest / record the revisit refers to
+    stub_kind       TEXT                -- govcrawl.stubs.stub_kind of a 200 body (removal stub), else NULL
 );
 CREATE INDEX IF NOT EXISTS captures_by_url ON captures (canonical_url, id);
 CREATE TABLE IF NOT EXISTS reports (
@@ -85,6 +93,8 @@ CREATE TABLE IF NOT EXISTS reports (
     title           TEXT,
     agency          TEXT,
     admin_level     TEXT,
+    adcode          TEXT,               -- 6-digit administrative-division code of the agency (NULL: not placed)
+    division_level  TEXT,               -- province | city | county (level of that code)
     province        TEXT,
     city            TEXT,
     county          TEXT,
@@ -112,6 +122,21 @@ CREATE TABLE IF NOT EXISTS reports (
 );
 CREATE INDEX IF NOT EXISTS reports_by_year ON reports (report_year);
 CREATE INDEX IF NOT EXISTS reports_by_run ON reports (first_seen_run);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    id                  INTEGER PRIMARY KEY,
+    canonical_url       TEXT NOT NULL,
+    url                 TEXT NOT NULL,
+    report_id           INTEGER,        -- the latest version when the withdrawal was seen
+    run_id              INTEGER,        -- the run that saw it
+    withdrawn_at        TEXT NOT NULL,  -- when (UTC): the evidence capture's time, else the run's end
+    reason              TEXT NOT NULL,  -- unlisted | http_404 | http_410 | removed_stub
+    evidence_url        TEXT,           -- the capture showing it: the report URL's answer, or the column page
+    evidence_record_id  TEXT,           -- WARC-Record-ID of that capture
+    evidence_status     INTEGER,
+    reinstated_at       TEXT,           -- set when the report is listed and answers again
+    reinstated_run      INTEGER
+);
+CREATE INDEX IF NOT EXISTS withdrawals_by_url ON withdrawals (canonical_url, id);
 """
 
 

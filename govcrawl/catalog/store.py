@@ -22,16 +22,16 @@ from urllib.parse import urlsplit
 
 from govcrawl.capture import warc_location
 from govcrawl.catalog.crosscheck import carryover, check_counts, with_cross_check
+from govcrawl.catalog.migrate import migrate
 from govcrawl.catalog.schema import (
     CARRYOVER_RULE,
     FIGURE_KEYS,
-    SCHEMA_SQL,
-    SCHEMA_VERSION,
     CatalogError,
     canonical_url,
     content_hash,
     utc_now,
 )
+from govcrawl.catalog.withdrawals import open_withdrawals, record_withdrawals
 from govcrawl.gazetteer import region_of
 
 
@@ -82,13 +82,7 @@ class Catalog:
 
     # -- schema
     def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise CatalogError(
-                f"{self.path}: catalog schema version {version} is newer than this govcrawl ({SCHEMA_VERSION})"
-            )
-        if version < SCHEMA_VERSION:
-            self.conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA_SQL};PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+        migrate(self.conn, self.path)
 
     # -- transactions: batch many writes per commit, commit at least every `max_age` seconds
     def _begin(self) -> None:
@@ -188,7 +182,8 @@ class Catalog:
                     warc_filename: str | None = None, warc_offset: int | None = None,
                     warc_record_id: str | None = None, fetched_at: str | None = None, etag: str | None = None,
                     last_modified: str | None = None, content_type: str | None = None,
-                    revisit_of: str | None = None, refers_to_uri: str | None = None, batch: int = 200,
+                    revisit_of: str | None = None, refers_to_uri: str | None = None,
+                    stub_kind: str | None = None, batch: int = 200,
                     max_age: float = 2.0) -> None:
         """Record one archived exchange (idempotent on the WARC record id).
 
@@ -206,9 +201,10 @@ class Catalog:
         self.conn.execute(
             "INSERT OR IGNORE INTO captures (run_id, site, url, canonical_url, status, role, record_type,"
             " payload_digest, warc_filename, warc_offset, warc_record_id, fetched_at, etag, last_modified,"
-            " content_type, revisit_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " content_type, revisit_of, stub_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (run_id, site, url, canonical_url(url), status, role, record_type, payload_digest, warc_filename,
-             warc_offset, warc_record_id, fetched_at or utc_now(), etag, last_modified, content_type, revisit_of),
+             warc_offset, warc_record_id, fetched_at or utc_now(), etag, last_modified, content_type, revisit_of,
+             stub_kind),
         )
         self._wrote(batch, max_age)
 
@@ -278,6 +274,8 @@ class Catalog:
             "url": url, "canonical_url": key, "version": version, "content_hash": digest,
             "site": site or (item.get("discovery") or {}).get("site") or urlsplit(url).hostname,
             "title": item.get("title"), "agency": item.get("agency"), "admin_level": item.get("admin_level"),
+            "adcode": item.get("adcode") or region.adcode,
+            "division_level": item.get("division_level") or region.division_level,
             "province": region.province, "city": region.city, "county": region.county,
             "report_year": item.get("report_year"), "published": item.get("published"),
             "format": item.get("format"),
@@ -346,6 +344,16 @@ class Catalog:
         )
         self._wrote(50, 2.0)
         return True
+
+    # -- disappearances (govcrawl.catalog.withdrawals)
+    def record_withdrawals(self, run_id: int) -> list[dict[str, Any]]:
+        """Record the reports this (complete) run shows withdrawn: unlisted, 404/410 or a removal stub."""
+        self.commit()
+        return record_withdrawals(self.conn, run_id)
+
+    def withdrawals(self) -> dict[str, dict[str, Any]]:
+        """Canonical URL -> the current withdrawal of that report (reinstated ones left out)."""
+        return open_withdrawals(self.conn)
 
     def reports(self, *, latest_only: bool = True, year: int | None = None, agency: str | None = None,
                 region: str | None = None, first_seen_run: int | None = None) -> Iterator[sqlite3.Row]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from govcrawl.formats import format_of_year, template_of_year
 from govcrawl.parser.chrome import is_chrome_line, remove_inline_widgets
+from govcrawl.parser.division import division_fields
 from govcrawl.parser.fidelity import restore_published
 from govcrawl.parser.figures import narrative_figures, narrative_statements
 from govcrawl.parser.metadata import (
@@ -43,7 +44,7 @@ from govcrawl.parser.sections import (
 from govcrawl.parser.tables import check_tables, figures_from_tables, read_standard_tables
 
 #: Bumped whenever the items parse_report returns for the same input change.
-PARSER_VERSION = "1.0.0"
+PARSER_VERSION = "1.1.0"
 
 __all__ = ["PARSER_VERSION", "ParseError", "empty_item", "parse_report"]
 
@@ -76,7 +77,8 @@ def empty_item() -> dict[str, Any]:
     ``parse_report`` fills one in; callers that cannot parse a capture fill in what they know and say why in
     ``flags``."""
     return {
-        "url": None, "title": None, "agency": None, "admin_level": "unknown", "report_year": None,
+        "url": None, "title": None, "agency": None, "admin_level": "unknown", "adcode": None,
+        "division_level": None, "report_year": None,
         "published": None, "index_no": None, "script": "simplified", "format": format_of_year(None), "text": "",
         "sections": [], "tables": {}, "figures": {}, "figure_notes": {}, "checks": [], "flags": [],
         "attachments": [], "parser_version": PARSER_VERSION,
@@ -279,7 +281,8 @@ def parse_report(
 
     item = empty_item()
     item.update({
-        "url": url, "title": title, "agency": agency, "admin_level": admin_level(agency), "report_year": report_year,
+        "url": url, "title": title, "agency": agency, "admin_level": admin_level(agency), **division_fields(agency),
+        "report_year": report_year,
         "published": published, "index_no": find_index_no(meta, header), "script": script, "format": report_format,
         "text": restore_published(clean_text, published_text),
         "sections": [{**section, "text": restore_published(section["text"], published_text)}
