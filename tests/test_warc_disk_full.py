@@ -1,0 +1,167 @@
+"""The archive's disk fills up mid-WARC: ``scrapy crawl gov_reports`` in a child process against the mock portal,
+with the room for WARC bytes taken away two ways:
+
+- ``RLIMIT_FSIZE`` on the crawl's process tree (set in ``preexec_fn``; the WARC writer process ignores SIGXFSZ, so
+  ``write`` fails with ``EFBIG``). Every file the crawl writes is bounded, so the report pages carry an
+  incompressible HTML comment: the WARC file, not the catalog or the item feed, is the one that reaches the limit.
+- a tiny tmpfs mounted on the archive directory (``ENOSPC``), when ``mount`` works here (root in a container
+  allowing it); the catalog and the feed live elsewhere.
+
+Either way: the crawl closes with the reason ``warc_disk_full`` after one clear log line and no traceback,
+``warcio check`` passes on every file left, no ``.open`` file is left, every item's ``source`` points at a
+readable response record of its URL or, for an item whose record was not written, holds no WARC location at all
+(``warc_filename``, ``warc_offset`` and ``warc_record_id`` None): items are emitted, never claiming a record that
+is in no file. The catalog agrees: its ``reports`` and ``captures`` rows carry the same locations.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from govcrawl.demo import site_county
+from govcrawl.demo.server import Page
+
+REPO = Path(__file__).resolve().parents[1]
+#: bytes of incompressible padding per report page (base64 of random bytes, in an HTML comment)
+PADDING = 600_000
+#: the file-size limit of the crawl's processes: the WARC file reaches it after a few report pages
+FSIZE_LIMIT = 6_000_000
+
+
+def build_heavy_county(ctx: Any) -> None:
+    """The county site, its report pages carrying an incompressible HTML comment (not part of any report text)."""
+    site_county.build(ctx)
+    rng = random.Random(f"{ctx.seed}/padding")
+    reports = {url for url, truth in ctx.ground.reports.items() if truth.site == ctx.site.name}
+    for path, page in ctx.site.routes.items():
+        if isinstance(page, Page) and ctx.site.url(path) in reports and b"</body>" in page.body:
+            filler = base64.b64encode(rng.randbytes(PADDING * 3 // 4))
+            page.body = page.body.replace(b"</body>", b"<!-- " + filler + b" --></body>", 1)
+
+
+PORTAL_SITES: list[str] = []
+PORTAL_EXTRA = {"county_heavy": build_heavy_county}
+
+
+def run_crawl(work: Path, start_urls: list[str], *, archive: Path, catalog: Path,
+              fsize_limit: int | None = None) -> dict[str, Any]:
+    """``scrapy crawl gov_reports`` from ``work`` (optionally under ``RLIMIT_FSIZE``); items, stats, log, files."""
+    work.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "gov_reports", "-a", "start_urls=" + ",".join(start_urls),
+        "-s", "GOVCRAWL_FAST_LOCAL=True", "-s", f"GOVCRAWL_ARCHIVE_DIR={archive}", "-s", f"GOVCRAWL_CATALOG={catalog}",
+        "-s", f"GOVCRAWL_STATS_FILE={work / 'stats.json'}", "-s", "LOG_LEVEL=INFO", "-s", "CONCURRENT_REQUESTS=4",
+        "-O", f"{work / 'items.jsonl'}:jsonlines",
+    ]
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="govcrawl.settings",
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+
+    def limit_file_size() -> None:
+        if fsize_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize_limit, fsize_limit))
+
+    result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=240,
+                            preexec_fn=limit_file_size)
+    items_path = work / "items.jsonl"
+    items = [json.loads(line) for line in items_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {"returncode": result.returncode, "log": result.stderr, "items": items,
+            "stats": json.loads((work / "stats.json").read_text(encoding="utf-8")),
+            "files": sorted(archive.iterdir()), "archive": archive, "catalog": catalog}
+
+
+def check_outcome(crawl: dict[str, Any], read_warc: Any, *, reason: str) -> dict[str, Any]:
+    """What every disk-full crawl must show (see the module docstring); returns the located/unwritten items."""
+    log, stats = crawl["log"], crawl["stats"]
+    assert crawl["returncode"] == 0, log[-3000:]
+    assert "Traceback" not in log, log[-4000:]
+    assert stats["finish_reason"] == "warc_disk_full" and stats["warc/disk_full"] == 1
+    assert "Closing spider (warc_disk_full)" in log
+    full_lines = [line for line in log.splitlines() if "[govcrawl.warc.process] ERROR" in line]
+    assert len(full_lines) == 1, full_lines
+    assert "WARC archive full writing govcrawl-" in full_lines[0] and f"({reason})" in full_lines[0]
+    assert "cut back to its last whole record" in full_lines[0] and "no more records are written" in full_lines[0]
+
+    names = [path.name for path in crawl["files"]]
+    assert not [name for name in names if name.endswith(".open")], names
+    warcs = [path for path in crawl["files"] if path.name.endswith(".warc.gz")]
+    assert warcs
+    check = subprocess.run(["warcio", "check", "-v", *map(str, warcs)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+    records = {(record.file.name, record.offset): record for record in read_warc(crawl["archive"])}
+
+    located = [item for item in crawl["items"] if item["source"]["warc_filename"]]
+    unwritten = [item for item in crawl["items"] if not item["source"]["warc_filename"]]
+    assert located and unwritten, "the limit must be reached mid-crawl"
+    for item in located:
+        source = item["source"]
+        record = records[(source["warc_filename"], source["warc_offset"])]
+        assert record.type == "response" and record.uri == item["url"] and record.id == source["warc_record_id"]
+        assert b"</html>" in record.decoded().lower()  # the whole page is readable
+    for item in unwritten:  # emitted, claiming no record
+        assert item["source"]["warc_offset"] is None and item["source"]["warc_record_id"] is None
+    written_ids = {record.id for record in records.values()}
+    assert stats["govcrawl/warc_ref_errors"] >= len(unwritten)
+
+    with sqlite3.connect(crawl["catalog"]) as conn:
+        conn.row_factory = sqlite3.Row
+        reports = {row["url"]: row for row in conn.execute("SELECT * FROM reports")}
+        captures = list(conn.execute("SELECT * FROM captures"))
+    assert set(reports) == {item["url"] for item in crawl["items"]}
+    for item in crawl["items"]:
+        row, source = reports[item["url"]], item["source"]
+        assert (row["warc_filename"], row["warc_offset"], row["warc_record_id"]) == (
+            source["warc_filename"], source["warc_offset"], source["warc_record_id"])
+    for row in captures:  # a capture row names a record only if the record is in a file
+        if row["warc_filename"] is None:
+            assert row["warc_record_id"] is None and row["warc_offset"] is None and row["record_type"] is None
+        else:
+            assert records[(row["warc_filename"], row["warc_offset"])].id == row["warc_record_id"]
+            assert row["warc_record_id"] in written_ids
+    return {"located": located, "unwritten": unwritten}
+
+
+def test_file_size_limit_stops_the_crawl_cleanly(portal: Any, tmp_path: Path, read_warc: Any) -> None:
+    archive = tmp_path / "archive"
+    crawl = run_crawl(tmp_path / "work", portal.start_urls["county_heavy"], archive=archive,
+                      catalog=tmp_path / "catalog.sqlite", fsize_limit=FSIZE_LIMIT)
+    outcome = check_outcome(crawl, read_warc, reason="File too large")
+    assert all(path.stat().st_size <= FSIZE_LIMIT for path in crawl["files"])
+    # every report fetched is emitted once, archived or saying it is not
+    urls = [item["url"] for item in crawl["items"]]
+    assert len(urls) == len(set(urls)) and set(urls) <= portal.expected_for(portal.start_urls["county_heavy"][0])
+    assert len(outcome["located"]) + len(outcome["unwritten"]) == len(crawl["items"])
+
+
+def _mount_tmpfs(path: Path, size: str) -> bool:
+    """Mount a tmpfs of ``size`` on ``path`` (root, and a kernel/container allowing it); False when not allowed."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
+                            capture_output=True, text=True)
+    return result.returncode == 0
+
+
+def test_full_filesystem_stops_the_crawl_cleanly(portal: Any, tmp_path: Path, read_warc: Any) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    if not _mount_tmpfs(archive, "3m"):
+        pytest.skip("mounting a tmpfs is not permitted here (the RLIMIT_FSIZE test covers the disk-full path)")
+    try:
+        crawl = run_crawl(tmp_path / "work", portal.start_urls["county_heavy"], archive=archive,
+                          catalog=tmp_path / "catalog.sqlite")
+        check_outcome(crawl, read_warc, reason="No space left on device")
+        assert sum(path.stat().st_size for path in crawl["files"]) <= 3 * 1024 * 1024
+    finally:
+        subprocess.run(["umount", str(archive)], check=False)
