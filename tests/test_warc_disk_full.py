@@ -32,6 +32,7 @@ import pytest
 
 from govcrawl.demo import site_county
 from govcrawl.demo.server import Page
+from govcrawl.warc.repair import scan_complete_members
 
 REPO = Path(__file__).resolve().parents[1]
 #: bytes of incompressible padding per report page (base64 of random bytes, in an HTML comment)
@@ -56,7 +57,7 @@ PORTAL_EXTRA = {"county_heavy": build_heavy_county}
 
 
 def run_crawl(work: Path, start_urls: list[str], *, archive: Path, catalog: Path,
-              fsize_limit: int | None = None) -> dict[str, Any]:
+              fsize_limit: int | None = None, **settings: str) -> dict[str, Any]:
     """``scrapy crawl gov_reports`` from ``work`` (optionally under ``RLIMIT_FSIZE``); items, stats, log, files."""
     work.mkdir(parents=True, exist_ok=True)
     command = [
@@ -65,6 +66,8 @@ def run_crawl(work: Path, start_urls: list[str], *, archive: Path, catalog: Path
         "-s", f"GOVCRAWL_STATS_FILE={work / 'stats.json'}", "-s", "LOG_LEVEL=INFO", "-s", "CONCURRENT_REQUESTS=4",
         "-O", f"{work / 'items.jsonl'}:jsonlines",
     ]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
     env = dict(os.environ, SCRAPY_SETTINGS_MODULE="govcrawl.settings",
                PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
 
@@ -79,6 +82,90 @@ def run_crawl(work: Path, start_urls: list[str], *, archive: Path, catalog: Path
     return {"returncode": result.returncode, "log": result.stderr, "items": items,
             "stats": json.loads((work / "stats.json").read_text(encoding="utf-8")),
             "files": sorted(archive.iterdir()), "archive": archive, "catalog": catalog}
+
+
+#: run in a child process under RLIMIT_FSIZE: a ProcessWarcWriter fed groups of incompressible bodies
+WRITER_CHILD = r"""
+import hashlib, json, os, sys
+from govcrawl.warc.process import ProcessWarcWriter
+from govcrawl.warc.records import new_record_id, payload_digest
+from govcrawl.warc.ref import WarcRef
+from govcrawl.warc.rotation import WarcDiskFull
+
+directory, groups = sys.argv[1], int(sys.argv[2])
+full = []
+writer = ProcessWarcWriter(directory, on_disk_full=full.append)
+
+def submit(i):
+    body, record_id, date = os.urandom(8000), new_record_id(), "2026-01-01T00:00:00Z"
+    url = f"http://127.0.0.1/report/{i}.html"
+    ref = WarcRef(warc_record_id=record_id, payload_digest=payload_digest(body), fetched_at=date, url=url)
+    ref.future = writer.submit([
+        ("response", {"url": url, "http_headers": {"status": 200, "protocol": "HTTP/1.1", "body": body,
+                      "headers": [(b"Content-Type", [b"text/html"])]}, "body": body, "date": date,
+                      "digest": ref.payload_digest, "record_id": record_id}),
+        ("request", {"url": url, "method": "GET", "headers": [], "body": b"", "protocol": "HTTP/1.1",
+                     "date": date, "concurrent_to": record_id}),
+    ])
+    return ref
+
+refs = [submit(i) for i in range(groups)]
+for ref in refs:
+    try:
+        ref.result(60)
+    except WarcDiskFull:
+        pass
+late = submit(groups)  # submitted after the writer reported the full disk
+late_failed_at_once = late.done() and isinstance(late.error, WarcDiskFull)
+writer.close()
+print(json.dumps({
+    "refs": [[r.url, r.warc_filename, r.warc_offset, r.warc_length, r.warc_record_id,
+              type(r.error).__name__ if r.error else None] for r in [*refs, late]],
+    "full": [str(error) for error in full], "closed": writer.closed_files, "late_failed_at_once": late_failed_at_once,
+}))
+"""
+
+
+def run_writer_child(directory: Path, limit: int, groups: int = 12) -> dict[str, Any]:
+    """:data:`WRITER_CHILD` in a child process whose files may grow to ``limit`` bytes; its JSON report."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run(
+        [sys.executable, "-c", WRITER_CHILD, str(directory), str(groups)], capture_output=True, text=True, env=env,
+        timeout=120, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def test_writer_cuts_back_closes_and_fails_pending_and_later_refs(tmp_path: Path, read_warc: Any) -> None:
+    limit = 60_000
+    report = run_writer_child(tmp_path, limit)
+    refs = report["refs"]
+    written = [ref for ref in refs if ref[5] is None]
+    failed = [ref for ref in refs if ref[5] is not None]
+    assert 0 < len(written) < len(refs) - 1
+    assert refs[:len(written)] == written, "groups are written in order: the first failure ends the file"
+    assert all(ref[1] is None and ref[2] is None and ref[4] is None and ref[5] == "WarcDiskFull" for ref in failed)
+    assert report["late_failed_at_once"]
+    assert len(report["full"]) == 1 and "(File too large)" in report["full"][0]
+    (closed,) = report["closed"]
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(closed)]  # renamed from .open, nothing else left
+    size = os.path.getsize(closed)
+    assert size <= limit and f"cut back to its last whole record ({size} bytes)" in report["full"][0]
+    records = read_warc(tmp_path)
+    assert [record.type for record in records] == ["warcinfo"] + ["response", "request"] * len(written)
+    assert scan_complete_members(closed) == (size, len(records))  # whole records to the last byte
+    by_offset = {record.offset: record for record in records}
+    for url, filename, offset, _length, record_id, _error in written:
+        assert filename == os.path.basename(closed)
+        assert by_offset[offset].uri == url and by_offset[offset].id == record_id
+
+
+def test_writer_removes_a_file_that_cannot_hold_its_warcinfo(tmp_path: Path) -> None:
+    report = run_writer_child(tmp_path, 300, groups=3)
+    assert all(ref[1] is None and ref[4] is None and ref[5] == "WarcDiskFull" for ref in report["refs"])
+    assert "removed (no whole record)" in report["full"][0]
+    assert report["closed"] == [] and os.listdir(tmp_path) == []
 
 
 def check_outcome(crawl: dict[str, Any], read_warc: Any, *, reason: str) -> dict[str, Any]:
@@ -160,8 +247,11 @@ def test_full_filesystem_stops_the_crawl_cleanly(portal: Any, tmp_path: Path, re
         pytest.skip("mounting a tmpfs is not permitted here (the RLIMIT_FSIZE test covers the disk-full path)")
     try:
         crawl = run_crawl(tmp_path / "work", portal.start_urls["county_heavy"], archive=archive,
-                          catalog=tmp_path / "catalog.sqlite")
-        check_outcome(crawl, read_warc, reason="No space left on device")
+                          catalog=tmp_path / "catalog.sqlite", GOVCRAWL_WARC_MAX_SIZE="1000000")
+        outcome = check_outcome(crawl, read_warc, reason="No space left on device")
         assert sum(path.stat().st_size for path in crawl["files"]) <= 3 * 1024 * 1024
+        # files rotated before the disk filled keep their records, and their items their locations
+        assert len(crawl["files"]) >= 2
+        assert len({item["source"]["warc_filename"] for item in outcome["located"]}) >= 2
     finally:
         subprocess.run(["umount", str(archive)], check=False)
