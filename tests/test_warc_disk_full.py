@@ -229,6 +229,17 @@ def test_file_size_limit_stops_the_crawl_cleanly(portal: Any, tmp_path: Path, re
     assert len(urls) == len(set(urls)) and set(urls) <= portal.expected_for(portal.start_urls["county_heavy"][0])
     assert len(outcome["located"]) + len(outcome["unwritten"]) == len(crawl["items"])
 
+    # with room again, an incremental re-run archives what was not written (its capture is no prior to revisit)
+    again = run_crawl(tmp_path / "again", portal.start_urls["county_heavy"], archive=archive,
+                      catalog=tmp_path / "catalog.sqlite", GOVCRAWL_INCREMENTAL="True")
+    assert again["returncode"] == 0 and again["stats"]["finish_reason"] == "finished", again["log"][-3000:]
+    records = {(record.file.name, record.offset): record for record in read_warc(archive)}
+    refetched = {item["url"]: item["source"] for item in again["items"]}
+    for item in outcome["unwritten"]:
+        source = refetched[item["url"]]
+        record = records[(source["warc_filename"], source["warc_offset"])]
+        assert record.type == "response" and record.uri == item["url"] and record.id == source["warc_record_id"]
+
 
 def _mount_tmpfs(path: Path, size: str) -> bool:
     """Mount a tmpfs of ``size`` on ``path`` (root, and a kernel/container allowing it); False when not allowed."""
