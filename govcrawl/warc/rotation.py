@@ -107,6 +107,7 @@ class WarcWriter:
         self._lock = threading.Lock()
         self._file: Any = None
         self._pos = 0
+        self._records_start = 0  # where the current file's first group begins (after its warcinfo)
         self._name: str | None = None
         self._last_fsync = 0.0
         self._final = False
@@ -138,13 +139,14 @@ class WarcWriter:
         path = os.path.abspath(os.path.join(self.directory, self._name + OPEN_SUFFIX))
         self._file = open(path, "xb", buffering=0)  # unbuffered: a failed write leaves nothing queued to flush
         OPEN_PATHS.add(path)
-        self._pos = 0
+        self._pos = self._records_start = 0
         try:
             (warcinfo,) = self._write_now([build_warcinfo_record(self._name, self.info)])
         except OSError:
             if self._file is not None:  # not a full disk (that removed it): drop the file without its warcinfo
                 self._drop_current()
             raise
+        self._records_start = self._pos
         if self.on_file_opened:
             self.on_file_opened(warcinfo)
         return warcinfo
@@ -206,9 +208,9 @@ class WarcWriter:
         if not truncated:
             self._drop_current(remove=False)
             kept = "left .open with a torn tail for `govcrawl repair`"
-        elif pos == 0:
+        elif pos <= self._records_start:  # nothing but (part of) its warcinfo record
             self._drop_current()
-            kept = "removed (no whole record)"
+            kept = "removed (it held no record but its warcinfo)"
         else:
             self._close_current(sync=False)
             kept = f"cut back to its last whole record ({pos} bytes) and closed"
