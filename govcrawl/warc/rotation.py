@@ -214,9 +214,9 @@ class WarcWriter:
         else:
             self._close_current(sync=False)
             kept = f"cut back to its last whole record ({pos} bytes) and closed"
-        reason = error.strerror or str(error)
-        self.disk_full = WarcDiskFull(f"WARC archive full writing {name} ({reason}): the file was {kept}; "
-                                      "no more records are written")
+        state = "full" if error.errno in DISK_FULL_ERRNOS else "not writable"  # (a failed cut: stop all the same)
+        self.disk_full = WarcDiskFull(f"WARC archive {state} writing {name} ({error.strerror or error}): the file "
+                                      f"was {kept}; no more records are written")
 
     def write_group(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
         """Write records adjacently (opening a file if needed); rotate afterwards if the file is full."""
