@@ -17,6 +17,12 @@ them for captures of the page; download errors write nothing (nothing was
 received) and are counted as ``warc/download_errors``. Stats: ``warc/records``, ``warc/bytes``,
 ``warc/files``, ``warc/revisits``, ``warc/conversions``.
 
+**Disk full.** When the writer cannot write for lack of room (``ENOSPC``, ``EDQUOT``, ``EFBIG`` from a file-size
+limit) it cuts the file back to its last whole record and closes it, and fails that exchange's ``warc_ref`` and
+every later one (:class:`govcrawl.warc.rotation.WarcDiskFull`; a failed ref has no file, offset or record id, so no
+item claims an archived record). The middleware then stops the crawl with the close reason ``warc_disk_full``
+(``CLOSE_REASON_DISK_FULL``; stat ``warc/disk_full``); responses still in flight are passed on unarchived.
+
 **Browser-rendered pages** (scrapy-playwright, ``meta["playwright"]``): the DOM Chromium serialised is not
 what the server sent, so it is stored as one ``conversion`` record (WARC 1.1 §6.7; ``Govcrawl-Rendered-By:
 chromium``; ``WARC-Refers-To`` the raw document's response record when its exchange carries a
@@ -52,6 +58,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 
 from govcrawl.charset import DECODABLE_ENCODINGS
 from govcrawl.warc.process import ProcessWarcWriter
@@ -65,12 +72,14 @@ from govcrawl.warc.records import (
 )
 from govcrawl.warc.ref import WarcRef
 from govcrawl.warc.repair import repair_directory
-from govcrawl.warc.rotation import RecordLocation
+from govcrawl.warc.rotation import RecordLocation, WarcDiskFull
 
 logger = logging.getLogger(__name__)
 
 
 METADATA_ROLES = frozenset({"report", "attachment"})
+#: the crawl's close reason once the archive is full
+CLOSE_REASON_DISK_FULL = "warc_disk_full"
 
 
 def filter_accept_encoding(value: bytes | str) -> str:
@@ -134,6 +143,22 @@ class WarcArchiveMiddleware:
                 logger.warning("repaired WARC file left by a crash: %s", report)
         self.writer = self.writer_class(self.archive_dir, **self.writer_options, on_written=self._records_written,
                                         on_file_opened=self._file_opened)
+        self.writer.on_disk_full = self._archive_full
+
+    def _archive_full(self, error: WarcDiskFull) -> None:
+        """The writer ran out of room (executor thread; it logged the error): stop the crawl on the reactor."""
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self._stop_crawl)  # type: ignore[attr-defined]
+
+    def _stop_crawl(self) -> None:
+        if self.stats is not None:
+            self.stats.set_value("warc/disk_full", 1)
+        engine = self.crawler.engine
+        if engine is None or engine.spider is None:
+            return
+        closing = deferred_from_coro(engine.close_spider_async(reason=CLOSE_REASON_DISK_FULL))
+        closing.addErrback(lambda failure: logger.warning("could not stop the crawl: %s", failure.value))
 
     # stats callbacks run on the executor's thread; only that thread touches these keys
     def _file_opened(self, warcinfo: RecordLocation) -> None:

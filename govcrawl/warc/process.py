@@ -10,6 +10,12 @@ The worker ignores SIGINT (Ctrl-C reaches the whole process group and the crawl 
 last). If the crawl process dies, the worker notices (its parent pid changes), writes what it already received,
 closes (renames) its file and exits; groups still queued in the dead process are lost with it (their refs never
 resolved, so no item claimed them). If the worker dies, pending and later groups fail with ``BrokenProcessPool``.
+
+The worker also ignores SIGXFSZ, so a file-size limit (``RLIMIT_FSIZE``) makes ``write`` fail with ``EFBIG``
+instead of killing it. A full disk (``ENOSPC``/``EDQUOT``/``EFBIG``) fails the group with
+:class:`~govcrawl.warc.rotation.WarcDiskFull` after the writer cut its file back and closed it; every group queued
+or submitted later fails with it too (``submit`` returns an already failed future), ``disk_full`` holds the error,
+one line is logged and ``on_disk_full`` is called once (on the executor's thread).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 from govcrawl.warc.records import build_records
-from govcrawl.warc.rotation import DEFAULT_MAX_SIZE, GroupLocations, RecordLocation, WarcWriter
+from govcrawl.warc.rotation import DEFAULT_MAX_SIZE, GroupLocations, RecordLocation, WarcDiskFull, WarcWriter
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +44,10 @@ _ORPHAN_IDLE = 1.0
 
 
 def _start_worker(options: dict[str, Any], parent_pid: int) -> None:
-    """Initializer of the worker process: open no file yet, ignore SIGINT, watch the parent."""
+    """Initializer of the worker process: open no file yet, ignore SIGINT and SIGXFSZ, watch the parent."""
     global _WRITER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file-size limit: write() fails with EFBIG, handled
     writer = _WRITER = WarcWriter(**options)
     atexit.register(writer.close, final=True)  # the executor shut down without a close task
     threading.Thread(target=_watch_parent, args=(writer, parent_pid), name="govcrawl-warc-orphan", daemon=True).start()
@@ -82,11 +89,14 @@ class ProcessWarcWriter:
         compresslevel: int = 6,
         on_written: Callable[[list[RecordLocation]], None] | None = None,
         on_file_opened: Callable[[RecordLocation], None] | None = None,
+        on_disk_full: Callable[[WarcDiskFull], None] | None = None,
     ) -> None:
         self.directory = os.fspath(directory)
         os.makedirs(self.directory, exist_ok=True)
         self.on_written = on_written
         self.on_file_opened = on_file_opened
+        self.on_disk_full = on_disk_full
+        self.disk_full: WarcDiskFull | None = None
         self.errors = 0
         self.closed_files: list[str] = []
         options = {"directory": self.directory, "prefix": prefix, "max_size": max_size, "info": dict(info or {}),
@@ -108,6 +118,11 @@ class ProcessWarcWriter:
         """
         if self._closed:
             raise RuntimeError("ProcessWarcWriter is closed")
+        if self.disk_full is not None:  # nothing more can be written: fail at once, without a trip to the worker
+            failed: Future[GroupLocations] = Future()
+            failed.set_exception(WarcDiskFull(*self.disk_full.args))
+            self.errors += 1
+            return failed
         pickled = pickle.dumps(list(specs), protocol=pickle.HIGHEST_PROTOCOL)
         future = self._executor.submit(_write_specs, pickled)
         future.add_done_callback(self._written)
@@ -115,6 +130,17 @@ class ProcessWarcWriter:
 
     def _written(self, future: Future[GroupLocations]) -> None:
         error = future.exception()
+        if isinstance(error, WarcDiskFull):
+            self.errors += 1
+            if self.disk_full is None:  # groups are written in order: the first one is the one that hit the limit
+                self.disk_full = error
+                logger.error("%s", error)
+                if self.on_disk_full:
+                    try:
+                        self.on_disk_full(error)
+                    except Exception:
+                        logger.exception("WARC disk-full callback failed")
+            return
         if error is not None:
             self.errors += 1
             logger.error("WARC write failed: %r", error)

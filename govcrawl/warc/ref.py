@@ -8,7 +8,10 @@ group's :class:`~govcrawl.warc.rotation.GroupLocations`; they are None until the
 - in Twisted code returning Deferreds: ``ref.deferred()`` (fires on the reactor thread);
 - in plain threads / tests: ``ref.result(timeout)`` (blocks).
 
-All three raise the write error if writing failed.
+All three raise the write error if writing failed. A ref whose write failed (a full disk:
+:class:`~govcrawl.warc.rotation.WarcDiskFull`) claims no record: ``warc_record_id`` becomes None with the
+location, so no item or catalog row names a record that is in no file (``payload_digest`` and ``fetched_at``
+still describe the fetch).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from govcrawl.warc.rotation import GroupLocations, RecordLocation
 class WarcRef:
     """One record of a group being written (``index`` in the group; the main record is 0)."""
 
-    warc_record_id: str
+    warc_record_id: str | None
     payload_digest: str
     fetched_at: str
     url: str = ""
@@ -36,6 +39,15 @@ class WarcRef:
     index: int = 0
     #: the location once known without a future (a ref unpickled after its write)
     written: RecordLocation | None = field(default=None, repr=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "future" and value is not None:
+            value.add_done_callback(self._forget_if_unwritten)  # runs before any waiter's callback
+
+    def _forget_if_unwritten(self, future: Future[GroupLocations]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            super().__setattr__("warc_record_id", None)
 
     def done(self) -> bool:
         return self.future is None or self.future.done()

@@ -5,10 +5,16 @@ Files are named ``{prefix}-{UTC timestamp}-{serial:05d}-{hostname}-{pid}.warc.gz
 and gzipped here as its own member, then flushed to the OS at once, so a crash (even SIGKILL) loses at most the
 record group in progress; :func:`govcrawl.warc.repair.repair_open_file` cuts such a file back to its last complete
 record. A file is closed once it passes ``max_size`` bytes (``GOVCRAWL_WARC_MAX_SIZE``).
+
+**Disk full.** When a write (or fsync) fails with ``ENOSPC``, ``EDQUOT`` or ``EFBIG`` (a file-size limit, with
+``SIGXFSZ`` ignored), the file is cut back to the end of its last whole record, closed and renamed; that group and
+every later one fail with :class:`WarcDiskFull`, and no new file is opened. Other write errors also cut the file
+back (the group fails; the file stays open for the next group).
 """
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import socket
@@ -32,6 +38,13 @@ _SERIAL = itertools.count(1)
 _SERIAL_LOCK = threading.Lock()
 #: absolute paths of the .open files writers of this process hold (repair leaves them alone)
 OPEN_PATHS: set[str] = set()
+#: errno values meaning "no room left": the writer stops (disk or quota full, file-size limit)
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class WarcDiskFull(Exception):
+    """The archive's disk (or quota, or file-size limit) is full: this record group was not written, nor will any
+    later one be. ``str()`` says which file was cut back to which size; picklable (one message argument)."""
 
 
 def safe_hostname() -> str:
@@ -94,9 +107,11 @@ class WarcWriter:
         self._lock = threading.Lock()
         self._file: Any = None
         self._pos = 0
+        self._records_start = 0  # where the current file's first group begins (after its warcinfo)
         self._name: str | None = None
         self._last_fsync = 0.0
         self._final = False
+        self.disk_full: WarcDiskFull | None = None
         self._buffer = BytesIO()
         self._serialiser = WARCWriter(self._buffer, gzip=False, warc_version=WARC_VERSION)
         os.makedirs(self.directory, exist_ok=True)
@@ -122,31 +137,86 @@ class WarcWriter:
     def _open(self) -> RecordLocation:
         self._name = self._new_name()
         path = os.path.abspath(os.path.join(self.directory, self._name + OPEN_SUFFIX))
-        self._file = open(path, "xb")
+        self._file = open(path, "xb", buffering=0)  # unbuffered: a failed write leaves nothing queued to flush
         OPEN_PATHS.add(path)
-        self._pos = 0
-        (warcinfo,) = self._write_now([build_warcinfo_record(self._name, self.info)])
+        self._pos = self._records_start = 0
+        try:
+            (warcinfo,) = self._write_now([build_warcinfo_record(self._name, self.info)])
+        except OSError:
+            if self._file is not None:  # not a full disk (that removed it): drop the file without its warcinfo
+                self._drop_current()
+            raise
+        self._records_start = self._pos
         if self.on_file_opened:
             self.on_file_opened(warcinfo)
         return warcinfo
 
     def _write_now(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
-        """Write the records' members with one ``write``; their locations follow from their lengths."""
+        """Write the records' members at once; their locations follow from their lengths. On a write (or fsync)
+        error the file is cut back to where the group began (:meth:`_cut_back`) and the error raised."""
         assert self._file is not None and self._name is not None
         members = [self._member(record) for record in records]
-        self._file.write(b"".join(members))
-        self._file.flush()
+        now = self.last_write = time.monotonic()
+        try:
+            self._write_all(b"".join(members))
+            if self.fsync_interval >= 0 and now - self._last_fsync >= self.fsync_interval:
+                self._last_fsync = now
+                os.fsync(self._file.fileno())
+        except OSError as exc:
+            self._cut_back(exc)
+            raise
         locations = []
         for member in members:
             locations.append(RecordLocation(self._name, self._pos, len(member)))
             self._pos += len(member)
         self.records_written += len(members)
         self.bytes_written += sum(len(member) for member in members)
-        now = self.last_write = time.monotonic()
-        if self.fsync_interval >= 0 and now - self._last_fsync >= self.fsync_interval:
-            os.fsync(self._file.fileno())
-            self._last_fsync = now
         return locations
+
+    def _write_all(self, data: bytes) -> None:
+        """Write ``data`` whole: a short write (a size limit reached mid-way) is continued, so it ends in an error."""
+        view = memoryview(data)
+        while view:
+            written = self._file.write(view)
+            if not written:
+                raise OSError(errno.EIO, "write returned 0")
+            view = view[written:]
+
+    def _drop_current(self, *, remove: bool = True) -> None:
+        """Close the current file without renaming it; ``remove``: delete it (else it is left for repair)."""
+        path = self.current_path
+        assert path is not None
+        self._file.close()
+        if remove:
+            os.remove(path)
+        OPEN_PATHS.discard(os.path.abspath(path))
+        self._file = self._name = None
+
+    def _cut_back(self, error: OSError) -> None:
+        """A write failed: truncate the file to its last whole record; on a full disk also close it and stop
+        (:attr:`disk_full` says what was kept; every later group fails with it)."""
+        assert self._file is not None and self._name is not None
+        name, pos = self._name, self._pos
+        try:
+            os.ftruncate(self._file.fileno(), pos)
+            truncated = True
+        except OSError:
+            truncated = False
+        if error.errno not in DISK_FULL_ERRNOS and truncated:
+            return
+        self._final = True
+        if not truncated:
+            self._drop_current(remove=False)
+            kept = "left .open with a torn tail for `govcrawl repair`"
+        elif pos <= self._records_start:  # nothing but (part of) its warcinfo record
+            self._drop_current()
+            kept = "removed (it held no record but its warcinfo)"
+        else:
+            self._close_current(sync=False)
+            kept = f"cut back to its last whole record ({pos} bytes) and closed"
+        state = "full" if error.errno in DISK_FULL_ERRNOS else "not writable"  # (a failed cut: stop all the same)
+        self.disk_full = WarcDiskFull(f"WARC archive {state} writing {name} ({error.strerror or error}): the file "
+                                      f"was {kept}; no more records are written")
 
     def write_group(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
         """Write records adjacently (opening a file if needed); rotate afterwards if the file is full."""
@@ -155,19 +225,26 @@ class WarcWriter:
     def write_group_located(self, records: Sequence[ArcWarcRecord]) -> GroupLocations:
         """:meth:`write_group`, also telling the warcinfo record of a file opened for the group."""
         with self._lock:
+            if self.disk_full is not None:
+                raise WarcDiskFull(*self.disk_full.args)
             if self._final:
                 raise RuntimeError(f"WARC writer of {self.directory} is closed")
-            warcinfo = self._open() if self._file is None else None
-            locations = self._write_now(records)
+            try:
+                warcinfo = self._open() if self._file is None else None
+                locations = self._write_now(records)
+            except OSError as exc:
+                if self.disk_full is not None:
+                    raise WarcDiskFull(*self.disk_full.args) from exc
+                raise
             if self._pos >= self.max_size:
                 self._close_current()
             return GroupLocations(locations, warcinfo)
 
-    def _close_current(self) -> None:
+    def _close_current(self, *, sync: bool = True) -> None:
         if self._file is None:
             return
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        if sync:
+            os.fsync(self._file.fileno())
         self._file.close()
         closed = os.path.join(self.directory, self._name)
         os.replace(closed + OPEN_SUFFIX, closed)
