@@ -47,6 +47,7 @@ E2E: dict[str, set[str] | None] = {
     "test_find_columns.py": None,
     "test_sites_check.py": None,
     "test_extract_limits.py": None,
+    "test_warc_disk_full.py": None,
 }
 #: in-process tests that take seconds (property tests with many examples, real PDFs, a subprocess): marked
 #: ``slow`` instead of ``unit``, so ``-m unit`` stays a loop of seconds
