@@ -245,17 +245,37 @@ def test_incremental_recrawl_adds_one_report_one_version_and_revisits(tmp_path: 
         assert stable(item) == stable(live_items[key(item)]), item["url"]
 
 
-def _crawl_until_killed(start: str, archive: Path, output: Path, portal, kill_after: int) -> None:
+def _committed_reports(archive: Path) -> int:
+    """Reports the crawl has committed to its catalog so far (0 while there is none or it is busy)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{archive / 'catalog.sqlite'}?mode=ro", uri=True, timeout=0.05) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _crawl_until_killed(start: str, archive: Path, output: Path, portal, kill_after: int,
+                        after_commit_before: int | None = None) -> None:
     """Start a nightly job and SIGKILL it (wrapper, crawl and WARC writer) once the portal has served
-    ``kill_after`` requests and a WARC file is open."""
+    ``kill_after`` requests and a WARC file is open; with ``after_commit_before``, also not before the catalog
+    holds a committed report, unless the portal has already served that many requests."""
     portal.clear_requests()
-    process = subprocess.Popen(nightly_command(start, archive, output, *SLOW_SETTINGS), cwd="/",
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(nightly_command(start, archive, output, *SLOW_SETTINGS, "-s", "DOWNLOAD_DELAY=0.2"),
+                               cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
+
+    def waiting() -> bool:
+        served = len(portal.site_requests("county"))
+        if served < kill_after or not any(archive.rglob("*.warc.gz.open")):
+            return True
+        return after_commit_before is not None and served < after_commit_before and not _committed_reports(archive)
+
     try:
         # Kill only once the writer has a WARC file open, so every kill point interrupts WARC writing
         # (right after start-up the writer process may not have opened its first file yet).
-        while len(portal.site_requests("county")) < kill_after or not any(archive.rglob("*.warc.gz.open")):
+        while waiting():
             assert process.poll() is None, f"crawl ended before {kill_after} requests"
             assert time.monotonic() < deadline
             time.sleep(0.01)
@@ -278,7 +298,9 @@ def test_sigkilled_crawls_resume_without_losing_or_duplicating_reports(tmp_path:
     for kill_after in (3, total_requests // 2, total_requests - 4):
         archive = tmp_path / f"killed-{kill_after}"
         output = tmp_path / f"killed-{kill_after}.jsonl"
-        _crawl_until_killed(start, archive, output, portal, kill_after)
+        last = kill_after == total_requests - 4  # the late kill lands after a catalog commit
+        _crawl_until_killed(start, archive, output, portal, kill_after,
+                            after_commit_before=total_requests - 1 if last else None)
         open_files = list(archive.rglob("*.warc.gz.open"))
         catalogued = len(catalog_reports(archive)) if (archive / "catalog.sqlite").exists() else 0
         partial_states.append((kill_after, len(open_files), catalogued))
