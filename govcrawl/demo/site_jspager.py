@@ -60,8 +60,9 @@ def _pages(items: list[Item]) -> list[list[Item]]:
     return pages
 
 
-def build_jspager(ctx: BuildContext) -> None:
-    """The column ``/xxgk/ndbg/index.html`` and its JSON API ``/api/xxgk/ndbg/list``."""
+def build_jspager(ctx: BuildContext, pager: bool = True) -> None:
+    """The column ``/xxgk/ndbg/index.html`` and its JSON API ``/api/xxgk/ndbg/list``. ``pager=False`` (tests of
+    the API's own paging) leaves the script's pager out: only page 1 is ever rendered."""
     site = ctx.site
     info = SiteInfo("永和县人民政府", "6211230003", "陇ICP备06000823号", "62112302000131号")
     rows = plan(ctx, 17, 4, UNITS, range(2018, 2025), 730100)
@@ -69,7 +70,10 @@ def build_jspager(ctx: BuildContext) -> None:
                          lambda r: f"/xxgk/ndbg/{r['published'][:4]}/{r['doc_id']}.html")
     pages = _pages(items)
     assert [len(p) for p in pages] == [PER_PAGE] * PAGES
-    body = ('<ul id="ndbg-list" class="list"></ul>', '<div id="ndbg-pager"></div>' + SCRIPT % (PAGES, PER_PAGE))
+    script = SCRIPT % (PAGES, PER_PAGE)
+    if not pager:
+        script = script.replace("document.getElementById('ndbg-pager').innerHTML = pager;", "")
+    body = ('<ul id="ndbg-list" class="list"></ul>', '<div id="ndbg-pager"></div>' + script)
     html = simple_list_page(info, "信息公开年报", "", "").replace(
         '<ul class="list"></ul><div class="pager"></div>', "".join(body))
     site.add("/xxgk/ndbg/index.html", Page.html(html))
