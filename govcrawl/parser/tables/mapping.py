@@ -6,10 +6,7 @@ the header rows above them, and the data columns through the header labels, alig
 columns (a truncated header such as 结果 still matches 结果纠正 in its place). Rectangular grids (HTML, PDF,
 Markdown) are read by column position; flattened pipe text (spans dropped, columns shifted) is read through the
 header tree: each group label (法人或其他组织, 行政诉讼, ...) is replaced by the labels of the next header row.
-A label that names a group of rows and no row (2021's （六）其他处理 over its three sub-rows) is never matched
-onto one of its sub-rows (其他处理 is not 3.其他): printed as one row with values, it is read under the key
-the template gives that label where it is a row (2019's ``other_processing``) and its sub-rows are reported
-as ``folded_rows``, not missing. Functions of a :class:`TableSpec` (frozen, hashable) cache with
+A group's name is never matched onto one of its rows (:mod:`.rowgroups`: 其他处理 is not 3.其他). Functions of a :class:`TableSpec` (frozen, hashable) cache with
 ``lru_cache``: the same labels and headers recur across reports.
 """
 
@@ -22,17 +19,14 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from govcrawl.formats import report_formats
 from govcrawl.parser.tables.labels import EXACT, LABEL_COLUMN_HEADERS, PARTIAL, best_score, core
+from govcrawl.parser.tables.rowgroups import FOLDED_ROW_SCORE, row_group
 from govcrawl.parser.tables.segmentation import Block, Row, is_header_row, row_kind, row_labels
 from govcrawl.parser.tables.spec import AMOUNT_COLUMNS, ColumnSpec, TableSpec, table_specs
 from govcrawl.parser.tables.values import parse_cell, to_10k_yuan
 
 _HEADER_UNIT = re.compile(r"单位(亿元|万元|元)|(亿元|万元|元)$")
 _PLAIN_INT = re.compile(r"^\d+$")
-
-#: a group read as one row counts less than a row of the template: the template printing it as a row wins
-FOLDED_ROW_SCORE = 1
 
 #: a header leaf: (grid column or value position, leaf label core, cores of the group path above it)
 Leaf = tuple[int, str, tuple[str, ...]]
@@ -54,7 +48,7 @@ def _match_row(labels: tuple[str, ...], spec: TableSpec) -> tuple[str, int] | No
     """The template row named by the rightmost matching label (parents break ties), with its score."""
     cores = tuple(core(label) for label in labels)
     for i in range(len(cores) - 1, -1, -1):
-        if _row_group(cores[i], spec) is not None:
+        if row_group(cores[i], spec) is not None:
             continue  # a group's name (其他处理) never names one of its rows (其他)
         scored = [(best_score(cores[i], r.cores), r) for r in spec.rows if r.label]
         top = max((s for s, _ in scored), default=0)
@@ -67,23 +61,6 @@ def _match_row(labels: tuple[str, ...], spec: TableSpec) -> tuple[str, int] | No
         skipped = len(cores) - 1 - i  # labels right of the match that named no row: a weaker match
         return tied[0].key, max(top - skipped, 1)
     return None
-
-
-@lru_cache(maxsize=4096)
-def _row_group(label_core: str, spec: TableSpec) -> tuple[str, tuple[str, ...]] | None:
-    """``(key, rows)`` when a label core names a group of rows of ``spec`` and no row of it: the key a template
-    gives the group where it is one row (``""`` when none does) and the group's rows, in template order."""
-    if not label_core or any(label_core in r.cores for r in spec.rows):
-        return None
-    rows = tuple(r.key for r in spec.rows if r.parents and r.parents[-1] == label_core)
-    if not rows:
-        return None
-    for template_id in report_formats()["formats"]:
-        other = table_specs(template_id).get(spec.key)
-        for row in other.rows if other is not None else ():
-            if row.is_leaf and label_core in row.cores:
-                return row.key, rows
-    return "", rows
 
 
 # ----------------------------------------------------------------------------------------------- columns
@@ -261,17 +238,12 @@ def _read_rows(block_rows: tuple[Row, ...], spec: TableSpec) -> _Rows:
                 header_rows.append(cells)
             continue
         labels, end = row_labels(cells)
-        group = _row_group(core(labels[-1]), spec) if labels else None
+        group = row_group(core(labels[-1]), spec) if labels else None
         if group is not None:  # a group's own row: its rows' total when it has values, else a heading
-            if group[0] and group[0] not in seen_rows and any(parse_cell(c).is_value for c in cells[end:]):
-                seen_rows.add(group[0])
-                folded.append(group)
-                data_rows.append((group[0], cells, end))
-                row_score += FOLDED_ROW_SCORE
-            elif not data_rows:
-                header_rows.append(cells)
-            continue
-        match = _match_row(labels, spec) if labels and not is_header_row(cells, spec) else None
+            valued = group[0] not in ("", *seen_rows) and any(parse_cell(c).is_value for c in cells[end:])
+            match, folded = ((group[0], FOLDED_ROW_SCORE), [*folded, group]) if valued else (None, folded)
+        else:
+            match = _match_row(labels, spec) if labels and not is_header_row(cells, spec) else None
         if match is None:
             if not data_rows:
                 header_rows.append(cells)
@@ -292,11 +264,9 @@ def _read_rows(block_rows: tuple[Row, ...], spec: TableSpec) -> _Rows:
                 data_rows.append(("counts", cells, 0))
                 header_rows = [r for r in header_rows if r is not cells]
                 break
-    for key, rows in list(folded):  # the group's rows printed too: they are the template's rows, not its total
-        if seen_rows.intersection(rows):
-            folded.remove((key, rows))
-            data_rows = [row for row in data_rows if row[0] != key]
-            row_score -= FOLDED_ROW_SCORE
+    for key, rows in [g for g in folded if seen_rows.intersection(g[1])]:  # its rows printed too: a heading
+        folded.remove((key, rows))
+        data_rows, row_score = [row for row in data_rows if row[0] != key], row_score - FOLDED_ROW_SCORE
     return _Rows(tuple(header_rows), tuple(data_rows), row_score, tuple(issues), tuple(folded))
 
 
