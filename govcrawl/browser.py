@@ -134,21 +134,23 @@ async def follow_pager(page: Any, max_clicks: int = MAX_PAGER_CLICKS) -> list[st
                 break
         if target is None:
             break
-        before = snapshots[-1]
+        before, url = snapshots[-1], page.url
         body = "() => document.body ? document.body.innerHTML : ''"
         try:
             marker = await page.evaluate(body)
             await target.evaluate("element => element.click()")
             await page.wait_for_function(f"old => ({body})() !== old", arg=marker, timeout=PAGER_WAIT_MS)
             await page.wait_for_timeout(PAGER_SETTLE_MS)  # the rest of the script's writes
-        except Exception as exc:  # the click did not change the page in time: the pager ends here
-            logger.info("Pager click to page %d on %s changed nothing (%s)", current + 1, page.url, exc)
+            content = await page.content()
+        except Exception as exc:  # no change in time, or the click navigated away: the pager ends here
+            logger.info("Pager click to page %d on %s changed nothing (%s)", current + 1, url, exc)
             break
-        content = await page.content()
         if content == before:
             break
         snapshots.append(content)
         current += 1
+        if page.url != url:  # a pager that loads another document: that page is crawled as any other
+            break
     return snapshots
 
 

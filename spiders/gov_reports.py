@@ -197,7 +197,7 @@ class GovReportsSpider(scrapy.Spider):
         snapshots = pager_snapshots(response.meta)
         if len(snapshots) > 1:
             self.crawler.stats.inc_value("govcrawl/browser/pager_pages", len(snapshots) - 1)
-        for snapshot in snapshots[:-1]:  # pages the browser reached through the list's javascript: pager
+        for snapshot in snapshots:  # pages the browser reached through the list's javascript: pager
             links.extend(link for link in list_links(parse_html(snapshot, response.url), response.url)
                          if link.url not in seen and not seen.add(link.url))
         self.traps.record("template_junk", site.name, stats.template_junk)
