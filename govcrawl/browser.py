@@ -5,6 +5,10 @@
   its response record will get, so the WARC middleware archives them and the rendered page's ``conversion``
   record can refer to the raw document.
 * :func:`json_answers` picks the JSON the browser loaded (XHR list APIs) from those exchanges.
+* :func:`follow_pager` (a page coroutine) clicks a rendered list's ``javascript:`` pager (``load(2)``, 下一页 …)
+  page after page and keeps each page's DOM (:func:`pager_snapshots`); the XHR answers those clicks cause are
+  collected like the first one. :func:`xhr_pages` gives the pages of a captured XHR list API still to fetch
+  (up to its announced total, or one by one until an empty page: :func:`next_xhr_page`).
 * :func:`render_again` re-issues a request through the browser (a list page with scripts but no links).
 * :class:`ChallengeMiddleware` recognises JS cookie challenges (412/521 with a script), reports the site as
   ``govcrawl/blocked/<site>`` in the stats, and retries through the browser when the site allows it; the
@@ -16,7 +20,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterator
 from http.cookiejar import Cookie
 from typing import TYPE_CHECKING, Any
@@ -26,6 +32,8 @@ from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from govcrawl.discovery.links import decode_html
+from govcrawl.discovery.pagination import PageRequest, json_entries, json_page_count, set_query_param
 from govcrawl.discovery.traps import challenge_kind
 from govcrawl.warc.records import new_record_id
 
@@ -34,17 +42,27 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: most ``javascript:`` pager clicks on one rendered list page
+MAX_PAGER_CLICKS = 50
+#: how long one click may take to change the page (ms)
+PAGER_WAIT_MS = 5000
+#: how long to let a changed page settle after a click (ms)
+PAGER_SETTLE_MS = 250
+_NEXT_WORDS = frozenset({"下一页", "下页", "后页", "下一頁", "next", ">", "›", "»", ">>"})
+_PAGER_CALL_RE = re.compile(r"^javascript:\s*[\w.$]+\(\s*['\"]?(\d+)['\"]?\s*(?:,[^)]*)?\)\s*;?\s*$", re.IGNORECASE)
+_PAGE_PARAMS = ("page", "pageNo", "pageNum", "pageIndex", "curPage", "p")
 
 
 def browser_meta(request: Request | None = None) -> dict[str, Any]:
     """Meta for a request rendered through scrapy-playwright; browser exchanges are collected for WARC.
 
     For a JS cookie challenge (``request.meta["govcrawl_challenge"]``) the page is given time to set its
-    cookie and reload before it is read.
+    cookie and reload before it is read; any other page's ``javascript:`` pager is then clicked through
+    (:func:`follow_pager`).
     """
     from scrapy_playwright.page import PageMethod
 
-    waits = [PageMethod("wait_for_load_state", "networkidle")]
+    waits = [PageMethod("wait_for_load_state", "networkidle"), PageMethod(follow_pager)]
     if request is not None and request.meta.get("govcrawl_challenge"):
         waits = [PageMethod("wait_for_timeout", 1500), PageMethod("wait_for_load_state", "networkidle")]
     exchanges: list[dict[str, Any]] = []
@@ -89,6 +107,113 @@ def json_answers(exchanges: list[dict[str, Any]]) -> Iterator[tuple[str, bytes]]
         content_type = next((v for n, v in exchange["headers"] if n.lower() == "content-type"), "")
         if exchange["status"] == 200 and "json" in content_type.lower() and exchange["method"] == "GET":
             yield exchange["url"], exchange["body"]
+
+
+def pager_call(href: str | None, text: str, current: int) -> int | None:
+    """The page a ``javascript:`` pager link leads to when it is the next one after ``current``: a call with
+    one page number (``load(2)``, ``goPage('2', …)``) whose text is that number or a 下一页 word; else None."""
+    match = _PAGER_CALL_RE.match((href or "").strip())
+    if match is None or int(match.group(1)) != current + 1:
+        return None
+    label = re.sub(r"\s+", "", text).lower()
+    return current + 1 if label == str(current + 1) or label in _NEXT_WORDS else None
+
+
+async def follow_pager(page: Any, max_clicks: int = MAX_PAGER_CLICKS) -> list[str]:
+    """scrapy-playwright page method: the DOM of each page of a list reached by clicking its ``javascript:``
+    pager (the link to page N+1 by number or 下一页), first page included; stops when no such link is left,
+    a click changes nothing, or after ``max_clicks``. Navigation links (a site menu's 首页) are never clicked:
+    only calls with the next page's number are."""
+    snapshots = [await page.content()]
+    current = 1
+    for _ in range(max_clicks):
+        target = None
+        for handle in await page.query_selector_all("a[href^='javascript:'], a[href^='JavaScript:']"):
+            if pager_call(await handle.get_attribute("href"), await handle.inner_text(), current) is not None:
+                target = handle
+                break
+        if target is None:
+            break
+        before, url = snapshots[-1], page.url
+        body = "() => document.body ? document.body.innerHTML : ''"
+        try:
+            marker = await page.evaluate(body)
+            await target.evaluate("element => element.click()")
+            await page.wait_for_function(f"old => ({body})() !== old", arg=marker, timeout=PAGER_WAIT_MS)
+            await page.wait_for_timeout(PAGER_SETTLE_MS)  # the rest of the script's writes
+            content = await page.content()
+        except Exception as exc:  # no change in time, or the click navigated away: the pager ends here
+            logger.info("Pager click to page %d on %s changed nothing (%s)", current + 1, url, exc)
+            break
+        if content == before:
+            break
+        snapshots.append(content)
+        current += 1
+        if page.url != url:  # a pager that loads another document: that page is crawled as any other
+            break
+    return snapshots
+
+
+def pager_snapshots(meta: dict[str, Any]) -> list[str]:
+    """The DOM of every page :func:`follow_pager` reached on a rendered request (empty when it did not run)."""
+    for method in meta.get("playwright_page_methods") or []:
+        if getattr(method, "method", None) is follow_pager and isinstance(method.result, list):
+            return [html for html in method.result if isinstance(html, str)]
+    return []
+
+
+def _page_param(url: str) -> tuple[str, int] | None:
+    """``(name, number)`` of the page parameter of an API URL (``page=2``, ``pageNo=2`` …), if any."""
+    query = dict(re.findall(r"[?&]([^=&#]+)=([^&#]*)", url))
+    for name in _PAGE_PARAMS:
+        if query.get(name, "").isdigit():
+            return name, int(query[name])
+    return None
+
+
+def xhr_pages(exchanges: list[dict[str, Any]], max_pages: int) -> list[PageRequest]:
+    """The pages of each paged XHR list API the browser called that it did not load itself: up to the total
+    the API announces, or (no total) the one after the last page it loaded, followed until an empty page
+    (``context["until_empty"]``, see :func:`next_xhr_page`)."""
+    apis: dict[str, dict[str, Any]] = {}
+    for url, body in json_answers(exchanges):
+        param = _page_param(url)
+        if param is None:
+            continue
+        try:
+            data = json.loads(decode_html(body, None)[0])
+        except ValueError:
+            continue
+        entries = json_entries(data)
+        name, number = param
+        api = apis.setdefault(set_query_param(url, name, 0), {"url": url, "name": name, "loaded": set(),
+                                                            "total": None, "empty": False})
+        api["loaded"].add(number)
+        api["empty"] = api["empty"] or not entries
+        if entries and api["total"] is None:
+            api["total"] = json_page_count(data, len(entries))
+    wanted: list[PageRequest] = []
+    for api in apis.values():
+        loaded: set[int] = api["loaded"]
+        if api["total"] is not None:
+            numbers = [n for n in range(1, min(api["total"], max_pages) + 1) if n not in loaded]
+            context: dict[str, Any] = {}
+        elif api["empty"] or max(loaded) >= max_pages:
+            continue
+        else:
+            numbers, context = [max(loaded) + 1], {"until_empty": True, "page_param": api["name"]}
+        wanted.extend(PageRequest(url=set_query_param(api["url"], api["name"], n), kind="json", page=n,
+                                  style="js-xhr", context=dict(context)) for n in numbers)
+    return wanted
+
+
+def next_xhr_page(page: PageRequest, has_entries: bool, max_pages: int) -> list[PageRequest]:
+    """The page after ``page`` of an XHR list API with no announced total, while its answers have entries."""
+    if not page.context.get("until_empty") or not has_entries or page.page >= max_pages:
+        return []
+    name = str(page.context.get("page_param") or "page")
+    return [PageRequest(url=set_query_param(page.url, name, page.page + 1), kind="json", page=page.page + 1,
+                        style=page.style, context=dict(page.context))]
 
 
 def render_again(request: Request) -> Request:

@@ -27,7 +27,14 @@ from scrapy.http import FormRequest, Request, Response
 from scrapy.utils.misc import load_object
 from twisted.python.failure import Failure
 
-from govcrawl.browser import browser_meta, json_answers, render_again
+from govcrawl.browser import (
+    browser_meta,
+    json_answers,
+    next_xhr_page,
+    pager_snapshots,
+    render_again,
+    xhr_pages,
+)
 from govcrawl.capture import Capture
 from govcrawl.discovery.decisions import count_decisions, decide_link, needs_browser
 from govcrawl.discovery.links import (
@@ -186,6 +193,13 @@ class GovReportsSpider(scrapy.Spider):
         doc = parse_html(text, response.url)
         stats = LinkStats()
         links = list_links(doc, response.url, stats)
+        seen = {link.url for link in links}
+        snapshots = pager_snapshots(response.meta)
+        if len(snapshots) > 1:
+            self.crawler.stats.inc_value("govcrawl/browser/pager_pages", len(snapshots) - 1)
+        for snapshot in snapshots:  # pages the browser reached through the list's javascript: pager
+            links.extend(link for link in list_links(parse_html(snapshot, response.url), response.url)
+                         if link.url not in seen and not seen.add(link.url))
         self.traps.record("template_junk", site.name, stats.template_junk)
         self.traps.record("javascript_link", site.name, stats.javascript)
         for via, count in stats.targets.items():  # links by how their target was read (href, javascript …)
@@ -244,7 +258,8 @@ class GovReportsSpider(scrapy.Spider):
         ]
         site = self.sites_by_name[response.meta["govcrawl_site"]]
         if page.kind == "json":
-            return links, json_next_requests(page, data, site.max_pages)
+            more = next_xhr_page(page, bool(links), site.max_pages) or json_next_requests(page, data, site.max_pages)
+            return links, more
         # Fujian search API: schedule every page the answer announces (deduplicated by the trap tracker)
         per_page = int((page.formdata or {}).get("prepage", "10") or 10)
         pages = json_page_count(data, per_page) or 0
@@ -271,8 +286,7 @@ class GovReportsSpider(scrapy.Spider):
                 continue
             self.crawler.stats.inc_value("govcrawl/browser/json_lists")
             links.extend(Link(url=urljoin(api_url, url), text=title, title=title, via="xhr") for title, url in entries)
-            first = PageRequest(url=api_url, kind="json", page=1, style="js-xhr")
-            pages.extend(json_next_requests(first, data, site.max_pages))
+        pages.extend(xhr_pages(exchanges, site.max_pages))  # the API's own pages the browser did not load
         return links, pages
 
     def _is_report_link(self, link: Link, site: Site, column: str) -> bool:

@@ -107,6 +107,8 @@ def check_tables(tables: dict, template: str | None) -> list[dict[str, Any]]:
              for c in T3_COLUMNS],
             "一+二 = 三(七)总计+四 per column"))
         leaves = result_leaf_rows(template_id)
+        for group, rows in (t3.get("folded_rows") or {}).items():  # a group printed as one row stands for its rows
+            leaves = [group if r == rows[0] else r for r in leaves if r == rows[0] or r not in rows]
         checks.append(_sum_check(
             "t3_result_total", values,
             [(c, [(r, c) for r in leaves], [("result_total", c)]) for c in T3_COLUMNS],

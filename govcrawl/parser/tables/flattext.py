@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from govcrawl.parser.tables.abovelabels import values_after_labels
 from govcrawl.parser.tables.digitruns import candidate_splits, group_total_rule, read_run, row_total_rule
 from govcrawl.parser.tables.labels import TYPO_SIMILARITY, core
 from govcrawl.parser.tables.spec import result_leaf_rows, table_specs
@@ -129,7 +130,7 @@ def _read_t3(section: str, template: str, issues: list[str]) -> dict[str, Any] |
     spec = table_specs(template)["t3_applications"]
     columns = [c.key for c in spec.columns]
     rows = [(r.key, r.cores) for r in spec.rows]
-    aligned = _align(_segments(section), rows)
+    aligned = _align(_segments(values_after_labels(section, spec, len(columns))), rows)
     if len(aligned) < 3:
         return None
     values: dict[str, dict[str, int]] = {}

@@ -6,8 +6,8 @@ the header rows above them, and the data columns through the header labels, alig
 columns (a truncated header such as 结果 still matches 结果纠正 in its place). Rectangular grids (HTML, PDF,
 Markdown) are read by column position; flattened pipe text (spans dropped, columns shifted) is read through the
 header tree: each group label (法人或其他组织, 行政诉讼, ...) is replaced by the labels of the next header row.
-Functions of a :class:`TableSpec` (frozen, hashable) cache with ``lru_cache``: the same labels and headers recur
-across reports.
+A group's name is never matched onto one of its rows (:mod:`.rowgroups`: 其他处理 is not 3.其他). Functions of a :class:`TableSpec` (frozen, hashable) cache with
+``lru_cache``: the same labels and headers recur across reports.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from govcrawl.parser.tables.labels import EXACT, LABEL_COLUMN_HEADERS, PARTIAL, best_score, core
+from govcrawl.parser.tables.rowgroups import FOLDED_ROW_SCORE, row_group
 from govcrawl.parser.tables.segmentation import Block, Row, is_header_row, row_kind, row_labels
 from govcrawl.parser.tables.spec import AMOUNT_COLUMNS, ColumnSpec, TableSpec, table_specs
 from govcrawl.parser.tables.values import parse_cell, to_10k_yuan
@@ -47,6 +48,8 @@ def _match_row(labels: tuple[str, ...], spec: TableSpec) -> tuple[str, int] | No
     """The template row named by the rightmost matching label (parents break ties), with its score."""
     cores = tuple(core(label) for label in labels)
     for i in range(len(cores) - 1, -1, -1):
+        if row_group(cores[i], spec) is not None:
+            continue  # a group's name (其他处理) never names one of its rows (其他)
         scored = [(best_score(cores[i], r.cores), r) for r in spec.rows if r.label]
         top = max((s for s, _ in scored), default=0)
         if not top:
@@ -206,6 +209,7 @@ class _Rows:
     data_rows: tuple[tuple[str, Row, int], ...]  # (row key, cells, index where values start)
     score: float
     issues: tuple[str, ...]
+    folded: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (group row key, the template rows it stands for)
 
 
 @lru_cache(maxsize=1024)
@@ -218,6 +222,7 @@ def _read_rows(block_rows: tuple[Row, ...], spec: TableSpec) -> _Rows:
     is_t4 = spec.key == "t4_review_litigation"
     seen_rows: set[str] = set()
     issues: list[str] = []
+    folded: list[tuple[str, tuple[str, ...]]] = []
     for cells in block_rows:
         if is_t4:
             if data_rows:
@@ -233,7 +238,12 @@ def _read_rows(block_rows: tuple[Row, ...], spec: TableSpec) -> _Rows:
                 header_rows.append(cells)
             continue
         labels, end = row_labels(cells)
-        match = _match_row(labels, spec) if labels and not is_header_row(cells, spec) else None
+        group = row_group(core(labels[-1]), spec) if labels else None
+        if group is not None:  # a group's own row: its rows' total when it has values, else a heading
+            valued = group[0] not in ("", *seen_rows) and any(parse_cell(c).is_value for c in cells[end:])
+            match, folded = ((group[0], FOLDED_ROW_SCORE), [*folded, group]) if valued else (None, folded)
+        else:
+            match = _match_row(labels, spec) if labels and not is_header_row(cells, spec) else None
         if match is None:
             if not data_rows:
                 header_rows.append(cells)
@@ -254,7 +264,10 @@ def _read_rows(block_rows: tuple[Row, ...], spec: TableSpec) -> _Rows:
                 data_rows.append(("counts", cells, 0))
                 header_rows = [r for r in header_rows if r is not cells]
                 break
-    return _Rows(tuple(header_rows), tuple(data_rows), row_score, tuple(issues))
+    for key, rows in [g for g in folded if seen_rows.intersection(g[1])]:  # its rows printed too: a heading
+        folded.remove((key, rows))
+        data_rows, row_score = [row for row in data_rows if row[0] != key], row_score - FOLDED_ROW_SCORE
+    return _Rows(tuple(header_rows), tuple(data_rows), row_score, tuple(issues), tuple(folded))
 
 
 @dataclass
@@ -346,12 +359,15 @@ def _read_values(rows: _Rows, columns: _Columns, spec: TableSpec, source: str
         "values": values,
         "blank_cells": blank,
         "units": units,
-        "missing_rows": [r.key for r in spec.rows if r.key not in values and (r.label or is_t4)],
+        "missing_rows": [r.key for r in spec.rows if r.key not in values and (r.label or is_t4)
+                         and not any(r.key in group for _, group in rows.folded)],
         "missing_columns": [c.key for c in spec.columns if c.key not in mapping],
         "source": source,
     }
     if raw:
         table["raw_cells"] = raw
+    if rows.folded:
+        table["folded_rows"] = {key: list(group) for key, group in rows.folded}
     col_score = sum(s for _, s in mapping.values()) if not by_position else 0.0
     quality = rows.score + col_score + good * 0.01 - bad * 3
     return table, quality, issues
