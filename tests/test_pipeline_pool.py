@@ -120,6 +120,15 @@ def workers_of(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (from /proc; 0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 FAST = ("GOVCRAWL_FAST_LOCAL=True", "GOVCRAWL_CATALOG=")
 
 
@@ -157,15 +166,19 @@ def test_a_worker_killed_mid_job_gives_a_flagged_item_and_a_new_worker(tmp_path:
     killed: list[int] = []
 
     def kill_busy_worker(process: subprocess.Popen) -> None:
-        deadline = time.monotonic() + 60
+        """Once the slow page is served, SIGKILL the worker that is busy parsing it (its CPU time climbs)."""
+        deadline = time.monotonic() + 90
+        baseline: dict[int, float] = {}
         while time.monotonic() < deadline and not killed:
             time.sleep(0.2)
             if not any(path == "/r/slow.html" for path, _, _ in site.log):
                 continue
-            time.sleep(1.0)  # the slow document is being parsed now
             for pid in workers_of(process.pid):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+                used = cpu_seconds(pid)
+                baseline.setdefault(pid, used)
+                if used - baseline[pid] > 1.5:  # well into the slow document: the others take milliseconds
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
 
     try:
         items, stats = crawl(site, tmp_path, *FAST, "GOVCRAWL_EXTRACT_WORKERS=1", "GOVCRAWL_EXTRACT_RETRIES=0",
