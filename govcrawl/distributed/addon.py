@@ -18,6 +18,10 @@ DISTRIBUTED_SETTINGS: dict[str, Any] = {
     "SCHEDULER_DUPEFILTER_KEY": DUPEFILTER_KEY,
 }
 INFLIGHT_MIDDLEWARE = "govcrawl.distributed.ack.InflightAckMiddleware"
+#: global per-site slots (GOVCRAWL_DISTRIBUTED_POLITENESS); just before the download, after the WARC middleware
+SITE_SLOT_MIDDLEWARE = "govcrawl.distributed.politeness.SiteSlotMiddleware"
+#: the shared payload-digest index the WARC middleware asks (cross-URL, cross-worker revisits)
+REDIS_PAYLOAD_INDEX = "govcrawl.distributed.payload_index.RedisPayloadIndex"
 
 
 class DistributedAddon:
@@ -31,3 +35,5 @@ class DistributedAddon:
         for name, value in DISTRIBUTED_SETTINGS.items():
             settings.set(name, value, priority="addon")
         settings["SPIDER_MIDDLEWARES"][INFLIGHT_MIDDLEWARE] = 1  # outermost: sees the whole callback output
+        settings["DOWNLOADER_MIDDLEWARES"][SITE_SLOT_MIDDLEWARE] = 960
+        settings.set("GOVCRAWL_PAYLOAD_INDEX", REDIS_PAYLOAD_INDEX, priority="addon")
