@@ -54,11 +54,13 @@ class LoggedSites:
     pages behind ``/list.html``, each answered after ``latency`` seconds; ``log`` holds
     ``(host, path, start, end)`` of every request as the server saw it."""
 
-    def __init__(self, count: int, pages: int, latency: float, body: bytes = b"") -> None:
+    def __init__(self, count: int, pages: int, latency: float, body: bytes = b"",
+                 files: dict[str, bytes] | None = None, first_host: int = 2) -> None:
         self.pages, self.latency, self.body = pages, latency, body
+        self.files = files or {}  # path -> bytes served verbatim (linked from the list too)
         self.log: list[tuple[str, str, float, float]] = []
         self._lock = threading.Lock()
-        self.servers = [self._serve(f"127.0.0.{2 + index}") for index in range(count)]
+        self.servers = [self._serve(f"127.0.0.{first_host + index}") for index in range(count)]
 
     def _serve(self, host: str) -> ThreadingHTTPServer:
         sites = self
@@ -70,13 +72,17 @@ class LoggedSites:
             def do_GET(self) -> None:
                 start = time.time()
                 time.sleep(sites.latency)
+                content_type = "text/html; charset=utf-8"
                 if self.path == "/list.html":
                     links = "".join(f'<a href="/p/{i}.html">page {i}</a>' for i in range(sites.pages))
-                    body = f"<html><body>{links}</body></html>".encode()
+                    links += "".join(f'<a href="{path}">file</a>' for path in sites.files)
+                    body = f"<html><body><h1>{host}</h1>{links}</body></html>".encode()
+                elif self.path in sites.files:
+                    body, content_type = sites.files[self.path], "application/pdf"
                 else:
-                    body = b"<html><body>" + self.path.encode() + sites.body + b"</body></html>"
+                    body = f"<html><body>{host}{self.path}".encode() + sites.body + b"</body></html>"
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
