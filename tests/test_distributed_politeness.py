@@ -49,6 +49,20 @@ class ProbeSpider(Spider):
         yield {"url": response.url}
 
 
+class _AcceptTimingServer(ThreadingHTTPServer):
+    """Notes when each connection was accepted (one request per connection: HTTP/1.0), before a handler thread
+    exists: the earliest moment the server knows of a request, least delayed by a busy machine."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.accepted: dict[int, float] = {}
+        super().__init__(*args, **kwargs)
+
+    def get_request(self) -> Any:
+        connection, address = super().get_request()
+        self.accepted[id(connection)] = time.time()
+        return connection, address
+
+
 class LoggedSites:
     """``count`` loopback sites on 127.0.0.2.. (one ThreadingHTTPServer each, in this process): ``pages``
     pages behind ``/list.html``, each answered after ``latency`` seconds; ``log`` holds
@@ -62,7 +76,7 @@ class LoggedSites:
         self._lock = threading.Lock()
         self.servers = [self._serve(f"127.0.0.{first_host + index}") for index in range(count)]
 
-    def _serve(self, host: str) -> ThreadingHTTPServer:
+    def _serve(self, host: str) -> _AcceptTimingServer:
         sites = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,7 +84,7 @@ class LoggedSites:
                 pass
 
             def do_GET(self) -> None:
-                start = time.time()
+                start = server.accepted.pop(id(self.request), time.time())
                 time.sleep(sites.latency)
                 content_type = "text/html; charset=utf-8"
                 if self.path == "/list.html":
@@ -90,7 +104,7 @@ class LoggedSites:
                 with sites._lock:
                     sites.log.append((host, self.path, start, time.time()))
 
-        server = ThreadingHTTPServer((host, 0), Handler)
+        server = _AcceptTimingServer((host, 0), Handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
@@ -128,6 +142,12 @@ class LoggedSites:
         """host -> the shortest time between two consecutive request starts."""
         return {host: min((b[0] - a[0] for a, b in zip(spans, spans[1:], strict=False)), default=float("inf"))
                 for host, spans in self.per_site().items()}
+
+
+    def short_gaps(self, threshold: float) -> tuple[int, int]:
+        """(gaps between consecutive starts at a site shorter than ``threshold``, all such gaps)."""
+        gaps = [b[0] - a[0] for spans in self.per_site().values() for a, b in zip(spans, spans[1:], strict=False)]
+        return sum(gap < threshold for gap in gaps), len(gaps)
 
 
 def free_port() -> int:
