@@ -45,11 +45,17 @@ class CatalogPayloadIndex:
     def _load(self) -> dict[str, tuple[str, str]]:
         known: dict[str, tuple[str, str]] = {}
         try:
-            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30) as conn:
-                for digest, url, fetched_at in conn.execute(_FIRST_CAPTURES):
-                    known[digest] = (url, fetched_at)  # newest first: the oldest capture wins
-        except sqlite3.Error as exc:  # no catalog yet (first crawl) or no captures table
-            logger.debug("payload index: no prior captures from %s (%s)", self.path, exc)
+            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        except sqlite3.Error as exc:  # no catalog yet (first crawl)
+            logger.debug("payload index: no catalog at %s (%s)", self.path, exc)
+            return known
+        try:
+            for digest, url, fetched_at in conn.execute(_FIRST_CAPTURES):
+                known[digest] = (url, fetched_at)  # newest first: the oldest capture wins
+        except sqlite3.Error as exc:  # no captures table yet
+            logger.debug("payload index: no prior captures in %s (%s)", self.path, exc)
+        finally:
+            conn.close()
         return known
 
     def claim(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:

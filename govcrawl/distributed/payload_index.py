@@ -26,8 +26,7 @@ class RedisPayloadIndex:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RedisPayloadIndex:
-        return cls(get_redis_from_settings(crawler.settings),
-                   crawler.settings.get("GOVCRAWL_PAYLOAD_INDEX_KEY") or PAYLOADS_KEY)
+        return cls(get_redis_from_settings(crawler.settings))
 
     def claim(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:
         """None when this capture is the first of ``digest`` (now recorded), else the first capture's
