@@ -22,7 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from scrapy import Request, Spider
+from scrapy.settings import Settings
+
+from govcrawl.distributed.politeness import SiteSlotMiddleware
 
 REPO = Path(__file__).resolve().parent.parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -261,3 +265,24 @@ def test_control_without_redis_slots_breaks_the_limits(tmp_path: Path, redis_url
     in_flight, gaps = sites.max_in_flight(), sites.min_gap()
     print("politeness off: max in flight", in_flight, "min gap", {h: round(g, 3) for h, g in gaps.items()})
     assert max(in_flight.values()) > CONCURRENCY or min(gaps.values()) < DELAY - 0.1, (in_flight, gaps)
+
+
+def test_site_leases_limit_concurrency_space_grants_and_expire_by_themselves(redis_url: str) -> None:
+    """The Lua lease on a real Redis: C leases at once, the next waits; a lease nobody returns (its worker was
+    killed) expires; the delay spaces grants; DOWNLOAD_SLOTS overrides a site's limits."""
+    settings = Settings({"CONCURRENT_REQUESTS_PER_DOMAIN": 2, "DOWNLOAD_DELAY": 0.0,
+                         "GOVCRAWL_DISTRIBUTED_SITE_LEASE": 0.4, "GOVCRAWL_DISTRIBUTED_SITE_POLL": 0.05,
+                         "DOWNLOAD_SLOTS": {"slow.example": {"concurrency": 1, "delay": 0.3}}})
+    middleware = SiteSlotMiddleware(redis.Redis.from_url(redis_url), settings)
+    assert middleware.try_acquire("a.example", "t1") == 0 and middleware.try_acquire("a.example", "t2") == 0
+    assert 0 < middleware.try_acquire("a.example", "t3") <= 0.05  # full: ask again soon
+    assert middleware.try_acquire("b.example", "t4") == 0  # sites are independent
+    time.sleep(0.45)  # t1 and t2 were never released: their leases expire
+    assert middleware.try_acquire("a.example", "t3") == 0
+
+    assert middleware.try_acquire("slow.example", "s1") == 0
+    middleware.server.zrem("govcrawl:site:slow.example:leases", "s1")  # released at once ...
+    wait = middleware.try_acquire("slow.example", "s2")
+    assert 0.2 < wait <= 0.3  # ... but the next grant waits for the delay
+    time.sleep(wait)
+    assert middleware.try_acquire("slow.example", "s2") == 0
