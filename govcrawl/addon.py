@@ -69,6 +69,13 @@ DEFAULTS: dict[str, Any] = {
     "GOVCRAWL_DISTRIBUTED_WORKER_TIMEOUT": 120.0,  # seconds without a heartbeat before a worker counts as dead
     "GOVCRAWL_DISTRIBUTED_POLL_INTERVAL": 0.5,  # seconds between polls of the shared queue
     "GOVCRAWL_DISTRIBUTED_POLL_BATCH": 2,  # requests taken from the shared queue per poll
+    "GOVCRAWL_DISTRIBUTED_POLITENESS": True,  # per-site concurrency and delay held in Redis, global across workers
+    "GOVCRAWL_DISTRIBUTED_SITE_LEASE": 0.0,  # seconds before a dead worker's site lease frees itself; 0: timeout+30
+    "GOVCRAWL_DISTRIBUTED_SITE_POLL": 0.05,  # longest wait before asking again for a full site's slot
+    "GOVCRAWL_DISTRIBUTED_REDIS_RETRY": 60.0,  # seconds a worker waits for a restarting Redis before failing
+    # payload-digest index asked before writing a response (same bytes at another URL -> revisit record);
+    # the catalog's when not distributed, Redis's when distributed; "" disables cross-URL revisits
+    "GOVCRAWL_PAYLOAD_INDEX": "govcrawl.catalog.payload_index.CatalogPayloadIndex",
 }
 
 #: politeness for real government sites: AutoThrottle, two requests per domain at a time, retries

@@ -49,9 +49,17 @@ Why a scheduler subclass rather than the stock one:
   dupefilter and the queue so the next crawl starts fresh; other close reasons keep them for resuming.
   :func:`keys.flush_frontier` clears them by hand.
 
+- **Politeness across workers.** :class:`politeness.SiteSlotMiddleware` (downloader middleware 960,
+  ``GOVCRAWL_DISTRIBUTED_POLITENESS``) holds each site's ``CONCURRENT_REQUESTS_PER_DOMAIN`` and ``DOWNLOAD_DELAY``
+  in Redis: one expiring lease per request in flight, granted by a Lua script on Redis's clock.
+- **Content dedup across workers.** ``GOVCRAWL_PAYLOAD_INDEX`` is :class:`payload_index.RedisPayloadIndex`: the
+  same payload at another URL, fetched by any worker, is archived as a revisit of the first capture.
+- **Redis restarts.** ``REDIS_PARAMS`` retries every command on a connection error for
+  ``GOVCRAWL_DISTRIBUTED_REDIS_RETRY`` seconds (docs/distributed.md: run Redis with an append-only file).
+
 Modules: :mod:`.addon` (the add-on), :mod:`.scheduler`, :mod:`.dupefilter`, :mod:`.ack` (the in-flight
 acknowledging spider middleware), :mod:`.resume` (worker-local requests and their stand-ins), :mod:`.keys` (Redis
-keys, :func:`~.keys.flush_frontier`).
+keys, :func:`~.keys.flush_frontier`), :mod:`.politeness` (per-site slots), :mod:`.payload_index`.
 """
 
 from __future__ import annotations
@@ -60,10 +68,13 @@ from govcrawl.distributed.ack import InflightAckMiddleware
 from govcrawl.distributed.addon import DISTRIBUTED_SETTINGS, DistributedAddon
 from govcrawl.distributed.dupefilter import SharedDupeFilter
 from govcrawl.distributed.keys import flush_frontier
+from govcrawl.distributed.payload_index import RedisPayloadIndex
+from govcrawl.distributed.politeness import SiteSlotMiddleware
 from govcrawl.distributed.resume import LOCAL_META, resume_request, stays_local
 from govcrawl.distributed.scheduler import SharedFrontierScheduler
 
 __all__ = [
-    "DISTRIBUTED_SETTINGS", "LOCAL_META", "DistributedAddon", "InflightAckMiddleware", "SharedDupeFilter",
-    "SharedFrontierScheduler", "flush_frontier", "resume_request", "stays_local",
+    "DISTRIBUTED_SETTINGS", "LOCAL_META", "DistributedAddon", "InflightAckMiddleware", "RedisPayloadIndex",
+    "SharedDupeFilter", "SharedFrontierScheduler", "SiteSlotMiddleware", "flush_frontier", "resume_request",
+    "stays_local",
 ]

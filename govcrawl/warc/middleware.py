@@ -8,7 +8,14 @@ RedirectMiddleware at 600) so it sees the request as sent and the response as re
 Settings: ``GOVCRAWL_WARC_ENABLED`` (default True), ``GOVCRAWL_ARCHIVE_DIR`` (``archive``),
 ``GOVCRAWL_WARC_MAX_SIZE`` (1 GB), ``GOVCRAWL_WARC_PREFIX`` (``govcrawl``), ``GOVCRAWL_OPERATOR`` /
 ``GOVCRAWL_CONTACT`` (warcinfo), ``GOVCRAWL_WARC_REPAIR_ON_START`` (default True: repair ``.open`` files
-left by a crashed crawl of this host before writing).
+left by a crashed crawl of this host before writing), ``GOVCRAWL_PAYLOAD_INDEX`` (below).
+
+**Revisits across URLs.** ``GOVCRAWL_PAYLOAD_INDEX`` names a :class:`PayloadIndex` class (built with
+``from_crawler``): before a complete 2xx response is written, ``claim(digest, url, date)`` says whether the
+same payload was archived before at any URL; if so an identical-payload-digest ``revisit`` referring to that
+first capture (``WARC-Refers-To-Target-URI``/``-Date``) is written instead of a second copy (stat
+``warc/revisits/payload_index``). The catalog's index is the default, Redis's when distributed; this module
+imports neither. ``request.meta["govcrawl_prior"]`` (same URL, from the catalog) is checked first.
 
 Per response it writes ``response`` (or ``revisit``) + ``request`` (+ ``metadata`` for report/attachment
 captures, except 304 server-not-modified revisits, for which the crawl emits no item), adjacent and linked by
@@ -52,13 +59,14 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import build_from_crawler, load_object
 
 from govcrawl.charset import DECODABLE_ENCODINGS
 from govcrawl.warc.process import ProcessWarcWriter
@@ -99,6 +107,25 @@ def _header_items(headers: Any) -> list[tuple[Any, Any]]:
     return list(dict.items(headers) if isinstance(headers, dict) else headers.items())
 
 
+class PayloadIndex(Protocol):
+    """What ``GOVCRAWL_PAYLOAD_INDEX`` names (built with ``from_crawler``; ``NotConfigured`` disables it)."""
+
+    def claim(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:
+        """None when ``uri`` is the first capture of ``digest`` (now recorded), else the first's (URI, date)."""
+
+
+def build_payload_index(crawler: Crawler) -> PayloadIndex | None:
+    """The payload-digest index ``GOVCRAWL_PAYLOAD_INDEX`` names, or None (unset, "", or NotConfigured)."""
+    path = crawler.settings.get("GOVCRAWL_PAYLOAD_INDEX")
+    if not path:
+        return None
+    try:
+        return build_from_crawler(load_object(path), crawler)
+    except NotConfigured as exc:
+        logger.debug("payload index %s disabled: %s", path, exc)
+        return None
+
+
 class WarcArchiveMiddleware:
     """Archive every response the downloader returns (see the module docstring)."""
 
@@ -126,10 +153,12 @@ class WarcArchiveMiddleware:
         }
         self.writer: ProcessWarcWriter | None = None
         self._closed = False
+        self.payload_index: PayloadIndex | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiveMiddleware:
         middleware = cls(crawler)
+        middleware.payload_index = build_payload_index(crawler)
         crawler.signals.connect(middleware.open, signal=signals.spider_opened)
         crawler.signals.connect(middleware.close, signal=signals.spider_closed)
         return middleware
@@ -212,6 +241,7 @@ class WarcArchiveMiddleware:
         http_headers = {"status": response.status, "protocol": protocol, "headers": _header_items(response.headers),
                         "body": body, "method": method, "rendered": rendered}
         record_id = new_record_id()
+        first: tuple[str, str] | None = None
         prior = request.meta.get("govcrawl_prior") or {}
         conditional = b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers
         ref = WarcRef(warc_record_id=record_id, payload_digest=digest, fetched_at=now, url=response.url)
@@ -224,9 +254,15 @@ class WarcArchiveMiddleware:
                 "digest": prior.get("payload_digest"), "refers_to_uri": ref.refers_to_uri,
                 "refers_to_date": ref.refers_to_date, "profile": PROFILE_SERVER_NOT_MODIFIED, "ip_address": ip_address,
             })
-        elif prior.get("payload_digest") == digest and 200 <= response.status < 300 and body:
+        elif (prior.get("payload_digest") == digest and 200 <= response.status < 300 and body) or (
+                first := self._first_capture(response, digest, now, rendered)) is not None:
             ref.record_type = "revisit"
-            ref.refers_to_uri, ref.refers_to_date = prior.get("uri") or response.url, prior.get("date")
+            if first is not None:
+                ref.refers_to_uri, ref.refers_to_date = first
+                if self.stats is not None:
+                    self.stats.inc_value("warc/revisits/payload_index")
+            else:
+                ref.refers_to_uri, ref.refers_to_date = prior.get("uri") or response.url, prior.get("date")
             main = ("revisit", {
                 "url": response.url, "http_headers": http_headers, "date": now, "record_id": record_id,
                 "digest": digest, "refers_to_uri": ref.refers_to_uri, "refers_to_date": ref.refers_to_date,
@@ -259,6 +295,22 @@ class WarcArchiveMiddleware:
             records.append(self._metadata_spec(response.url, now, record_id, fields))
         ref.future = writer.submit(records)
         return ref
+
+    def _first_capture(self, response: Response, digest: str, now: str, rendered: bool) -> tuple[str, str] | None:
+        """Ask the payload index (``GOVCRAWL_PAYLOAD_INDEX``) whether a complete 2xx payload was archived
+        before, at any URL: (URI, WARC-Date) of that first capture, or None (this one is now the first)."""
+        if self.payload_index is None or not 200 <= response.status < 300 or not response.body or rendered:
+            return None
+        if {"download_stopped", "partial", "dataloss"} & set(response.flags or []):
+            return None
+        try:
+            first = self.payload_index.claim(digest, response.url, now)
+        except Exception:  # an unreachable index writes a full response: never a wrong revisit
+            logger.warning("payload index unavailable; archiving %s in full", response.url, exc_info=True)
+            return None
+        if not first or first[0] == response.url:  # the same URL again is the incremental crawl's business
+            return None
+        return first[0], first[1]
 
     @staticmethod
     def _metadata_fields(request: Request) -> dict[str, Any] | None:
