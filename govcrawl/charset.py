@@ -9,7 +9,8 @@ Rules (domain guide §3):
 * otherwise the HTTP header charset, then the ``<meta>`` charset, is tried strictly; a declared charset that
   produces decode errors is kept only if replacement characters stay at or below ~2% of the text, else the
   better of UTF-8 and GB18030 is used;
-* with no declaration: UTF-8 strictly, then GB18030.
+* with no declaration: UTF-8 strictly, then GB18030;
+* NUL bytes (after the BOM check) are removed first and counted in ``DecodedText.nuls``.
 
 Content codings (the layer below the charset): :data:`ACCEPT_ENCODING` is the one ``Accept-Encoding`` the crawl
 advertises (settings and the WARC middleware read it): only what warcio can decode on replay, ``gzip, deflate``
@@ -21,7 +22,7 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 #: content codings warcio can decode on replay, in order of preference (``br`` needs the ``brotli`` module)
 DECODABLE_ENCODINGS: tuple[str, ...] = (
@@ -47,6 +48,7 @@ class DecodedText:
     declared: str | None      # the charset the page claimed (HTTP header first, then <meta>), normalised
     source: str               # "bom" | "http" | "meta" | "sniff"
     replaced: int = 0         # number of U+FFFD produced (0 when the decode was strict)
+    nuls: int = 0             # NUL bytes removed before decoding (a few stray ones must not make a page "binary")
 
     @property
     def mismatch(self) -> bool:
@@ -115,6 +117,11 @@ def decode_body(body: bytes, content_type: str | None = None) -> DecodedText:
         if body.startswith(bom):
             text, replaced = _lenient(body, codec)
             return DecodedText(text, "utf-8" if codec == "utf-8-sig" else codec, codec, "bom", replaced)
+
+    # NUL bytes are never text in an ASCII-compatible page (only UTF-16/32, which needs its BOM above)
+    nuls = body.count(b"\0")
+    if nuls:
+        return replace(decode_body(body.replace(b"\0", b""), content_type), nuls=nuls)
 
     # Without a BOM a UTF-16/32 declaration is wrong (the head we just read was ASCII-compatible): ignore it.
     from_header, from_meta = (

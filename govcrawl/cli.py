@@ -24,7 +24,7 @@ from govcrawl.capture import Capture
 from govcrawl.demo import run as demo_run
 from govcrawl.demo import serve as demo_serve
 from govcrawl.extract import detect_kind
-from govcrawl.report import build_item
+from govcrawl.report import build_item, resource_limit_message
 from govcrawl.sites import RegistryError, load_registry
 from govcrawl.warc import index as warc_index
 from govcrawl.warc import repair as warc_repair
@@ -77,6 +77,9 @@ def parse_file(path: str, url: str | None = None) -> dict[str, Any]:
     if not body.strip():
         raise InputError("empty input: nothing to parse")
     item = build_item(file_capture(body, path, url))
+    refused = resource_limit_message(item)
+    if refused and not item.get("sections"):
+        raise InputError(refused)
     for flag in item["flags"]:
         if flag in _UNUSABLE:
             raise InputError(_UNUSABLE[flag])

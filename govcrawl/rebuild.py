@@ -18,7 +18,7 @@ from typing import Any
 
 from govcrawl.capture import Capture, warc_location
 from govcrawl.catalog.rebuild import rebuild_catalog
-from govcrawl.report import build_item, flagged_item
+from govcrawl.report import build_item, flagged_item, resource_limit_message
 from govcrawl.stubs import stub_kind
 from govcrawl.warc.reader import CaptureRef, index_captures, load_capture
 
@@ -95,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             out.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
             flagged += bool(item.get("flags"))
+            refused = resource_limit_message(item)
+            if refused:
+                print(f"govcrawl rebuild: {item.get('url')}: {refused}", file=sys.stderr)
             if args.catalog:
                 kept.append(item)
     finally:

@@ -187,6 +187,8 @@ class GovReportsSpider(scrapy.Spider):
         self.traps.record("javascript_link", site.name, stats.javascript)
         if stats.onclick:
             self.crawler.stats.inc_value("govcrawl/links/onclick", stats.onclick)
+        if stats.refused_scheme:
+            self.crawler.stats.inc_value("govcrawl/refused_scheme/link", stats.refused_scheme)
         calendar = sum(1 for link in links if is_calendar_link(link.url, link.text))
         self.traps.record("calendar_link", site.name, calendar)
         self.traps.record("duplicate_twin", site.name, sum(1 for link in links if is_twin(link.url)))

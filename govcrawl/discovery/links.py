@@ -65,6 +65,7 @@ class LinkStats:
     template_junk: int = 0
     javascript: int = 0
     onclick: int = 0
+    refused_scheme: int = 0  # links to file:, ftp:, data:... (only http/https is ever fetched)
 
 
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
@@ -139,6 +140,7 @@ def list_links(doc: lxml.html.HtmlElement, base_url: str, stats: LinkStats | Non
             url = onclick_url(href, base_url)
             via = "onclick"
         if not url or not url.startswith(("http://", "https://")):
+            stats.refused_scheme += bool(url) and ":" in url.split("/", 1)[0]
             continue
         if via == "onclick":
             stats.onclick += 1

@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 from govcrawl.charset import DecodedText, decode_body
 from govcrawl.extract.docx import UnsupportedFormat, extract_docx, extract_legacy_word
 from govcrawl.extract.html import extract_html
+from govcrawl.extract.limits import ResourceLimitExceeded
 from govcrawl.extract.pdf import extract_pdf
 from govcrawl.extract.word97 import Word97Error, extract_word97
 
-__all__ = ["ExtractedDocument", "extract_document", "detect_kind", "decode_body", "DecodedText"]
+__all__ = ["ExtractedDocument", "extract_document", "detect_kind", "decode_body", "DecodedText",
+           "ResourceLimitExceeded", "gzip_truncated"]
 
 #: an HTML content area with images and fewer visible characters than this is a picture-only report (图片版)
 IMAGE_PAGE_MAX_TEXT = 60
@@ -99,17 +101,42 @@ def _decode_flags(decoded: DecodedText) -> list[str]:
         flags.append("charset_mismatch")
     if decoded.replaced:
         flags.append("decode_error")
+    if decoded.nuls:
+        flags.append("nul_bytes_removed")
     return flags
 
 
-def _gunzip(body: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes | None:
-    """A gzip body's content (servers that gzip twice, or without Content-Encoding), or None."""
+def _gunzip(body: bytes, limit: int = MAX_INFLATED_BYTES) -> tuple[bytes, bool] | None:
+    """A gzip body's content (servers that gzip twice, or without Content-Encoding) and whether the stream
+    was cut short, or None when it is no gzip. Raises :class:`ResourceLimitExceeded` past ``limit`` bytes."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         data = inflater.decompress(body, limit)
     except zlib.error:
         return None
-    return data if not inflater.unconsumed_tail else None
+    if inflater.unconsumed_tail:
+        raise ResourceLimitExceeded("gzip_body", f"a gzip body inflates past {limit:,} bytes")
+    return data, not inflater.eof
+
+
+def gzip_truncated(body: bytes, limit: int) -> bool:
+    """True when the gzip stream ``body`` is cut short: its final inflate fails or never reaches the end of
+    the stream, or the trailer's ISIZE disagrees with the inflated length (counted up to ``limit`` bytes,
+    never held in memory). A body that is no gzip at all is not "truncated"."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    size, pending = 0, body
+    try:
+        while pending and not inflater.eof:
+            size += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+            if limit and size > limit:
+                return False  # over the download limit: Scrapy refuses it on its own
+    except zlib.error:
+        return size > 0 or len(body) > 10
+    if not inflater.eof:
+        return True
+    end = len(body) - len(inflater.unused_data)
+    return int.from_bytes(body[end - 4:end], "little") != size % 2**32
 
 
 def extract_document(body: bytes, content_type: str | None, url: str) -> ExtractedDocument:
@@ -117,8 +144,8 @@ def extract_document(body: bytes, content_type: str | None, url: str) -> Extract
     if body[:2] == b"\x1f\x8b":
         inflated = _gunzip(body)
         if inflated is not None:
-            document = extract_document(inflated, content_type, url)
-            document.flags.append("gzip_body")
+            document = extract_document(inflated[0], content_type, url)
+            document.flags.extend(["gzip_body", "truncated_gzip"] if inflated[1] else ["gzip_body"])
             return document
     kind = detect_kind(body, content_type, url)
     if kind == "html":

@@ -1,0 +1,84 @@
+"""Downloader middlewares that keep hostile answers from reaching the archive or the parser unannounced.
+
+* :class:`SchemeGuardMiddleware`: only ``http``/``https`` is ever fetched. A request of any other scheme
+  (``file:``, ``ftp:``, ``data:``, ``s3:``…, from a link, an attachment or a hand-built request) is dropped
+  before any handler sees it, and a redirect whose ``Location`` names another scheme is refused (Scrapy's
+  RedirectMiddleware already does not follow it; this one says so). Counted as
+  ``govcrawl/refused_scheme/request`` and ``govcrawl/refused_scheme/redirect``, logged with the URL. The
+  add-on also sets the ``DOWNLOAD_HANDLERS`` of those schemes to None, so nothing could open them anyway.
+* :class:`TruncatedGzipMiddleware`: a ``Content-Encoding: gzip`` body that is cut short (a failed final
+  inflate, no end of stream, or the trailer's ISIZE disagreeing with the inflated length) is still passed on
+  (Scrapy's decompression keeps what inflated), but marked: ``meta["govcrawl_discovery"]["content_flags"]``
+  gets ``truncated_gzip``, which :func:`govcrawl.report.build_item` turns into the item's flag. Counted as
+  ``govcrawl/truncated_gzip``. It sits at 595, between the WARC middleware (950, which archives the bytes as
+  received) and HttpCompressionMiddleware (590), so it sees the body still compressed.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from govcrawl.extract import gzip_truncated
+
+logger = logging.getLogger(__name__)
+
+#: the only schemes govcrawl fetches
+FETCHED_SCHEMES = frozenset({"http", "https"})
+
+
+class SchemeGuardMiddleware:
+    """Drop requests and refuse redirects of any scheme but http/https (module docstring)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SchemeGuardMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        scheme = urlsplit(request.url).scheme.lower()
+        if scheme not in FETCHED_SCHEMES:
+            self.crawler.stats.inc_value("govcrawl/refused_scheme/request")
+            logger.warning("Refused %s: only http and https are fetched", request.url[:200])
+            raise IgnoreRequest(f"refused scheme {scheme}:")
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        if 300 <= response.status < 400 and b"Location" in response.headers:
+            location = response.headers[b"Location"].decode("latin-1").strip()
+            scheme = urlsplit(location).scheme.lower()
+            if scheme and scheme not in FETCHED_SCHEMES:
+                self.crawler.stats.inc_value("govcrawl/refused_scheme/redirect")
+                logger.warning("Refused the redirect of %s to %s: only http and https are fetched",
+                               request.url, location[:200])
+        return response
+
+
+class TruncatedGzipMiddleware:
+    """Mark gzip bodies cut short in transit so their items are flagged ``truncated_gzip`` (module docstring)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TruncatedGzipMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
+        encoding = response.headers.get(b"Content-Encoding", b"").strip().lower()
+        if encoding not in (b"gzip", b"x-gzip") or not response.body or request.method == "HEAD":
+            return response
+        if gzip_truncated(response.body, self.max_size):
+            self.crawler.stats.inc_value("govcrawl/truncated_gzip")
+            logger.warning("Truncated gzip body from %s: flagged truncated_gzip", response.url)
+            discovery = request.meta.get("govcrawl_discovery")
+            if isinstance(discovery, dict):
+                discovery["content_flags"] = [*discovery.get("content_flags", ()), "truncated_gzip"]
+        return response
