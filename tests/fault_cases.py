@@ -163,5 +163,30 @@ def build_cases(portal: FaultPortal) -> None:
     for page in range(1, 10_000):
         routes[f"/endless/index_{page}.html"] = endless
     portal.cases["endless_pager"] = "/endless/index.html"
+    portal.columns.append("/endless/index.html")
     routes["/hanweb/dataproxy.jsp"] = lambda request, sock: send(sock, "200 OK", [("Content-Type", "text/xml")],
                                                                  LAUGHS)
+    hanweb_xxe = ('<?xml version="1.0"?><!DOCTYPE datastore [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+                  f'<datastore><recordset><record><![CDATA[<li><a href="/r/hanweb_xxe.html" title="{title(45)}">'
+                  f'{title(45)}</a></li>]]></record><record>&xxe;</record></recordset>'
+                  '<totalrecord>46</totalrecord></datastore>').encode()
+    routes["/hanweb/xxe/dataproxy.jsp"] = lambda request, sock: send(sock, "200 OK", [("Content-Type", "text/xml")],
+                                                                     hanweb_xxe)
+    routes["/r/hanweb_xxe.html"] = html(report_html(title(45)))
+    for name, proxy in (("hanweb_xxe_dataproxy", "/hanweb/xxe/dataproxy.jsp"),
+                        ("billion_laughs_dataproxy", "/hanweb/dataproxy.jsp")):
+        column_path = f"/hanweb/{name}/index.html"
+        routes[column_path] = html(hanweb_column(proxy))
+        portal.cases[name] = column_path
+        portal.columns.append(column_path)
+
+
+def hanweb_column(proxy: str) -> bytes:
+    """A Hanweb jpage column: one group embedded as ``<datastore>``, the next one POSTed to ``proxy``."""
+    nextgroup = f'<a href="{proxy}?page=1&webid=1&path=/&columnid=7&unitid=9&permissiontype=0"></a>'
+    record = f'<li><a href="/r/ok.html" title="{title(1)}">{title(1)}</a><span>2024-01-20</span></li>'
+    return (f"<html><head><meta charset='utf-8'><title>信息公开年报</title></head><body><div id='9'>"
+            f'<script type="text/xml"><datastore><nextgroup><![CDATA[{nextgroup}]]></nextgroup><recordset>'
+            f"<record><![CDATA[{record}]]></record></recordset></datastore></script>"
+            f'<script>$(function(){{ $("#9").jpage({{ proxyUrl: "{proxy}", perPage: 1, totalRecord: 46 }}); }});'
+            f"</script></div></body></html>").encode()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from govcrawl.charset import DecodedText, decode_body
 from govcrawl.extract.docx import UnsupportedFormat, extract_docx, extract_legacy_word
 from govcrawl.extract.html import extract_html
-from govcrawl.extract.limits import ResourceLimitExceeded
+from govcrawl.extract.limits import ResourceLimitExceeded, check_markup
 from govcrawl.extract.pdf import extract_pdf
 from govcrawl.extract.word97 import Word97Error, extract_word97
 
@@ -148,6 +148,8 @@ def extract_document(body: bytes, content_type: str | None, url: str) -> Extract
             document.flags.extend(["gzip_body", "truncated_gzip"] if inflated[1] else ["gzip_body"])
             return document
     kind = detect_kind(body, content_type, url)
+    if kind in ("html", "text"):
+        check_markup(body)
     if kind == "html":
         decoded = decode_body(body, content_type)
         html = extract_html(decoded.text, url)
