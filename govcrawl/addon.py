@@ -126,6 +126,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     "EXTENSIONS": {
         "govcrawl.catalog.crawl.CatalogExtension": 500,
         "govcrawl.stats.StatsDumpExtension": 900,  # GOVCRAWL_STATS_FILE
+        "govcrawl.guards.RobotsErrorLogExtension": 0,  # a robots.txt timeout is one log line, not a traceback
     },
     # Scrapy's HTTP/1.1 handler; starts scrapy-playwright + Chromium only for meta["playwright"] requests
     "DOWNLOAD_HANDLERS": {

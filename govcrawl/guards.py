@@ -82,3 +82,43 @@ class TruncatedGzipMiddleware:
             if isinstance(discovery, dict):
                 discovery["content_flags"] = [*discovery.get("content_flags", ()), "truncated_gzip"]
         return response
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """Download failures that are the network's doing (Scrapy's own since 2.14, Twisted's before)."""
+    import scrapy.exceptions as scrapy_errors
+    from twisted.internet.error import ConnectError, ConnectionLost, DNSLookupError, TimeoutError
+    from twisted.web.client import ResponseFailed
+
+    names = ("DownloadTimeoutError", "DownloadConnectionRefusedError", "DownloadFailedError",
+             "CannotResolveHostError", "ResponseDataLossError")
+    own = tuple(getattr(scrapy_errors, name) for name in names if hasattr(scrapy_errors, name))
+    return (*own, TimeoutError, ConnectError, ConnectionLost, DNSLookupError, ResponseFailed)
+
+
+class _NoNetworkTraceback(logging.Filter):
+    """Keep a robots.txt download failure (timeout, refused, reset) to its one-line message: a stalled host
+    is an expected network error, not a bug, and its traceback would bury the run report."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            if isinstance(record.exc_info[1], _network_errors()):
+                record.exc_info = None
+                record.exc_text = None
+        return True
+
+
+class RobotsErrorLogExtension:
+    """Installs :class:`_NoNetworkTraceback` on Scrapy's robots.txt middleware logger (a Python logging
+    filter: the record keeps its level and message, "Error downloading <url>: <reason>")."""
+
+    LOGGER = "scrapy.downloadermiddlewares.robotstxt"
+
+    def __init__(self) -> None:
+        target = logging.getLogger(self.LOGGER)
+        if not any(isinstance(f, _NoNetworkTraceback) for f in target.filters):
+            target.addFilter(_NoNetworkTraceback())
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RobotsErrorLogExtension:
+        return cls()

@@ -150,7 +150,7 @@ class FaultPortal:
     @property
     def start_urls(self) -> list[str]:
         """Every column of the portal: the fault column, the endless pager, the Hanweb jpage columns."""
-        return [self.base + path for path in self.columns]
+        return [path if "://" in path else self.base + path for path in self.columns]
 
     def url(self, case: str) -> str:
         path = self.cases[case]
@@ -218,6 +218,8 @@ class FaultPortal:
         self.tls_port = self._serve(self.host, self._stall)
         self.offsite_port = self._serve(self.offsite_host, self._http)
         build_cases(self)
+        self.columns.append(f"https://{self.host}:{self.tls_port}/faults/index.html")  # a column behind a stalled TLS
+        self.cases["tls_stall_column"] = self.columns[-1]
         return self
 
     def stop(self) -> None:
