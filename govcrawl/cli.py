@@ -236,7 +236,26 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_SIGINT
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+#: the shell's statuses for a job ended by SIGINT (Ctrl-C) and by SIGPIPE (its reader went away)
+EXIT_SIGINT, EXIT_SIGPIPE = 130, 141
+
+
+def _closed_pipe() -> int:
+    """``govcrawl export -o - | head``: the reader closed the pipe. End quietly with the shell's SIGPIPE
+    status; stdout is pointed at /dev/null so the interpreter's final flush cannot raise again, and the
+    clean-up of the abandoned export (generators finalised after their catalog closed) stays silent."""
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_SIGPIPE
 
 
 if __name__ == "__main__":
