@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -239,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_SIGINT
     except BrokenPipeError:
         return _closed_pipe()
+    except sqlite3.DatabaseError as exc:  # a truncated or corrupted catalog met mid-command
+        print(f"govcrawl {args.command}: the catalog is damaged ({exc}); restore it from the WARC files with "
+              f"govcrawl rebuild ARCHIVE -o items.jsonl --catalog PATH", file=sys.stderr)
+        return EXIT_USAGE
 
 
 #: the shell's statuses for a job ended by SIGINT (Ctrl-C) and by SIGPIPE (its reader went away)

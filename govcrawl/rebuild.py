@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from govcrawl.capture import Capture, warc_location
@@ -65,6 +66,21 @@ def rebuild_items(paths: Iterable[str | os.PathLike[str]], jobs: int = 1) -> Ite
     yield from (item for item in _items(index_captures(paths), jobs) if item is not None)
 
 
+def set_aside_damaged(path: Path) -> None:
+    """A catalog file SQLite cannot read whole is renamed ``<name>.damaged`` (with its -wal/-shm) so the
+    rebuild restores a fresh one from the WARC files in its place."""
+    from govcrawl.nightly import catalog_damage
+
+    damage = catalog_damage(path)
+    if damage is None:
+        return
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            part.replace(f"{path}.damaged{suffix}")
+    print(f"govcrawl rebuild: {damage}: moved to {path}.damaged, restoring it from the WARC files", file=sys.stderr)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="WARC files or folders holding them")
     parser.add_argument("-o", "--output", required=True, help="JSONL file to write ('-' for stdout)")
@@ -105,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     if args.catalog:
+        set_aside_damaged(Path(args.catalog))
         counts = rebuild_catalog(kept, args.catalog, list(args.paths))
         print(f"catalog {args.catalog}: {counts}", file=sys.stderr)
     print(f"rebuilt {len(refs) - stubs} report captures ({flagged} flagged; {stubs} stub pages skipped "
