@@ -341,6 +341,9 @@ class GovReportsSpider(scrapy.Spider):
             text, _ = decode_html(response.body, None)
             pending = attachment_links(parse_html(text, response.url), response.url)
         site = self.sites_by_name[response.meta["govcrawl_site"]]
+        refused = sum(1 for a in pending if not a.url.startswith(("http://", "https://")))  # file:, ftp:, data:
+        if refused:
+            self.crawler.stats.inc_value("govcrawl/refused_scheme/attachment", refused)
         pending = [a for a in pending if site.allows(a.url)]
         yield from self._next_attachment(capture, pending, site.name)
 

@@ -188,6 +188,13 @@ def _cookie_flood(run: FaultRun, case: str) -> None:
     assert max(len(r.headers.get("cookie", "")) for r in run.portal.requests) <= 8192
 
 
+def _non_http_attachments(run: FaultRun, case: str) -> None:
+    _clean_item(run, case)
+    assert run.item(case)["attachments"] == []  # nothing fetched: file:, ftp:, data: attachments are refused
+    assert run.stats["govcrawl/refused_scheme/attachment"] == 3
+    assert not any(r.path.startswith(("/a/x.pdf", "ftp:")) for r in run.portal.requests)
+
+
 def _header_flood(run: FaultRun, case: str) -> None:
     _clean_item(run, case)
 
@@ -249,6 +256,7 @@ OUTCOMES: dict[str, Callable[[FaultRun, str], None]] = {
     "corrupt_pdf": _attachment_unreadable("extract_error: unreadable PDF"),
     "corrupt_docx": lambda run, case: (_flagged("attachment_missing")(run, case),
                                        _not_expanded("PNG")(run, case)),
+    "non_http_attachments": _non_http_attachments,
     "header_flood": _header_flood,
     "many_links": _many_links,
     "file_link": _never_fetched,
