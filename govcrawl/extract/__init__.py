@@ -123,6 +123,8 @@ def gzip_truncated(body: bytes, limit: int) -> bool:
     """True when the gzip stream ``body`` is cut short: its final inflate fails or never reaches the end of
     the stream, or the trailer's ISIZE disagrees with the inflated length (counted up to ``limit`` bytes,
     never held in memory). A body that is no gzip at all is not "truncated"."""
+    if body[:2] != b"\x1f\x8b":
+        return False
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     size, pending = 0, body
     try:
@@ -131,8 +133,8 @@ def gzip_truncated(body: bytes, limit: int) -> bool:
             pending = inflater.unconsumed_tail
             if limit and size > limit:
                 return False  # over the download limit: Scrapy refuses it on its own
-    except zlib.error:
-        return size > 0 or len(body) > 10
+    except zlib.error:  # damaged after the gzip magic: what inflated before the damage is a partial body
+        return True
     if not inflater.eof:
         return True
     end = len(body) - len(inflater.unused_data)
