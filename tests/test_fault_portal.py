@@ -320,3 +320,12 @@ def test_the_socket_listing_sees_a_listening_socket() -> None:
         server.listen()
         port = server.getsockname()[1]
         assert any(entry.endswith(f":{port:04X}") for entry in listening_sockets(os.getpid()))
+
+
+def test_the_listing_would_see_the_telnet_console_opted_in(tmp_path: Path) -> None:
+    """The same sampling finds the crawl's socket when the user opts in to the telnet console."""
+    with FaultPortal() as portal:
+        crawl = run_measured(crawl_command([portal.url("ok")], tmp_path, "-s", "TELNETCONSOLE_ENABLED=True",
+                                           "-s", "TELNETCONSOLE_PORT=0,0"), timeout=120)
+    assert crawl.returncode == 0, crawl.log[-2000:]
+    assert crawl.listening, "the telnet console's listening socket was not seen"
