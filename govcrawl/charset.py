@@ -14,7 +14,8 @@ Rules (domain guide §3):
 
 Content codings (the layer below the charset): :data:`ACCEPT_ENCODING` is the one ``Accept-Encoding`` the crawl
 advertises (settings and the WARC middleware read it): only what warcio can decode on replay, ``gzip, deflate``
-and ``br`` when the ``brotli`` module is importable, never ``zstd``.
+and ``br`` when the ``brotli`` module is importable, never ``zstd``. :func:`gzip_truncated` tells a gzip body
+cut short in transit from a whole one (the crawl flags the first ``truncated_gzip``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import re
+import zlib
 from dataclasses import dataclass, replace
 
 #: content codings warcio can decode on replay, in order of preference (``br`` needs the ``brotli`` module)
@@ -160,3 +162,25 @@ def decode_body(body: bytes, content_type: str | None = None) -> DecodedText:
             best = DecodedText(text, encoding, declared, "sniff", replaced)
     assert best is not None
     return best
+
+
+def gzip_truncated(body: bytes, limit: int) -> bool:
+    """True when the gzip stream ``body`` is cut short: its final inflate fails or never reaches the end of
+    the stream, or the trailer's ISIZE disagrees with the inflated length (counted up to ``limit`` bytes,
+    never held in memory). A body that is no gzip at all is not "truncated"."""
+    if body[:2] != b"\x1f\x8b":
+        return False
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    size, pending = 0, body
+    try:
+        while pending and not inflater.eof:
+            size += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+            if limit and size > limit:
+                return False  # over the download limit: Scrapy refuses it on its own
+    except zlib.error:  # damaged after the gzip magic: what inflated before the damage is a partial body
+        return True
+    if not inflater.eof:
+        return True
+    end = len(body) - len(inflater.unused_data)
+    return int.from_bytes(body[end - 4:end], "little") != size % 2**32

@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from govcrawl.extract import gzip_truncated
+from govcrawl.charset import gzip_truncated
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
-from govcrawl.charset import DecodedText, decode_body
+from govcrawl.charset import DecodedText, decode_body, gzip_truncated
 from govcrawl.extract.docx import UnsupportedFormat, extract_docx, extract_legacy_word
 from govcrawl.extract.html import extract_html
 from govcrawl.extract.limits import ResourceLimitExceeded, check_markup
@@ -117,28 +117,6 @@ def _gunzip(body: bytes, limit: int = MAX_INFLATED_BYTES) -> tuple[bytes, bool] 
     if inflater.unconsumed_tail:
         raise ResourceLimitExceeded("gzip_body", f"a gzip body inflates past {limit:,} bytes")
     return data, not inflater.eof
-
-
-def gzip_truncated(body: bytes, limit: int) -> bool:
-    """True when the gzip stream ``body`` is cut short: its final inflate fails or never reaches the end of
-    the stream, or the trailer's ISIZE disagrees with the inflated length (counted up to ``limit`` bytes,
-    never held in memory). A body that is no gzip at all is not "truncated"."""
-    if body[:2] != b"\x1f\x8b":
-        return False
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    size, pending = 0, body
-    try:
-        while pending and not inflater.eof:
-            size += len(inflater.decompress(pending, 1 << 20))
-            pending = inflater.unconsumed_tail
-            if limit and size > limit:
-                return False  # over the download limit: Scrapy refuses it on its own
-    except zlib.error:  # damaged after the gzip magic: what inflated before the damage is a partial body
-        return True
-    if not inflater.eof:
-        return True
-    end = len(body) - len(inflater.unused_data)
-    return int.from_bytes(body[end - 4:end], "little") != size % 2**32
 
 
 def extract_document(body: bytes, content_type: str | None, url: str) -> ExtractedDocument:
