@@ -109,6 +109,10 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         # host:port offsite rule per site; replaces Scrapy's, which ignores ports
         "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         "govcrawl.middlewares.HostPortOffsiteMiddleware": 50,
+        # only http/https: other schemes dropped, redirects to them refused and counted (govcrawl.guards)
+        "govcrawl.guards.SchemeGuardMiddleware": 40,
+        # a gzip body cut short is flagged truncated_gzip (sees the body before HttpCompression at 590)
+        "govcrawl.guards.TruncatedGzipMiddleware": 595,
         # catalog-backed conditional requests (GOVCRAWL_INCREMENTAL); after Retry (550)
         "govcrawl.catalog.incremental.IncrementalMiddleware": 560,
         "govcrawl.browser.ChallengeMiddleware": 580,
@@ -128,11 +132,17 @@ COMPONENTS: dict[str, dict[str, Any]] = {
     "EXTENSIONS": {
         "govcrawl.catalog.crawl.CatalogExtension": 500,
         "govcrawl.stats.StatsDumpExtension": 900,  # GOVCRAWL_STATS_FILE
+        "govcrawl.guards.RobotsErrorLogExtension": 0,  # a robots.txt timeout is one log line, not a traceback
     },
     # Scrapy's HTTP/1.1 handler; starts scrapy-playwright + Chromium only for meta["playwright"] requests
     "DOWNLOAD_HANDLERS": {
         "http": "govcrawl.browser.OnDemandPlaywrightHandler",
         "https": "govcrawl.browser.OnDemandPlaywrightHandler",
+        # only http/https is ever fetched: Scrapy's handlers of these schemes are removed
+        "file": None,
+        "data": None,
+        "ftp": None,
+        "s3": None,
     },
 }
 

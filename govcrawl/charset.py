@@ -9,11 +9,13 @@ Rules (domain guide §3):
 * otherwise the HTTP header charset, then the ``<meta>`` charset, is tried strictly; a declared charset that
   produces decode errors is kept only if replacement characters stay at or below ~2% of the text, else the
   better of UTF-8 and GB18030 is used;
-* with no declaration: UTF-8 strictly, then GB18030.
+* with no declaration: UTF-8 strictly, then GB18030;
+* NUL bytes (after the BOM check) are removed first and counted in ``DecodedText.nuls``.
 
 Content codings (the layer below the charset): :data:`ACCEPT_ENCODING` is the one ``Accept-Encoding`` the crawl
 advertises (settings and the WARC middleware read it): only what warcio can decode on replay, ``gzip, deflate``
-and ``br`` when the ``brotli`` module is importable, never ``zstd``.
+and ``br`` when the ``brotli`` module is importable, never ``zstd``. :func:`gzip_truncated` tells a gzip body
+cut short in transit from a whole one (the crawl flags the first ``truncated_gzip``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from __future__ import annotations
 import codecs
 import importlib.util
 import re
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 
 #: content codings warcio can decode on replay, in order of preference (``br`` needs the ``brotli`` module)
 DECODABLE_ENCODINGS: tuple[str, ...] = (
@@ -47,6 +50,7 @@ class DecodedText:
     declared: str | None      # the charset the page claimed (HTTP header first, then <meta>), normalised
     source: str               # "bom" | "http" | "meta" | "sniff"
     replaced: int = 0         # number of U+FFFD produced (0 when the decode was strict)
+    nuls: int = 0             # NUL bytes removed before decoding (a few stray ones must not make a page "binary")
 
     @property
     def mismatch(self) -> bool:
@@ -116,6 +120,11 @@ def decode_body(body: bytes, content_type: str | None = None) -> DecodedText:
             text, replaced = _lenient(body, codec)
             return DecodedText(text, "utf-8" if codec == "utf-8-sig" else codec, codec, "bom", replaced)
 
+    # NUL bytes are never text in an ASCII-compatible page (only UTF-16/32, which needs its BOM above)
+    nuls = body.count(b"\0")
+    if nuls:
+        return replace(decode_body(body.replace(b"\0", b""), content_type), nuls=nuls)
+
     # Without a BOM a UTF-16/32 declaration is wrong (the head we just read was ASCII-compatible): ignore it.
     from_header, from_meta = (
         None if (enc or "").startswith(("utf-16", "utf-32")) else enc
@@ -153,3 +162,25 @@ def decode_body(body: bytes, content_type: str | None = None) -> DecodedText:
             best = DecodedText(text, encoding, declared, "sniff", replaced)
     assert best is not None
     return best
+
+
+def gzip_truncated(body: bytes, limit: int) -> bool:
+    """True when the gzip stream ``body`` is cut short: its final inflate fails or never reaches the end of
+    the stream, or the trailer's ISIZE disagrees with the inflated length (counted up to ``limit`` bytes,
+    never held in memory). A body that is no gzip at all is not "truncated"."""
+    if body[:2] != b"\x1f\x8b":
+        return False
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    size, pending = 0, body
+    try:
+        while pending and not inflater.eof:
+            size += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+            if limit and size > limit:
+                return False  # over the download limit: Scrapy refuses it on its own
+    except zlib.error:  # damaged after the gzip magic: what inflated before the damage is a partial body
+        return True
+    if not inflater.eof:
+        return True
+    end = len(body) - len(inflater.unused_data)
+    return int.from_bytes(body[end - 4:end], "little") != size % 2**32

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +34,7 @@ from govcrawl.discovery.finder import (
     site_name,
 )
 from govcrawl.extract import detect_kind
-from govcrawl.report import build_item
+from govcrawl.report import build_item, resource_limit_message
 from govcrawl.sites import RegistryError, load_registry
 from govcrawl.warc import index as warc_index
 from govcrawl.warc import repair as warc_repair
@@ -86,6 +87,9 @@ def parse_file(path: str, url: str | None = None) -> dict[str, Any]:
     if not body.strip():
         raise InputError("empty input: nothing to parse")
     item = build_item(file_capture(body, path, url))
+    refused = resource_limit_message(item)
+    if refused and not item.get("sections"):
+        raise InputError(refused)
     for flag in item["flags"]:
         if flag in _UNUSABLE:
             raise InputError(_UNUSABLE[flag])
@@ -327,7 +331,30 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_SIGINT
+    except BrokenPipeError:
+        return _closed_pipe()
+    except sqlite3.DatabaseError as exc:  # a truncated or corrupted catalog met mid-command
+        print(f"govcrawl {args.command}: the catalog is damaged ({exc}); restore it from the WARC files with "
+              f"govcrawl rebuild ARCHIVE -o items.jsonl --catalog PATH", file=sys.stderr)
+        return EXIT_USAGE
+
+
+#: the shell's statuses for a job ended by SIGINT (Ctrl-C) and by SIGPIPE (its reader went away)
+EXIT_SIGINT, EXIT_SIGPIPE = 130, 141
+
+
+def _closed_pipe() -> int:
+    """``govcrawl export -o - | head``: the reader closed the pipe. End quietly with the shell's SIGPIPE
+    status; stdout is pointed at /dev/null so the interpreter's final flush cannot raise again, and the
+    clean-up of the abandoned export (generators finalised after their catalog closed) stays silent."""
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_SIGPIPE
 
 
 if __name__ == "__main__":

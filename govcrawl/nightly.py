@@ -15,7 +15,9 @@ One invocation:
 5. writes ``-o`` (the report items this run added: new reports and new versions, JSONL), the run report
    ``<archive>/runs/run-<id>.json`` + ``.txt`` and prints the summary. Exit status: 0 when every site
    answered, 1 when a site failed entirely or the crawl process failed, 2 on bad arguments, 3 when locked,
-   4 when the crawl was stopped gracefully before the end (``--timeout``, SIGTERM; the next run resumes it).
+   4 when the crawl was stopped gracefully before the end (``--timeout``, SIGTERM; the next run resumes it),
+   5 when the catalog is damaged (truncated, corrupted: checked with SQLite's ``quick_check`` first; the
+   message says how to restore it from the WARC files with ``govcrawl rebuild ARCHIVE --catalog PATH``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import fcntl
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -34,10 +37,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from govcrawl.catalog import Catalog, host_of, utc_now
+from govcrawl.catalog import Catalog, CatalogError, host_of, utc_now
 from govcrawl.warc.files import warc_files
 
-EXIT_OK, EXIT_SITE_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_SITE_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED, EXIT_BAD_CATALOG = 0, 1, 2, 3, 4, 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,7 +75,32 @@ def run(args: argparse.Namespace) -> int:
         if not locked:
             print(f"govcrawl nightly: another nightly job holds {archive / '.nightly.lock'}", file=sys.stderr)
             return EXIT_LOCKED
-        return _run_locked(args, archive, expected)
+        catalog_path = Path(args.catalog).resolve() if args.catalog else archive / "catalog.sqlite"
+        damage = catalog_damage(catalog_path)
+        if damage:
+            print(f"govcrawl nightly: {damage}; restore it from the WARC files: move it away, then "
+                  f"govcrawl rebuild {archive} -o items.jsonl --catalog {catalog_path}", file=sys.stderr)
+            return EXIT_BAD_CATALOG
+        try:
+            return _run_locked(args, archive, expected)
+        except CatalogError as exc:
+            print(f"govcrawl nightly: {exc}", file=sys.stderr)
+            return EXIT_BAD_CATALOG
+
+
+def catalog_damage(path: Path) -> str | None:
+    """Why the catalog file at ``path`` is unusable (truncated, corrupted, not SQLite), or None (also when absent)."""
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+        try:
+            verdict = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"{path}: damaged catalog ({exc})"
+    return None if verdict == ["ok"] else f"{path}: damaged catalog ({'; '.join(verdict)[:200]})"
 
 
 def _run_locked(args: argparse.Namespace, archive: Path, expected: list[str]) -> int:

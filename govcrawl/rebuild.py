@@ -14,11 +14,12 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from govcrawl.capture import Capture, warc_location
 from govcrawl.catalog.rebuild import rebuild_catalog
-from govcrawl.report import build_item, flagged_item
+from govcrawl.report import build_item, flagged_item, resource_limit_message
 from govcrawl.stubs import stub_kind
 from govcrawl.warc.reader import CaptureRef, index_captures, load_capture
 
@@ -65,6 +66,21 @@ def rebuild_items(paths: Iterable[str | os.PathLike[str]], jobs: int = 1) -> Ite
     yield from (item for item in _items(index_captures(paths), jobs) if item is not None)
 
 
+def set_aside_damaged(path: Path) -> None:
+    """A catalog file SQLite cannot read whole is renamed ``<name>.damaged`` (with its -wal/-shm) so the
+    rebuild restores a fresh one from the WARC files in its place."""
+    from govcrawl.nightly import catalog_damage
+
+    damage = catalog_damage(path)
+    if damage is None:
+        return
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{path}{suffix}")
+        if part.exists():
+            part.replace(f"{path}.damaged{suffix}")
+    print(f"govcrawl rebuild: {damage}: moved to {path}.damaged, restoring it from the WARC files", file=sys.stderr)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="WARC files or folders holding them")
     parser.add_argument("-o", "--output", required=True, help="JSONL file to write ('-' for stdout)")
@@ -95,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             out.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
             flagged += bool(item.get("flags"))
+            refused = resource_limit_message(item)
+            if refused:
+                print(f"govcrawl rebuild: {item.get('url')}: {refused}", file=sys.stderr)
             if args.catalog:
                 kept.append(item)
     finally:
@@ -102,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     if args.catalog:
+        set_aside_damaged(Path(args.catalog))
         counts = rebuild_catalog(kept, args.catalog, list(args.paths))
         print(f"catalog {args.catalog}: {counts}", file=sys.stderr)
     print(f"rebuilt {len(refs) - stubs} report captures ({flagged} flagged; {stubs} stub pages skipped "

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from govcrawl.capture import SOURCE_WARC_FIELDS, Capture
-from govcrawl.extract import ExtractedDocument, extract_document
+from govcrawl.extract import ExtractedDocument, ResourceLimitExceeded, extract_document
 from govcrawl.formats import format_of_year
 from govcrawl.parser import empty_item, parse_report
 from govcrawl.parser.division import division_fields
@@ -83,6 +83,22 @@ def _attachment_summary(capture: Capture, document: Any, error: str | None) -> d
     return summary
 
 
+def content_flags(capture: Capture) -> list[str]:
+    """Flags the download layer put on a capture (``truncated_gzip``: the body was cut short in transit)."""
+    return list(capture.discovery.get("content_flags") or ())
+
+
+def resource_limit_message(item: dict[str, Any]) -> str | None:
+    """One line saying which resource limit refused a document of ``item`` (None when none did)."""
+    details = [a["error"] for a in item.get("attachments") or () if str(a.get("error", "")).startswith("resource_limit")]
+    limits = [flag.partition(": ")[2] for flag in item.get("flags") or () if flag.startswith("resource_limit: ")]
+    if not limits:
+        return None
+    what = details[0].partition(": ")[2] if details else f"{limits[0]} over its limit"
+    return (f"refused a decompression bomb or oversized document: {what}; "
+            f"raise GOVCRAWL_LIMIT_{limits[0].upper()} to allow it")
+
+
 def build_item(capture: Capture) -> dict[str, Any]:
     """Extract and parse one capture into a report item; never raises (problems become ``flags``)."""
     try:
@@ -96,10 +112,13 @@ def _build_item(capture: Capture) -> dict[str, Any]:
         return flagged_item(capture, [f"http_status_{capture.status}"])
     try:
         page = extract_document(capture.body, capture.content_type, capture.url)
+    except ResourceLimitExceeded as exc:  # a decompression bomb: refused before it was inflated
+        return flagged_item(capture, [f"resource_limit: {exc.limit}", *content_flags(capture)])
     except ValueError as exc:
-        return flagged_item(capture, [f"extract_error: {exc}"[:300]])
+        return flagged_item(capture, [f"extract_error: {exc}"[:300], *content_flags(capture)])
 
     attachments: list[dict[str, Any]] = []
+    limit_flags: list[str] = []  # attachments refused for a resource limit: the item says which limit
     documents: list[ExtractedDocument | None] = []  # parallel to ``attachments``
     readable: list[ExtractedDocument] = []
     # a stable order (live: page order; rebuild: archive order) so both paths give the same item
@@ -112,14 +131,21 @@ def _build_item(capture: Capture) -> dict[str, Any]:
         else:
             try:
                 document = extract_document(attachment.body, attachment.content_type, attachment.url)
+            except ResourceLimitExceeded as exc:
+                error = str(exc)[:300]  # "resource_limit: pdf_stream (a stream at byte ... inflates past ...)"
+                limit_flags.append(f"resource_limit: {exc.limit}")
             except ValueError as exc:
                 error = f"extract_error: {exc}"[:300]
+            if document is not None and content_flags(attachment):
+                document.flags.extend(content_flags(attachment))
         attachments.append(_attachment_summary(attachment, document, error))
         documents.append(document)
         if document is not None and document.text.strip():
             readable.append(document)
 
-    flags = list(page.flags)
+    flags = [*page.flags, *content_flags(capture), *limit_flags,
+             *(flag for document in documents if document is not None for flag in document.flags
+               if flag == "truncated_gzip")]
     chosen = page
     page_chars = _visible_chars(page.text)
     if readable:

@@ -204,6 +204,8 @@ class GovReportsSpider(scrapy.Spider):
         self.traps.record("javascript_link", site.name, stats.javascript)
         for via, count in stats.targets.items():  # links by how their target was read (href, javascript …)
             self.crawler.stats.inc_value(f"govcrawl/links/{via}", count)
+        if stats.refused_scheme:
+            self.crawler.stats.inc_value("govcrawl/refused_scheme/link", stats.refused_scheme)
         calendar = sum(1 for link in links if is_calendar_link(link.url, link.text))
         self.traps.record("calendar_link", site.name, calendar)
         self.traps.record("duplicate_twin", site.name, sum(1 for link in links if is_twin(link.url)))
@@ -351,6 +353,9 @@ class GovReportsSpider(scrapy.Spider):
             text, _ = decode_html(response.body, None)
             pending = attachment_links(parse_html(text, response.url), response.url)
         site = self.sites_by_name[response.meta["govcrawl_site"]]
+        refused = sum(1 for a in pending if not a.url.startswith(("http://", "https://")))  # file:, ftp:, data:
+        if refused:
+            self.crawler.stats.inc_value("govcrawl/refused_scheme/attachment", refused)
         pending = [a for a in pending if site.allows(a.url)]
         yield from self._next_attachment(capture, pending, site.name)
 

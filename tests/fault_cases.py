@@ -116,6 +116,9 @@ def build_cases(portal: FaultPortal) -> None:
     with_attachment("corrupt_pdf", b"%PDF-1.7\n" + PNG, ".pdf", "application/pdf")
     with_attachment("corrupt_docx", b"PK\x03\x04" + PNG, ".docx",
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    refused = (f'<p>附件：<a href="file:///etc/passwd.pdf">附件1.pdf</a> <a href="ftp://{portal.host}:{portal.port}/a/x.pdf">'
+               '附件2.pdf</a> <a href="data:text/plain,report.pdf">附件3.pdf</a></p>')
+    case("non_http_attachments", "/r/schemes.html", html(report_html(title(46), refused)))
     case("header_flood", "/r/headers.html", lambda request, sock: send(
         sock, "200 OK", [("Content-Type", "text/html")] + [(f"X-Flood-{n}", "x" * 40) for n in range(20_000)],
         report_html(title(29))))
@@ -163,5 +166,30 @@ def build_cases(portal: FaultPortal) -> None:
     for page in range(1, 10_000):
         routes[f"/endless/index_{page}.html"] = endless
     portal.cases["endless_pager"] = "/endless/index.html"
+    portal.columns.append("/endless/index.html")
     routes["/hanweb/dataproxy.jsp"] = lambda request, sock: send(sock, "200 OK", [("Content-Type", "text/xml")],
                                                                  LAUGHS)
+    hanweb_xxe = ('<?xml version="1.0"?><!DOCTYPE datastore [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+                  f'<datastore><recordset><record><![CDATA[<li><a href="/r/hanweb_xxe.html" title="{title(49)}">'
+                  f'{title(49)}</a></li>]]></record><record>&xxe;</record></recordset>'
+                  '<totalrecord>46</totalrecord></datastore>').encode()
+    routes["/hanweb/xxe/dataproxy.jsp"] = lambda request, sock: send(sock, "200 OK", [("Content-Type", "text/xml")],
+                                                                     hanweb_xxe)
+    routes["/r/hanweb_xxe.html"] = html(report_html(title(49)))
+    for name, proxy in (("hanweb_xxe_dataproxy", "/hanweb/xxe/dataproxy.jsp"),
+                        ("billion_laughs_dataproxy", "/hanweb/dataproxy.jsp")):
+        column_path = f"/hanweb/{name}/index.html"
+        routes[column_path] = html(hanweb_column(proxy))
+        portal.cases[name] = column_path
+        portal.columns.append(column_path)
+
+
+def hanweb_column(proxy: str) -> bytes:
+    """A Hanweb jpage column: one group embedded as ``<datastore>``, the next one POSTed to ``proxy``."""
+    nextgroup = f'<a href="{proxy}?page=1&webid=1&path=/&columnid=7&unitid=9&permissiontype=0"></a>'
+    record = f'<li><a href="/r/ok.html" title="{title(1)}">{title(1)}</a><span>2024-01-20</span></li>'
+    return (f"<html><head><meta charset='utf-8'><title>信息公开年报</title></head><body><div id='9'>"
+            f'<script type="text/xml"><datastore><nextgroup><![CDATA[{nextgroup}]]></nextgroup><recordset>'
+            f"<record><![CDATA[{record}]]></record></recordset></datastore></script>"
+            f'<script>$(function(){{ $("#9").jpage({{ proxyUrl: "{proxy}", perPage: 1, totalRecord: 46 }}); }});'
+            f"</script></div></body></html>").encode()

@@ -132,6 +132,7 @@ class FaultPortal:
     routes: dict[str, Handler] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     cases: dict[str, str] = field(default_factory=dict)  # case name -> path of its report link
+    columns: list[str] = field(default_factory=lambda: ["/faults/index.html"])  # paths of the columns to crawl
     port: int = 0
     tls_port: int = 0
     offsite_port: int = 0
@@ -145,6 +146,11 @@ class FaultPortal:
     @property
     def column(self) -> str:
         return f"{self.base}/faults/index.html"
+
+    @property
+    def start_urls(self) -> list[str]:
+        """Every column of the portal: the fault column, the endless pager, the Hanweb jpage columns."""
+        return [path if "://" in path else self.base + path for path in self.columns]
 
     def url(self, case: str) -> str:
         path = self.cases[case]
@@ -212,6 +218,8 @@ class FaultPortal:
         self.tls_port = self._serve(self.host, self._stall)
         self.offsite_port = self._serve(self.offsite_host, self._http)
         build_cases(self)
+        self.columns.append(f"https://{self.host}:{self.tls_port}/faults/index.html")  # a column behind a stalled TLS
+        self.cases["tls_stall_column"] = self.columns[-1]
         return self
 
     def stop(self) -> None:

@@ -98,6 +98,7 @@ class LinkStats:
     onclick: int = 0
     targets: dict[str, int] = field(default_factory=dict)  # links found, by how their target was read
     refused: list[RefusedLink] = field(default_factory=list)
+    refused_scheme: int = 0  # links to file:, ftp:, data:... (only http/https is ever fetched)
 
     def found(self, via: str) -> None:
         """Count a link whose target was read ``via`` (href, javascript, onclick, data-href, tppabs, context)."""
@@ -234,6 +235,9 @@ def list_links(doc: lxml.html.HtmlElement, base_url: str, stats: LinkStats | Non
                 stats.javascript += 1
                 stats.refused.append(RefusedLink(href=(element.get("href") or "").strip(), text=title or text,
                                                  reason=via))
+            continue
+        if not url.startswith(("http://", "https://")):
+            stats.refused_scheme += 1
             continue
         if via == "onclick":
             stats.onclick += 1

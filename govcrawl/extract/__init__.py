@@ -14,13 +14,15 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
-from govcrawl.charset import DecodedText, decode_body
+from govcrawl.charset import DecodedText, decode_body, gzip_truncated
 from govcrawl.extract.docx import UnsupportedFormat, extract_docx, extract_legacy_word
 from govcrawl.extract.html import extract_html
+from govcrawl.extract.limits import ResourceLimitExceeded, check_markup
 from govcrawl.extract.pdf import extract_pdf
 from govcrawl.extract.word97 import Word97Error, extract_word97
 
-__all__ = ["ExtractedDocument", "extract_document", "detect_kind", "decode_body", "DecodedText"]
+__all__ = ["ExtractedDocument", "extract_document", "detect_kind", "decode_body", "DecodedText",
+           "ResourceLimitExceeded", "gzip_truncated"]
 
 #: an HTML content area with images and fewer visible characters than this is a picture-only report (图片版)
 IMAGE_PAGE_MAX_TEXT = 60
@@ -99,17 +101,22 @@ def _decode_flags(decoded: DecodedText) -> list[str]:
         flags.append("charset_mismatch")
     if decoded.replaced:
         flags.append("decode_error")
+    if decoded.nuls:
+        flags.append("nul_bytes_removed")
     return flags
 
 
-def _gunzip(body: bytes, limit: int = MAX_INFLATED_BYTES) -> bytes | None:
-    """A gzip body's content (servers that gzip twice, or without Content-Encoding), or None."""
+def _gunzip(body: bytes, limit: int = MAX_INFLATED_BYTES) -> tuple[bytes, bool] | None:
+    """A gzip body's content (servers that gzip twice, or without Content-Encoding) and whether the stream
+    was cut short, or None when it is no gzip. Raises :class:`ResourceLimitExceeded` past ``limit`` bytes."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         data = inflater.decompress(body, limit)
     except zlib.error:
         return None
-    return data if not inflater.unconsumed_tail else None
+    if inflater.unconsumed_tail:
+        raise ResourceLimitExceeded("gzip_body", f"a gzip body inflates past {limit:,} bytes")
+    return data, not inflater.eof
 
 
 def extract_document(body: bytes, content_type: str | None, url: str) -> ExtractedDocument:
@@ -117,10 +124,12 @@ def extract_document(body: bytes, content_type: str | None, url: str) -> Extract
     if body[:2] == b"\x1f\x8b":
         inflated = _gunzip(body)
         if inflated is not None:
-            document = extract_document(inflated, content_type, url)
-            document.flags.append("gzip_body")
+            document = extract_document(inflated[0], content_type, url)
+            document.flags.extend(["gzip_body", "truncated_gzip"] if inflated[1] else ["gzip_body"])
             return document
     kind = detect_kind(body, content_type, url)
+    if kind in ("html", "text"):
+        check_markup(body)
     if kind == "html":
         decoded = decode_body(body, content_type)
         html = extract_html(decoded.text, url)

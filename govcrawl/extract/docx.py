@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
+from govcrawl.extract.limits import check_zip
+
 
 class UnsupportedFormat(ValueError):
     """A document format no installed tool can read (e.g. binary .doc/.wps without antiword/catdoc)."""
@@ -29,7 +31,9 @@ def _cell_text(cell: object) -> str:
 
 
 def extract_docx(body: bytes) -> WordExtract:
-    """Extract a .docx. Raises ``ValueError`` when the bytes are not a readable Word document."""
+    """Extract a .docx. Raises ``ValueError`` when the bytes are not a readable Word document, and
+    :class:`~govcrawl.extract.limits.ResourceLimitExceeded` before inflating a member past the limits."""
+    check_zip(body)
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph

@@ -16,6 +16,7 @@ limit                      what                                   default
 ``zip_members``            number of members                      10,000
 ``pdf_stream``             one inflated Flate stream of a PDF     64 MiB
 ``pdf_total``              all inflated Flate streams together    512 MiB
+``html_bytes``             one HTML/XML/text page, as bytes       32 MiB
 =========================  =====================================  ===============
 
 ``GOVCRAWL_LIMIT_<NAME>`` (e.g. ``GOVCRAWL_LIMIT_PDF_STREAM=134217728``) overrides one.
@@ -36,6 +37,7 @@ DEFAULT_LIMITS = {
     "zip_members": 10_000,
     "pdf_stream": 64 * MiB,
     "pdf_total": 512 * MiB,
+    "html_bytes": 32 * MiB,
 }
 _CHUNK = 64 * 1024
 _STREAM_START = re.compile(rb">>\s*stream\r?\n")
@@ -78,6 +80,13 @@ def check_zip(body: bytes) -> None:
         total += member.file_size
     if total > limit("zip_total"):
         raise ResourceLimitExceeded("zip_total", f"members inflate to {total:,} bytes")
+
+
+def check_markup(body: bytes) -> None:
+    """Refuse an HTML/XML/text page larger than ``html_bytes``: a report page is a few hundred KB, and a tree
+    and text of a 60 MB page would cost the parser gigabytes."""
+    if len(body) > limit("html_bytes"):
+        raise ResourceLimitExceeded("html_bytes", f"a {len(body):,}-byte page (limit {limit('html_bytes'):,})")
 
 
 def inflated_size(data: bytes, start: int, cap: int) -> int:

@@ -6,6 +6,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from govcrawl.extract.limits import check_pdf
+
 #: a page with fewer non-space characters than this but with images counts as a scanned page
 IMAGE_PAGE_MAX_CHARS = 10
 _SENTENCE_END = ("。", "：", ":", "；", "！", "？", "”", "）", ")")
@@ -62,7 +64,9 @@ def join_wrapped_lines(text: str) -> str:
 
 
 def extract_pdf(body: bytes) -> PdfExtract:
-    """Extract a PDF. Raises ``ValueError`` for bytes pdfplumber cannot open."""
+    """Extract a PDF. Raises ``ValueError`` for bytes pdfplumber cannot open, and
+    :class:`~govcrawl.extract.limits.ResourceLimitExceeded` before inflating a stream past the limits."""
+    check_pdf(body)
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
 
