@@ -205,4 +205,4 @@ def test_politeness_holds_with_the_pool_on(tmp_path: Path, workers: str) -> None
     assert site.max_active == 1, "never more than one request in flight to the site"
     starts = sorted(start for _, start, _ in site.log)
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    assert min(gaps) >= 0.3 * 0.5 - 0.01, gaps  # DOWNLOAD_DELAY with Scrapy's ±50% jitter
+    assert min(gaps) >= 0.1, gaps  # DOWNLOAD_DELAY 0.3 with Scrapy's ±50% jitter, less the server's own scheduling
