@@ -179,6 +179,9 @@ def _tree_node(element: lxml.html.HtmlElement) -> bool:
     return False
 
 
+_OTHER_SCHEME_RE = re.compile(r"^(?!(?:https?|javascript|mailto|tel):)[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
 def _target(element: lxml.html.HtmlElement, base_url: str, stats: LinkStats) -> tuple[str | None, str]:
     """``(absolute URL, via)`` of an element, or ``(None, reason)``."""
     tag = element.tag
@@ -231,6 +234,9 @@ def list_links(doc: lxml.html.HtmlElement, base_url: str, stats: LinkStats | Non
         text = _link_text(element)
         title = clean_text(element.get("title"))
         if not url:
+            if _OTHER_SCHEME_RE.match((element.get("href") or "").strip()):
+                stats.refused_scheme += 1  # file:, ftp:, data:…: only http/https is ever fetched
+                continue
             if via and tag == "a":
                 stats.javascript += 1
                 stats.refused.append(RefusedLink(href=(element.get("href") or "").strip(), text=title or text,
