@@ -1,0 +1,54 @@
+"""Mock sites rebuilt on real list-page patterns (issue 10, Deliver 1): each crawled for real in a subprocess
+(``python -m scrapy crawl gov_reports``) and compared with the portal's ground truth: the exact report set,
+each report once, no decoy. The site modules' docstrings say which real page each follows.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+
+from govcrawl.demo.portal import Portal
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _crawl(tmp: Path, site: str) -> dict[str, Any]:
+    with Portal(sites=[site]).start() as portal:
+        (start,) = portal.start_urls[site]
+        out = tmp / "items.jsonl"
+        command = [sys.executable, "-m", "scrapy", "crawl", "gov_reports", "-O", str(out), "-a", f"start_urls={start}"]
+        for name, value in {"GOVCRAWL_FAST_LOCAL": "True", "GOVCRAWL_ARCHIVE_DIR": str(tmp / "archive"),
+                            "GOVCRAWL_CATALOG": "", "GOVCRAWL_STATS_FILE": str(tmp / "stats.json"),
+                            "LOG_LEVEL": "INFO"}.items():
+            command += ["-s", f"{name}={value}"]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-4000:]
+        result = {"expected": portal.expected_for(start), "decoys": set(portal.decoys(site)),
+                  "column": portal.site_requests(site)}
+    result["items"] = [json.loads(line) for line in out.read_text("utf-8").splitlines() if line.strip()]
+    result["stats"] = json.loads((tmp / "stats.json").read_text("utf-8"))
+    return result
+
+
+def _assert_exact(result: dict[str, Any], n_reports: int, n_decoys: int) -> list[str]:
+    urls = [item["url"] for item in result["items"]]
+    assert len(result["expected"]) == n_reports and len(result["decoys"]) == n_decoys
+    assert len(urls) == len(set(urls)), "a report was emitted twice"
+    assert not set(urls) & result["decoys"], "a decoy became a report"
+    assert sorted(set(result["expected"]) - set(urls)) == []
+    assert set(urls) == result["expected"]
+    return urls
+
+
+def test_hanweb_year_panels_with_unit_name_entries_and_window_open_links(tmp_path: Path) -> None:
+    result = _crawl(tmp_path, "hanwebpanels")
+    urls = _assert_exact(result, 26, 5)
+    assert sum("?xxgkhide=1" in url for url in urls) == 21  # the three javascript:window.open('…') panels
+    stats = result["stats"]
+    assert stats["govcrawl/links/javascript"] >= 26  # every report link is a javascript: href
+    assert stats["govcrawl/links/context"] >= 18  # the unit-name entries titled by their panel heading
