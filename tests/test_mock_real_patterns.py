@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 from govcrawl.demo.portal import Portal
 
 ROOT = Path(__file__).resolve().parents[1]
