@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from govcrawl.demo.portal import Portal
+from govcrawl.demo.site_empiremixed import SPECIAL_TITLE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,3 +52,12 @@ def test_hanweb_year_panels_with_unit_name_entries_and_window_open_links(tmp_pat
     stats = result["stats"]
     assert stats["govcrawl/links/javascript"] >= 26  # every report link is a javascript: href
     assert stats["govcrawl/links/context"] >= 18  # the unit-name entries titled by their panel heading
+
+
+def test_empirecms_column_of_subcolumn_boxes_reaches_every_report_of_the_nianbao_subcolumn(tmp_path: Path) -> None:
+    result = _crawl(tmp_path, "empiremixed")
+    urls = _assert_exact(result, 24, 6)
+    special = [url for url in urls if url.endswith("/5199.html")]
+    assert len(special) == 1, f"{SPECIAL_TITLE} (no 公开工作) was missed"
+    requested = {request.path for request in result["column"]}
+    assert {"/xxgk/xxgknb/", "/xxgk/xxgknb/index_2.html"} <= requested  # the 更多 sub-column and its page 2
