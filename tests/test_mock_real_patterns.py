@@ -29,7 +29,8 @@ def _crawl(tmp: Path, site: str) -> dict[str, Any]:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-4000:]
         result = {"expected": portal.expected_for(start), "decoys": set(portal.decoys(site)),
-                  "column": portal.site_requests(site)}
+                  "column": portal.site_requests(site),
+                  "titles": {url: portal.truth(url).title for url in portal.expected_for(start)}}
     result["items"] = [json.loads(line) for line in out.read_text("utf-8").splitlines() if line.strip()]
     result["stats"] = json.loads((tmp / "stats.json").read_text("utf-8"))
     return result
@@ -59,5 +60,16 @@ def test_empirecms_column_of_subcolumn_boxes_reaches_every_report_of_the_nianbao
     urls = _assert_exact(result, 24, 6)
     special = [url for url in urls if url.endswith("/5199.html")]
     assert len(special) == 1, f"{SPECIAL_TITLE} (no 公开工作) was missed"
+    assert {item["url"]: item["source"]["link_text"] for item in result["items"]} == result["titles"]
     requested = {request.path for request in result["column"]}
     assert {"/xxgk/xxgknb/", "/xxgk/xxgknb/index_2.html"} <= requested  # the 更多 sub-column and its page 2
+
+
+def test_teleport_mirror_links_in_confirm_wrappers_nested_anchors_cards_and_br_split_text(tmp_path: Path) -> None:
+    result = _crawl(tmp_path, "teleport")
+    _assert_exact(result, 12, 3)
+    stats = result["stats"]
+    assert stats["govcrawl/links/javascript"] >= 6  # the confirm('…'))window.location='…' entries
+    # the list title of every entry: the card's <h2> alone, <br>-split text joined, the nested anchor's text
+    link_texts = {item["url"]: item["source"]["link_text"] for item in result["items"]}
+    assert link_texts == result["titles"]

@@ -27,6 +27,7 @@ SITE_BUILDERS: dict[str, tuple[str, str]] = {
     "jspager": ("govcrawl.demo.site_jspager:build_jspager", "JS list from a JSON API, javascript:load(n) pager, site menu 首页"),
     "hanwebpanels": ("govcrawl.demo.site_hanwebpanels:build_hanwebpanels", "Hanweb year panels: unit-name entries, window.open hrefs, nested quotes"),
     "empiremixed": ("govcrawl.demo.site_empiremixed:build_empiremixed", "EmpireCMS column of sub-column boxes (更多 links, 政府信息年度报告)"),
+    "teleport": ("govcrawl.demo.site_teleport:build_teleport", "Teleport Ultra mirror: confirm/tppabs links, <a><a>, <h2> cards, <br> in link text"),
     "encodings": ("govcrawl.demo.site_misc:build_encodings", "GBK / GB2312 / GB18030 / wrong / missing charset pages"),
     "traditional": ("govcrawl.demo.site_misc:build_traditional", "a traditional-character-only site"),
     "attachments": ("govcrawl.demo.site_misc:build_attachments", "PDF / DOCX / attachment-only / P0 OLDSRC / image-only reports"),
