@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 from govcrawl.demo.portal import Portal
 from govcrawl.demo.site_empiremixed import SPECIAL_TITLE
+from govcrawl.discovery.finder import read_page
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,3 +77,12 @@ def test_teleport_mirror_links_in_confirm_wrappers_nested_anchors_cards_and_br_s
     # the list title of every entry: the card's <h2> alone, <br>-split text joined, the nested anchor's text
     link_texts = {item["url"]: item["source"]["link_text"] for item in result["items"]}
     assert link_texts == result["titles"]
+
+
+def test_teleport_home_page_leads_to_the_column_through_a_confirm_wrapper_with_br_split_text() -> None:
+    with Portal(sites=["teleport"]).start() as portal:
+        home = portal.sites["teleport"] + "/index.html"
+        with urllib.request.urlopen(home, timeout=10) as answer:
+            findings = read_page(answer.read(), home, home)
+        (start,) = portal.start_urls["teleport"]
+    assert [(c.url, c.text) for c in findings.columns] == [(start, "政府信息公开年报")]  # not 指南, not 目录
