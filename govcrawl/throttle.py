@@ -9,6 +9,8 @@ of many sites at once. :class:`CrawlBudgetExtension` sizes them when the crawl s
   never below the profile's value and at most ``GOVCRAWL_BUDGET_MAX_CONCURRENCY``;
 * the reactor thread pool (DNS lookups run there): a thread per four sites, 10 to ``GOVCRAWL_BUDGET_MAX_THREADS``;
 * the DNS cache: room for every site twice (sites and their attachment hosts), at least Scrapy's 10,000;
+* the scheduler: Scrapy's ``DownloaderAwarePriorityQueue`` (its broad-crawl queue) when there are several
+  sites, so the global budget is shared between the sites instead of filling with one site's waiting requests;
 * open files: the soft ``RLIMIT_NOFILE`` raised to the hard limit when the sockets (two per request in flight)
   plus a reserve for WARC files, workers and the catalog need more; the concurrency is cut to fit a hard limit.
 
@@ -49,6 +51,9 @@ FD_RESERVE = 256
 SCRAPY_THREADPOOL = 10
 SCRAPY_DNSCACHE = 10_000
 RETRY_AFTER_CODES = frozenset({429, 503})
+#: Scrapy's scheduler queue for broad crawls: the next request comes from the site with the fewest in the
+#: downloader, so a site waiting out its delay does not take the global budget from the others
+DOWNLOADER_AWARE_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 _EXPLICIT = SETTINGS_PRIORITIES["addon"]
 
 
@@ -127,6 +132,9 @@ class CrawlBudgetExtension:
                 settings.set("CONCURRENT_REQUESTS", budgets.concurrent_requests, priority="addon")
             if settings.getpriority("DNSCACHE_SIZE") <= _EXPLICIT:
                 settings.set("DNSCACHE_SIZE", budgets.dnscache, priority="addon")
+            if (budgets.sites > 1 and settings.getpriority("SCHEDULER_PRIORITY_QUEUE") <= _EXPLICIT
+                    and not settings.getint("CONCURRENT_REQUESTS_PER_IP")):  # that queue refuses per-IP slots
+                settings.set("SCHEDULER_PRIORITY_QUEUE", DOWNLOADER_AWARE_QUEUE, priority="addon")
         extension = cls(crawler, budgets)
         crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
         return extension
