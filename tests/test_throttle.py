@@ -144,3 +144,23 @@ def test_retry_after_pauses_only_that_site(tmp_path: Path) -> None:
     # the other site went on meanwhile: the reactor was not blocked
     during = [path for path, start, _, _ in other.log if refused < start < refused + 3.0]
     assert len(during) >= 3
+
+
+def test_extension_sizes_the_crawler_settings_and_keeps_explicit_ones() -> None:
+    from types import SimpleNamespace
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+    from govcrawl.sites import site_from_url
+    from govcrawl.throttle import DOWNLOADER_AWARE_QUEUE, CrawlBudgetExtension
+
+    registry = [site_from_url(f"http://127.0.0.{2 + n}:8000/nb/") for n in range(40)]
+    for explicit, expected in ({}, 40 * 2), ({"CONCURRENT_REQUESTS": 24}, 24):
+        settings = settings_with(POLITE_PROFILE, GOVCRAWL_BUDGET_LATENCY=0.15, DOWNLOAD_DELAY=0.5, **explicit)
+        crawler = Crawler(Spider, settings)
+        crawler.spider = SimpleNamespace(registry=registry)
+        extension = CrawlBudgetExtension.from_crawler(crawler)
+        assert extension.budgets.sites == 40
+        assert crawler.settings.getint("CONCURRENT_REQUESTS") == expected
+        assert crawler.settings.get("SCHEDULER_PRIORITY_QUEUE") == DOWNLOADER_AWARE_QUEUE
