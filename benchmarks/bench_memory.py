@@ -84,13 +84,14 @@ def crawl(reports: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated report counts")
+    parser.add_argument("--name", default="memory", help="results/<name>.json")
     args = parser.parse_args()
     runs = [crawl(int(size)) for size in args.sizes.split(",")]
     peaks = [run["peak_rss_mb"] for run in runs]
     spread = max(peaks) / min(peaks) - 1
     print(f"peak RSS {' / '.join(f'{p:.0f}' for p in peaks)} MB: spread {spread:.1%} (target <= 10%), "
           f"largest {max(peaks):.0f} MB (target < {CEILING_MB} MB)")
-    write_result("memory", {"runs": runs, "spread": spread, "max_mb": max(peaks),
+    write_result(args.name, {"runs": runs, "spread": spread, "max_mb": max(peaks),
                             "met": spread <= SPREAD and max(peaks) < CEILING_MB, **machine()})
     return 0
 
