@@ -2,7 +2,8 @@
 
 A portal is ``lists`` list pages (``/list/<n>.html``, 100 links each, ``a.next`` to the next page) linking
 report pages ``/nb/<i>.html`` of 12–25 KB, a third with a 30x8 number table (the same mix as bench_crawl.py).
-Pages are built from the index, so a 100,000-report portal costs the server no memory. Each served request is
+Each host serves its own reports (host n: reports n*N .. n*N+N-1, so its own agencies). Pages are built from the
+index, so a 100,000-report portal costs the server no memory. Each served request is
 logged by the server itself as ``host path start end`` (monotonic seconds) when a log file is given.
 
     with Portals(hosts=["127.0.0.1"], reports=2000) as portals:  # one portal per host, each on its own port
@@ -45,9 +46,9 @@ def report_page(index: int) -> bytes:
     return "".join(parts).encode()
 
 
-def list_page(page: int, reports: int, per_list: int = PER_LIST) -> bytes:
-    """List page ``page`` of a portal with ``reports`` reports, ``per_list`` links a page."""
-    items = range(page * per_list, min(reports, (page + 1) * per_list))
+def list_page(page: int, reports: int, per_list: int = PER_LIST, first: int = 0) -> bytes:
+    """List page ``page`` of a portal with ``reports`` reports (numbered from ``first``), ``per_list`` a page."""
+    items = range(first + page * per_list, first + min(reports, (page + 1) * per_list))
     links = "".join(f'<li><a href="/nb/{i}.html">某某县第{i}局2023年政府信息公开工作年度报告</a>'
                     f'<span>2024-01-{i % 28 + 1:02d}</span></li>' for i in items)
     pages = -(-reports // per_list)
@@ -58,6 +59,8 @@ def list_page(page: int, reports: int, per_list: int = PER_LIST) -> bytes:
 
 def _serve(hosts: list[str], reports: int, latency: float, log_path: str | None, per_list: int,
            ready: multiprocessing.Queue) -> None:
+    # each host serves its own reports (its own agencies): host n has reports n*reports .. (n+1)*reports-1
+    firsts = {host: n * reports for n, host in enumerate(hosts)}
     from aiohttp import web
 
     try:  # the server is the measuring instrument: on a shared machine, log arrivals when they happen
@@ -71,16 +74,17 @@ def _serve(hosts: list[str], reports: int, latency: float, log_path: str | None,
         if latency:
             await asyncio.sleep(latency)
         path = request.path
+        first = firsts.get(request.host.split(":")[0], 0)
         body, status = b"not found", 404
         try:
             if path.startswith("/nb/") and path.endswith(".html"):
                 index = int(path[4:-5])
-                if 0 <= index < reports:
+                if first <= index < first + reports:
                     body, status = report_page(index), 200
             elif path.startswith("/list/") and path.endswith(".html"):
                 page = int(path[6:-5])
                 if 0 <= page * per_list < reports:
-                    body, status = list_page(page, reports, per_list), 200
+                    body, status = list_page(page, reports, per_list, first), 200
         except ValueError:
             pass
         if log is not None:
