@@ -61,6 +61,12 @@ DEFAULTS: dict[str, Any] = {
     "GOVCRAWL_EXTRACT_TIMEOUT": 120.0,  # seconds one build_item job may run before its worker is killed
     "GOVCRAWL_EXTRACT_MEMORY": 2 * 1024**3,  # RLIMIT_AS of each worker process, bytes
     "GOVCRAWL_EXTRACT_RETRIES": 1,  # runs again (alone) of a job whose worker died, before it is worker_died
+    "GOVCRAWL_BUDGET": True,  # size CONCURRENT_REQUESTS, threads, DNS cache, open files from the sites (throttle.py)
+    "GOVCRAWL_BUDGET_SITES": 0,  # sites the budgets are sized for; 0: the hosts of the spider's registry
+    "GOVCRAWL_BUDGET_LATENCY": 1.0,  # seconds a site is expected to take per response (in-flight per site)
+    "GOVCRAWL_BUDGET_MAX_CONCURRENCY": 2048,  # ceiling of the sized CONCURRENT_REQUESTS
+    "GOVCRAWL_BUDGET_MAX_THREADS": 64,  # ceiling of the sized reactor thread pool (DNS lookups)
+    "GOVCRAWL_RETRY_AFTER_MAX": 600.0,  # longest Retry-After (s) honoured with a retry; longer: given up
     "GOVCRAWL_COOKIE_MAX_BYTES": 4096,  # a cookie's name + value, as browsers
     "GOVCRAWL_COOKIES_PER_HOST": 50,  # cookies kept per domain
     "GOVCRAWL_COOKIE_HEADER_BYTES": 6144,  # all cookies of a domain together: the Cookie header stays under 8 KB
@@ -116,6 +122,9 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         # catalog-backed conditional requests (GOVCRAWL_INCREMENTAL); after Retry (550)
         "govcrawl.catalog.incremental.IncrementalMiddleware": 560,
         "govcrawl.browser.ChallengeMiddleware": 580,
+        # Scrapy's retries, plus Retry-After on 429/503 pausing that site's slot (govcrawl.throttle)
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "govcrawl.throttle.RetryAfterMiddleware": 550,
         # same-document redirects (http -> https) must pass the scheme-blind dupefilter
         "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
         "govcrawl.middlewares.CanonicalRedirectMiddleware": 600,
@@ -133,6 +142,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "govcrawl.catalog.crawl.CatalogExtension": 500,
         "govcrawl.stats.StatsDumpExtension": 900,  # GOVCRAWL_STATS_FILE
         "govcrawl.guards.RobotsErrorLogExtension": 0,  # a robots.txt timeout is one log line, not a traceback
+        "govcrawl.throttle.CrawlBudgetExtension": 100,  # global budgets sized from the sites (GOVCRAWL_BUDGET)
     },
     # Scrapy's HTTP/1.1 handler; starts scrapy-playwright + Chromium only for meta["playwright"] requests
     "DOWNLOAD_HANDLERS": {

@@ -121,6 +121,7 @@ CREATE TABLE IF NOT EXISTS reports (
     UNIQUE (canonical_url, version)
 );
 CREATE INDEX IF NOT EXISTS reports_by_year ON reports (report_year);
+CREATE INDEX IF NOT EXISTS reports_by_agency_year ON reports (agency, report_year);
 CREATE INDEX IF NOT EXISTS reports_by_run ON reports (first_seen_run);
 CREATE TABLE IF NOT EXISTS withdrawals (
     id                  INTEGER PRIMARY KEY,

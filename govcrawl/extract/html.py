@@ -69,6 +69,8 @@ def strip_tags(text: str) -> str:
     lines = (_clean(unescape(line)) for line in _TAG.sub("", text).splitlines())
     return "\n".join(line for line in lines if line)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+#: what ``str.splitlines`` breaks on that ``_clean`` leaves in place
+_LINE_BREAK = re.compile("[\n\x1c\x1d\x1e\x85\u2028\u2029]")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0\u2002\u2003\u2009\u200b\u3000]+")
 _LABEL_STRIP = re.compile(r"[\s\xa0\u3000:：]+")
 _TITLE_SPLIT = re.compile(r"\s*(?:[-_|—–]{1,2}|\s-\s)\s*")
@@ -161,6 +163,14 @@ def _drop_chrome_blocks(root: lxml.html.HtmlElement) -> None:
             element.drop_tree()
 
 
+def _cell_line(cell: lxml.html.HtmlElement) -> str:
+    """One table cell as one line (its blocks joined by spaces); a cell without child elements directly."""
+    if len(cell):
+        return _clean(" ".join(render_text(cell).splitlines()))
+    line = _clean(cell.text) if cell.text else ""
+    return _clean(" ".join(line.splitlines())) if _LINE_BREAK.search(line) else line
+
+
 def render_text(element: lxml.html.HtmlElement) -> str:
     """Text of ``element``, one block per line; table rows as tab-separated cells (iterative: any depth)."""
     lines: list[str] = []
@@ -184,7 +194,7 @@ def render_text(element: lxml.html.HtmlElement) -> str:
             continue
         if tag == "tr":
             flush()
-            cells = [_clean(" ".join(render_text(cell).splitlines())) for cell in node if cell.tag in ("td", "th")]
+            cells = [_cell_line(cell) for cell in node if cell.tag in ("td", "th")]
             if any(cells):
                 lines.append("\t".join(cells))
             if node is not element and node.tail:
@@ -200,19 +210,35 @@ def render_text(element: lxml.html.HtmlElement) -> str:
     return "\n".join(lines)
 
 
-def _container_xpath(attribute: str, value: str) -> lxml.etree.XPath:
-    if attribute == "id":
-        return lxml.etree.XPath(f'//*[@id="{value}"]')
-    return lxml.etree.XPath(f'//*[contains(concat(" ", normalize-space(@class), " "), " {value} ")]')
+#: the elements that can be containers: one axis step (a ``//*[...]`` per name was 21 scans of the whole tree)
+_HAS_ID_OR_CLASS = lxml.etree.XPath("descendant-or-self::*[@id or @class]")
+#: XPath's whitespace (what ``normalize-space`` collapses in a class attribute)
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
-_CONTAINER_XPATHS = [(value, _container_xpath(attribute, value)) for attribute, value in CONTAINERS]
+def _container_candidates(root: lxml.html.HtmlElement) -> list[list[lxml.html.HtmlElement]]:
+    """Per entry of CONTAINERS, the elements it names, in document order (one pass over the tree)."""
+    by_id: dict[str, list[int]] = {}
+    by_class: dict[str, list[int]] = {}
+    for index, (attribute, value) in enumerate(CONTAINERS):
+        (by_id if attribute == "id" else by_class).setdefault(value, []).append(index)
+    found: list[list[lxml.html.HtmlElement]] = [[] for _ in CONTAINERS]
+    for element in _HAS_ID_OR_CLASS(root):
+        element_id = element.get("id")
+        if element_id is not None:
+            for index in by_id.get(element_id, ()):
+                found[index].append(element)
+        classes = element.get("class")
+        if classes:
+            for token in dict.fromkeys(_XML_SPACE.split(classes.strip(" \t\r\n"))):
+                for index in by_class.get(token, ()):
+                    found[index].append(element)
+    return found
 
 
 def find_container(root: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement | None, str | None]:
     """The report content element by known container names (largest text wins among equals)."""
-    for name, xpath in _CONTAINER_XPATHS:
-        matches = xpath(root)
+    for (_attribute, name), matches in zip(CONTAINERS, _container_candidates(root), strict=True):
         if not matches:
             continue
         best = max(matches, key=lambda el: len(el.text_content().strip()))
@@ -355,6 +381,9 @@ def extract_html(text: str, url: str) -> HtmlExtract:
     """Extract text, grids, page metadata and attachment links from decoded report HTML."""
     root = parse_html(text)
     too_deep = _too_deep(_parser())
+    # Holding every element's Python proxy for the whole extraction lets the later walks (metadata, container,
+    # text, tables) reuse them instead of building a new proxy (and running lxml.html's class lookup) per visit.
+    elements = list(root.iter())
     tags = meta_tags(root)
     table = metadata_table(root)
     title = page_title(root, tags, table)
@@ -392,5 +421,7 @@ def extract_html(text: str, url: str) -> HtmlExtract:
         body = hanweb.group(1) if hanweb else text
         return HtmlExtract(text=strip_tags(body), grids=[], page_meta=page_meta, attachment_links=links,
                            container="regex-fallback", images=body.lower().count("<img"), too_deep=True)
-    return HtmlExtract(text=render_text(container), grids=html_tables_to_grids(container), page_meta=page_meta,
-                       attachment_links=links, container=how, images=sum(1 for _ in container.iter("img")))
+    extract = HtmlExtract(text=render_text(container), grids=html_tables_to_grids(container), page_meta=page_meta,
+                          attachment_links=links, container=how, images=sum(1 for _ in container.iter("img")))
+    del elements  # kept alive until here on purpose (see above)
+    return extract

@@ -286,7 +286,10 @@ class _Columns:
         return rows.score + col_score + (len(rows.data_rows) * len(self.mapping)) * 0.01  # as _read_values sums
 
 
+@lru_cache(maxsize=1024)
 def _read_columns(rows: _Rows, spec: TableSpec, aligned: bool) -> _Columns:
+    """The column mapping of one reading mode (cached like ``_read_rows``: the bounds and the reads share it;
+    callers only read the result)."""
     width = max((len(r) for r in rows.header_rows), default=0)
     if aligned:
         leaves = _aligned_leaves(rows.header_rows, spec, width)

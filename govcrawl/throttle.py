@@ -1,0 +1,251 @@
+"""Global crawl budgets sized from the sites being crawled, and ``Retry-After`` honoured per site.
+
+Politeness is per site (Scrapy's download slot: ``CONCURRENT_REQUESTS_PER_DOMAIN``, ``DOWNLOAD_DELAY``,
+AutoThrottle); the global budgets only have to be large enough that they are never what limits a polite crawl
+of many sites at once. :class:`CrawlBudgetExtension` sizes them when the crawl starts:
+
+* ``CONCURRENT_REQUESTS`` = sites x the requests one site can have in flight (Little's law: ``latency / delay``
+  rounded up, plus one, at most ``CONCURRENT_REQUESTS_PER_DOMAIN``; the per-domain cap itself without a delay),
+  never below the profile's value and at most ``GOVCRAWL_BUDGET_MAX_CONCURRENCY``;
+* the reactor thread pool (DNS lookups run there): a thread per four sites, 10 to ``GOVCRAWL_BUDGET_MAX_THREADS``;
+* the DNS cache: room for every site twice (sites and their attachment hosts), at least Scrapy's 10,000;
+* the scheduler: Scrapy's ``DownloaderAwarePriorityQueue`` (its broad-crawl queue) when there are several
+  sites, so the global budget is shared between the sites instead of filling with one site's waiting requests;
+* open files: the soft ``RLIMIT_NOFILE`` raised to the hard limit when the sockets (two per request in flight)
+  plus a reserve for WARC files, workers and the catalog need more; the concurrency is cut to fit a hard limit.
+
+``sites`` is the number of distinct hosts in the spider's registry (``spider.registry``); ``latency`` is
+``GOVCRAWL_BUDGET_LATENCY`` (seconds a site takes to answer, an estimate). A setting given explicitly (project
+settings, ``custom_settings``, ``-s``) is left alone, and ``GOVCRAWL_BUDGET=False`` disables the sizing.
+
+:class:`RetryAfterMiddleware` replaces Scrapy's RetryMiddleware: a 429/503 answer carrying ``Retry-After``
+pauses that site's download slot for the time asked (up to ``GOVCRAWL_RETRY_AFTER_MAX`` seconds; longer waits
+give the request up) and retries the request through Scrapy's public ``get_retry_request``. The pause is a
+slot delay, so the reactor and the other sites go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import resource
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.utils.response import response_status_message
+
+from govcrawl.urlkeys import host_port
+
+logger = logging.getLogger(__name__)
+
+#: file descriptors kept for everything but sockets (WARC files, worker pipes, the catalog, logs)
+FD_RESERVE = 256
+#: Scrapy's defaults, the floors of the sized budgets
+SCRAPY_THREADPOOL = 10
+SCRAPY_DNSCACHE = 10_000
+RETRY_AFTER_CODES = frozenset({429, 503})
+#: Scrapy's scheduler queue for broad crawls: the next request comes from the site with the fewest in the
+#: downloader, so a site waiting out its delay does not take the global budget from the others
+DOWNLOADER_AWARE_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+_EXPLICIT = SETTINGS_PRIORITIES["addon"]
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """The global budgets for one crawl (see the module docstring)."""
+
+    sites: int
+    per_site: int
+    concurrent_requests: int
+    threadpool: int
+    dnscache: int
+    open_files: int
+
+
+def per_site_inflight(per_domain: int, delay: float, latency: float) -> int:
+    """Requests one site can have in flight under its delay: latency / delay rounded up, plus one, capped."""
+    if delay <= 0:
+        return max(1, per_domain)
+    return max(1, min(per_domain, math.ceil(latency / delay) + 1))
+
+
+def size_budgets(settings: BaseSettings, sites: int) -> Budgets:
+    """The budgets for ``sites`` sites under ``settings`` (pure: nothing is applied)."""
+    sites = max(1, sites)
+    per_site = per_site_inflight(settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+                                 settings.getfloat("DOWNLOAD_DELAY"), settings.getfloat("GOVCRAWL_BUDGET_LATENCY"))
+    concurrency = min(settings.getint("GOVCRAWL_BUDGET_MAX_CONCURRENCY"),
+                      max(settings.getint("CONCURRENT_REQUESTS"), sites * per_site))
+    threads = min(settings.getint("GOVCRAWL_BUDGET_MAX_THREADS"), max(SCRAPY_THREADPOOL, math.ceil(sites / 4)))
+    return Budgets(sites=sites, per_site=per_site, concurrent_requests=concurrency, threadpool=threads,
+                   dnscache=max(SCRAPY_DNSCACHE, 2 * sites), open_files=2 * concurrency + FD_RESERVE)
+
+
+def raise_open_files(needed: int) -> int:
+    """Raise the soft ``RLIMIT_NOFILE`` to the hard limit when ``needed`` exceeds it; returns the soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = hard if hard != resource.RLIM_INFINITY else needed
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            logger.warning("could not raise the open-file limit to %s: %s", target, exc)
+    return soft
+
+
+def registry_sites(spider: Any) -> int:
+    """Distinct hosts among the start URLs of the spider's registry (0 when the spider has none)."""
+    hosts = {host_port(url) for site in getattr(spider, "registry", None) or () for url in site.start_urls}
+    return len(hosts)
+
+
+class CrawlBudgetExtension:
+    """Sizes the global budgets from the number of sites (module docstring); built before settings freeze."""
+
+    def __init__(self, crawler: Any, budgets: Budgets) -> None:
+        self.crawler = crawler
+        self.budgets = budgets
+        self.threads_explicit = crawler.settings.getpriority("REACTOR_THREADPOOL_MAXSIZE") > _EXPLICIT
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CrawlBudgetExtension:
+        settings = crawler.settings
+        if not settings.getbool("GOVCRAWL_BUDGET"):
+            raise NotConfigured("GOVCRAWL_BUDGET is off")
+        sites = settings.getint("GOVCRAWL_BUDGET_SITES") or registry_sites(getattr(crawler, "spider", None))
+        budgets = size_budgets(settings, sites)
+        soft = raise_open_files(budgets.open_files)
+        if soft != resource.RLIM_INFINITY and soft < budgets.open_files:  # a hard limit we cannot pass
+            fitting = max(settings.getint("CONCURRENT_REQUESTS"), (soft - FD_RESERVE) // 2)
+            budgets = Budgets(**{**budgets.__dict__, "concurrent_requests": min(budgets.concurrent_requests, fitting),
+                                 "open_files": soft})
+        if not settings.frozen:
+            if settings.getpriority("CONCURRENT_REQUESTS") <= _EXPLICIT:
+                settings.set("CONCURRENT_REQUESTS", budgets.concurrent_requests, priority="addon")
+            if settings.getpriority("DNSCACHE_SIZE") <= _EXPLICIT:
+                settings.set("DNSCACHE_SIZE", budgets.dnscache, priority="addon")
+            if (budgets.sites > 1 and settings.getpriority("SCHEDULER_PRIORITY_QUEUE") <= _EXPLICIT
+                    and not settings.getint("CONCURRENT_REQUESTS_PER_IP")):  # that queue refuses per-IP slots
+                settings.set("SCHEDULER_PRIORITY_QUEUE", DOWNLOADER_AWARE_QUEUE, priority="addon")
+        extension = cls(crawler, budgets)
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        return extension
+
+    def engine_started(self) -> None:
+        """Apply what lives outside the crawler's settings: the reactor's thread pool and the DNS cache."""
+        from scrapy.resolver import dnscache
+        from twisted.internet import reactor
+
+        settings = self.crawler.settings
+        if not self.threads_explicit:
+            reactor.getThreadPool().adjustPoolsize(maxthreads=self.budgets.threadpool)
+        if settings.getbool("DNSCACHE_ENABLED") and dnscache.limit:
+            dnscache.limit = max(dnscache.limit, settings.getint("DNSCACHE_SIZE"))
+        stats = self.crawler.stats
+        for name in ("sites", "per_site", "concurrent_requests", "threadpool", "dnscache", "open_files"):
+            stats.set_value(f"govcrawl/budget/{name}", getattr(self.budgets, name))
+        logger.info("crawl budgets for %d sites: %s", self.budgets.sites, self.budgets)
+
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP-date; None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Scrapy's RetryMiddleware that, on 429/503 with ``Retry-After``, pauses the site before the retry."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("GOVCRAWL_RETRY_AFTER_MAX")
+        self.paused: dict[str, tuple[float, float, float, float]] = {}  # slot -> (until, wait, delay, jitter)
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        """While a site is paused, keep its slot's delay at the pause (AutoThrottle may have lowered it)."""
+        key = request.meta.get("download_slot")
+        pause = self.paused.get(key) if key is not None else None
+        if pause is not None and time.monotonic() < pause[0]:
+            slot = self._slot(request)
+            if slot is not None and slot.delay < pause[1]:
+                slot.delay, slot.jitter = pause[1], 0.0
+        return None
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if (wait is None or response.status not in RETRY_AFTER_CODES or request.meta.get("dont_retry", False)
+                or response.status not in self.retry_http_codes):
+            return super().process_response(request, response)
+        stats = self.crawler.stats
+        if wait > self.max_wait:
+            stats.inc_value("govcrawl/retry_after/too_long")
+            self._pause(request, self.max_wait)
+            logger.warning("%s asks to wait %.0f s (Retry-After), more than GOVCRAWL_RETRY_AFTER_MAX=%.0f: "
+                           "given up", request.url, wait, self.max_wait)
+            return response
+        retry = get_retry_request(
+            request, spider=self.crawler.spider, reason=response_status_message(response.status),
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level))
+        if retry is None:
+            return response
+        stats.inc_value("govcrawl/retry_after/count")
+        stats.inc_value("govcrawl/retry_after/seconds", round(wait, 3))
+        self._pause(request, wait)
+        return retry
+
+    def _slot(self, request: Request) -> Any:
+        engine = getattr(self.crawler, "engine", None)
+        downloader = getattr(engine, "downloader", None)
+        if downloader is None:
+            return None
+        return downloader.slots.get(downloader.get_slot_key(request))
+
+    def _pause(self, request: Request, wait: float) -> None:
+        """No request of this site leaves before ``wait`` seconds: the slot's delay counts from now."""
+        slot = self._slot(request)
+        if slot is None or wait <= 0:
+            return
+        from twisted.internet import reactor
+
+        key = request.meta.get("download_slot") or self.crawler.engine.downloader.get_slot_key(request)
+        now = time.monotonic()
+        previous = self.paused.get(key)
+        delay, jitter = (previous[2], previous[3]) if previous else (slot.delay, slot.jitter)
+        until = max(now + wait, previous[0] if previous else 0.0)
+        self.paused[key] = (until, until - now, delay, jitter)
+        slot.delay, slot.jitter = max(slot.delay if previous else 0.0, until - now), 0.0
+        slot.lastseen = now
+        reactor.callLater(until - now, self._resume, key, until)
+
+    def _resume(self, key: str, until: float) -> None:
+        pause = self.paused.get(key)
+        if pause is None or pause[0] != until:  # extended by a later Retry-After
+            return
+        del self.paused[key]
+        engine = getattr(self.crawler, "engine", None)
+        slot = engine.downloader.slots.get(key) if engine is not None else None
+        if slot is not None:
+            slot.delay, slot.jitter = pause[2], pause[3]
