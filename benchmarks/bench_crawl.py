@@ -118,10 +118,12 @@ import json, resource, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
 from scrapy.crawler import CrawlerProcess
 from scrapy.utils.spider import iter_spider_classes
+from govcrawl.addon import DEFAULTS
 import importlib.util
 spec = importlib.util.spec_from_file_location("bench_spider", {str(spider)!r})
 module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)
 settings = {{
+    **DEFAULTS,  # govcrawl's own defaults (the add-on declares them; its components are not wanted here)
     "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False,
     "CONCURRENT_REQUESTS": 16, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "DOWNLOAD_DELAY": 0,
     "GOVCRAWL_ARCHIVE_DIR": {str(archive)!r}, "GOVCRAWL_WARC_ENABLED": {warc!r},
