@@ -48,6 +48,20 @@ E2E: dict[str, set[str] | None] = {
     "test_sites_check.py": None,
     "test_extract_limits.py": None,
     "test_warc_disk_full.py": None,
+    "test_browser_pager.py": None,
+    "test_cli_conventions.py": None,
+    "test_crash_trials.py": None,
+    "test_distributed_politeness.py": None,
+    "test_distributed_restart.py": None,
+    "test_distributed_revisits.py": None,
+    "test_mock_real_patterns.py": None,
+    "test_research_cli.py": None,
+    "test_researchers_doc.py": None,
+    "test_throttle.py": None,
+    "test_wacz_revisit.py": None,
+    "test_withdrawals.py": None,
+    "test_fault_portal.py": None,
+    "test_catalog_withdrawals.py": None,
 }
 #: in-process tests that take seconds (property tests with many examples, real PDFs, a subprocess): marked
 #: ``slow`` instead of ``unit``, so ``-m unit`` stays a loop of seconds
