@@ -14,7 +14,6 @@ import argparse
 import json
 import multiprocessing
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -23,36 +22,16 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from loopback import list_page, report_page
+
 LIST_PAGES = 20
 
 
-def build_site(reports: int, seed: int = 7) -> dict[str, bytes]:
-    """Path -> HTML body for the whole generated portal."""
-    rng = random.Random(seed)
-    pages: dict[str, bytes] = {}
+def build_site(reports: int) -> dict[str, bytes]:
+    """Path -> HTML body for the whole generated portal: LIST_PAGES list pages, the report pages of loopback.py."""
     per_list = -(-reports // LIST_PAGES)
-    for page in range(LIST_PAGES):
-        items = range(page * per_list, min(reports, (page + 1) * per_list))
-        links = "".join(f'<li><a href="/nb/{i}.html">2023年政府信息公开工作年度报告（{i}）</a><span>2024-01-{i % 28 + 1:02d}</span></li>'
-                        for i in items)
-        next_link = f'<a class="next" href="/list/{page + 1}.html">下一页</a>' if page + 1 < LIST_PAGES else ""
-        pages[f"/list/{page}.html"] = (f"<html><head><meta charset='utf-8'><title>信息公开年报</title></head><body>"
-                                       f"<ul class='list'>{links}</ul>{next_link}</body></html>").encode()
-    sentence = "本机关坚持以习近平新时代中国特色社会主义思想为指导，全面推进政务公开，主动公开政府信息{}条。"
-    for i in range(reports):
-        target = rng.randint(12_000, 25_000)
-        parts = [f"<html><head><meta charset='utf-8'><title>报告{i}</title></head><body><div class='content'>"]
-        if i % 3 == 0:
-            rows = "".join("<tr>" + "".join(f"<td>{rng.randint(0, 9999)}</td>" for _ in range(8)) + "</tr>"
-                           for _ in range(30))
-            parts.append(f"<table>{rows}</table>")
-        size = sum(len(p.encode()) for p in parts)
-        while size < target:
-            para = "<p>" + sentence.format(rng.randint(1, 99999)) + "</p>"
-            parts.append(para)
-            size += len(para.encode())
-        parts.append("</div></body></html>")
-        pages[f"/nb/{i}.html"] = "".join(parts).encode()
+    pages = {f"/list/{page}.html": list_page(page, reports, per_list) for page in range(LIST_PAGES)}
+    pages.update({f"/nb/{i}.html": report_page(i) for i in range(reports)})
     return pages
 
 

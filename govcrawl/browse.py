@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from govcrawl.catalog.schema import LATEST_REPORTS
+
 VIEWS: dict[str, str] = {
     "latest_reports": """
         SELECT id, url, version, title, agency, admin_level, adcode, division_level, province, city, county,
@@ -29,8 +31,7 @@ VIEWS: dict[str, str] = {
                warc_record_id, fetched_at, first_seen_at, last_seen_at,
                (SELECT w.withdrawn_at FROM withdrawals AS w WHERE w.canonical_url = r.canonical_url
                 AND w.reinstated_at IS NULL ORDER BY w.id DESC LIMIT 1) AS withdrawn_at
-        FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY canonical_url ORDER BY last_seen_at DESC, version DESC)
-              AS _rank FROM reports) AS r WHERE _rank = 1""",
+        FROM """ + LATEST_REPORTS + """ AS r WHERE _rank = 1""",
     "report_figures": """
         SELECT r.id AS report_id, r.url, r.agency, r.province, r.report_year, f.key AS figure, f.value AS value
         FROM reports AS r, json_each(json_extract(r.item_json, '$.figures')) AS f

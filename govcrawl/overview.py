@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from govcrawl.catalog.schema import LATEST_REPORTS
+
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 LEVELS = ("ministry", "province", "city", "county", "township", "unknown")
 WIDTH, HEIGHT, MARGIN = 720, 320, 48
@@ -44,9 +46,7 @@ def read_picture(catalog: Path) -> CorpusPicture:
     conn = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
     try:
         rows = conn.execute(
-            "SELECT report_year, admin_level, province, item_json FROM (SELECT *, ROW_NUMBER() OVER "
-            "(PARTITION BY canonical_url ORDER BY last_seen_at DESC, version DESC) AS _rank FROM reports) "
-            "WHERE _rank = 1")
+            f"SELECT report_year, admin_level, province, item_json FROM {LATEST_REPORTS} WHERE _rank = 1")
         for year, level, province, item_json in rows:
             picture.reports += 1
             item = json.loads(item_json)

@@ -25,7 +25,7 @@ from typing import Any
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 
 from govcrawl.capture import Capture, warc_location
 from govcrawl.report import build_item, flagged_item
@@ -140,6 +140,10 @@ class ReportPipeline:
 
 def _deferred(future: Future[Any]) -> defer.Deferred[Any]:
     """A Deferred fired on the reactor thread with a concurrent future's result."""
+    from twisted.internet import (
+        reactor,  # the one the crawl installed (importing it earlier would install one)
+    )
+
     deferred: defer.Deferred[Any] = defer.Deferred()
     future.add_done_callback(lambda done: reactor.callFromThread(deferred.callback, done.result()))
     return deferred

@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from govcrawl.catalog.schema import LATEST_REPORTS
 from govcrawl.gazetteer import region_of
 
 
@@ -28,8 +29,7 @@ def agency_counts(catalog: Path) -> Counter[str]:
     conn = sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)
     try:
         rows = conn.execute(
-            "SELECT agency FROM (SELECT agency, ROW_NUMBER() OVER (PARTITION BY canonical_url "
-            "ORDER BY last_seen_at DESC, version DESC) AS _rank FROM reports) WHERE _rank = 1 AND agency IS NOT NULL")
+            f"SELECT agency FROM {LATEST_REPORTS} WHERE _rank = 1 AND agency IS NOT NULL")
         return Counter(str(agency) for (agency,) in rows)
     finally:
         conn.close()

@@ -8,8 +8,6 @@ own paging followed until an empty page (the site without its pager). Plus the p
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from govcrawl.browser import next_xhr_page, pager_call, xhr_pages
 from govcrawl.demo.portal import Portal
 from govcrawl.demo.site_jspager import PER_PAGE, build_jspager
 from govcrawl.discovery.pagination import PageRequest
+from tests.crawling import crawl_column
 
 ROOT = Path(__file__).resolve().parents[1]
 API = "/api/xxgk/ndbg/list"
@@ -31,19 +30,11 @@ def _crawl(tmp: Path, pager: bool) -> dict[str, Any]:
     extra = {} if pager else {"jspager": partial(build_jspager, pager=False)}
     with Portal(sites=["jspager"], extra=extra).start() as portal:
         (start,) = portal.start_urls["jspager"]
-        out = tmp / "items.jsonl"
-        command = [sys.executable, "-m", "scrapy", "crawl", "gov_reports", "-O", str(out), "-a", f"start_urls={start}"]
-        for name, value in {"GOVCRAWL_FAST_LOCAL": "True", "GOVCRAWL_ARCHIVE_DIR": str(tmp / "archive"),
-                            "GOVCRAWL_CATALOG": "", "GOVCRAWL_STATS_FILE": str(tmp / "stats.json"),
-                            "LOG_LEVEL": "INFO"}.items():
-            command += ["-s", f"{name}={value}"]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-4000:]
+        items, stats = crawl_column(start, tmp)
         api_pages = [r.path for r in portal.site_requests("jspager") if r.path.startswith(API + "?")]
         result = {"expected": portal.expected_for(start), "decoys": set(portal.decoys("jspager")),
                   "api_queries": [parse_qs(urlsplit(path).query) for path in api_pages]}
-    result["items"] = [json.loads(line) for line in out.read_text("utf-8").splitlines() if line.strip()]
-    result["stats"] = json.loads((tmp / "stats.json").read_text("utf-8"))
+    result["items"], result["stats"] = items, stats
     result["archive"] = tmp / "archive"
     return result
 

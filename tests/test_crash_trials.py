@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from govcrawl.demo.portal import Portal
-
 pytestmark = pytest.mark.timeout(900)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,6 +23,9 @@ def nightly(start_url: str, archive: Path, output: Path) -> list[str]:
             "-o", str(output), *FAST]
 
 
+PORTAL_SITES = ["county"]  # tests/conftest.py's portal fixture
+
+
 def reports(catalog: Path) -> set[tuple]:
     conn = sqlite3.connect(catalog)
     try:
@@ -32,11 +33,6 @@ def reports(catalog: Path) -> set[tuple]:
     finally:
         conn.close()
 
-
-@pytest.fixture()
-def portal():
-    with Portal(sites=["county"]).start() as handle:
-        yield handle
 
 
 def test_two_sigkilled_trials_recover_to_the_uninterrupted_catalog(tmp_path: Path) -> None:

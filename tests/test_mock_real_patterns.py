@@ -5,9 +5,6 @@ each report once, no decoy. The site modules' docstrings say which real page eac
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,7 @@ from typing import Any
 from govcrawl.demo.portal import Portal
 from govcrawl.demo.site_empiremixed import SPECIAL_TITLE
 from govcrawl.discovery.finder import read_page
+from tests.crawling import crawl_column
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,19 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def _crawl(tmp: Path, site: str) -> dict[str, Any]:
     with Portal(sites=[site]).start() as portal:
         (start,) = portal.start_urls[site]
-        out = tmp / "items.jsonl"
-        command = [sys.executable, "-m", "scrapy", "crawl", "gov_reports", "-O", str(out), "-a", f"start_urls={start}"]
-        for name, value in {"GOVCRAWL_FAST_LOCAL": "True", "GOVCRAWL_ARCHIVE_DIR": str(tmp / "archive"),
-                            "GOVCRAWL_CATALOG": "", "GOVCRAWL_STATS_FILE": str(tmp / "stats.json"),
-                            "LOG_LEVEL": "INFO"}.items():
-            command += ["-s", f"{name}={value}"]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-4000:]
+        items, stats = crawl_column(start, tmp)
         result = {"expected": portal.expected_for(start), "decoys": set(portal.decoys(site)),
                   "column": portal.site_requests(site),
                   "titles": {url: portal.truth(url).title for url in portal.expected_for(start)}}
-    result["items"] = [json.loads(line) for line in out.read_text("utf-8").splitlines() if line.strip()]
-    result["stats"] = json.loads((tmp / "stats.json").read_text("utf-8"))
+    result["items"], result["stats"] = items, stats
     return result
 
 

@@ -6,9 +6,7 @@ Plus middleware-level tests of the conversion record (rendered report page, WARC
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from govcrawl.rebuild import rebuild_items
 from govcrawl.warc.middleware import WarcArchiveMiddleware
 from govcrawl.warc.reader import index_captures, iter_captures
 from govcrawl.warc.records import new_record_id, payload_digest
+from tests.crawling import crawl_column
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,17 +42,8 @@ def jsonly_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("rendered")
     with Portal(sites=["jsonly"]).start() as portal:
         (start,) = portal.start_urls["jsonly"]
-        out = tmp / "items.jsonl"
-        command = [sys.executable, "-m", "scrapy", "crawl", "gov_reports", "-O", str(out), "-a", f"start_urls={start}"]
-        for name, value in {"GOVCRAWL_FAST_LOCAL": "True", "GOVCRAWL_ARCHIVE_DIR": str(tmp / "archive"),
-                            "GOVCRAWL_CATALOG": "", "GOVCRAWL_STATS_FILE": str(tmp / "stats.json"),
-                            "LOG_LEVEL": "INFO"}.items():
-            command += ["-s", f"{name}={value}"]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stderr[-4000:]
+        items, stats = crawl_column(start, tmp, timeout=180)
         expected = portal.expected_for(start)
-    items = [json.loads(line) for line in out.read_text("utf-8").splitlines() if line.strip()]
-    stats = json.loads((tmp / "stats.json").read_text("utf-8"))
     return {"start": start, "archive": tmp / "archive", "items": items, "stats": stats, "expected": expected}
 
 

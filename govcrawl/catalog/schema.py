@@ -145,6 +145,12 @@ class CatalogError(RuntimeError):
     """The catalog file is unusable (newer schema, not a catalog, locked for too long)."""
 
 
+#: every report row ranked within its URL, the latest version (last seen, then highest version) first: select
+#: ``FROM {LATEST_REPORTS} AS r WHERE r._rank = 1`` for the latest version of each report
+LATEST_REPORTS = ("(SELECT *, ROW_NUMBER() OVER (PARTITION BY canonical_url ORDER BY last_seen_at DESC, version DESC)"
+                  " AS _rank FROM reports)")
+
+
 def utc_now() -> str:
     """Current UTC time as an ISO-8601 string with seconds precision."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -26,6 +26,7 @@ from govcrawl.catalog.migrate import migrate
 from govcrawl.catalog.schema import (
     CARRYOVER_RULE,
     FIGURE_KEYS,
+    LATEST_REPORTS,
     CatalogError,
     canonical_url,
     content_hash,
@@ -361,10 +362,7 @@ class Catalog:
         where, params = _report_filters(year=year, agency=agency, region=region, first_seen_run=first_seen_run)
         base = "SELECT * FROM reports"
         if latest_only:
-            base = (
-                "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY canonical_url "
-                "ORDER BY last_seen_at DESC, version DESC) AS _rank FROM reports) WHERE _rank = 1"
-            )
+            base = f"SELECT * FROM {LATEST_REPORTS} WHERE _rank = 1"
             where = where.replace("WHERE", "AND", 1)
         yield from self.conn.execute(f"{base} {where} ORDER BY id", params)
 

@@ -21,7 +21,7 @@ import json
 import sqlite3
 from typing import Any
 
-from govcrawl.catalog.schema import canonical_url, utc_now
+from govcrawl.catalog.schema import LATEST_REPORTS, canonical_url, utc_now
 
 GONE_STATUSES = (404, 410)
 DELETION_STUBS = frozenset({"removed_stub"})
@@ -75,8 +75,7 @@ def record_withdrawals(conn: sqlite3.Connection, run_id: int) -> list[dict[str, 
     try:
         _reinstate(conn, run_id, now)
         reports = conn.execute(
-            "SELECT r.*, s.last_run FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY canonical_url"
-            " ORDER BY last_seen_at DESC, version DESC) AS _rank FROM reports) AS r"
+            f"SELECT r.*, s.last_run FROM {LATEST_REPORTS} AS r"
             " JOIN (SELECT canonical_url, MAX(last_seen_run) AS last_run FROM reports GROUP BY canonical_url) AS s"
             " ON s.canonical_url = r.canonical_url"
             " WHERE r._rank = 1 AND NOT EXISTS (SELECT 1 FROM withdrawals AS w"
