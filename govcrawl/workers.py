@@ -242,8 +242,8 @@ class JobPool:
         with self._lock:
             if self._jobs.pop(job.job_id, None) is None:
                 return
+        job.outcome.set_result(outcome)  # before the slot frees, so a waiting submit sees it done
         self._slots.release()
-        job.outcome.set_result(outcome)
 
     def _replace(self, lane: _Lane, generation: int) -> None:
         with self._lock:

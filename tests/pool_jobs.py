@@ -19,6 +19,11 @@ def spin_forever(_: int) -> None:
         pass
 
 
+def pause(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
 def sleep_forever(_: int) -> None:
     time.sleep(3600)
 

@@ -53,10 +53,13 @@ def test_a_job_that_raises_keeps_its_error_and_is_not_retried() -> None:
 
 def test_in_flight_jobs_are_bounded() -> None:
     with JobPool(1, job_timeout=30, max_in_flight=2) as pool:
-        first = pool.submit(pool_jobs.square, 1)
-        pool.submit(pool_jobs.square, 2)
-        assert not pool.has_capacity() or first.done()
+        assert pool.has_capacity()
+        first = pool.submit(pool_jobs.pause, 1.0)
+        pool.submit(pool_jobs.pause, 0.1)
+        assert not pool.has_capacity(), "two jobs of a second and more are in flight"
+        started = time.monotonic()
         third = pool.submit(pool_jobs.square, 3)  # blocks until a slot frees, then runs
+        assert first.done() and time.monotonic() - started > 0.3
         assert third.result(timeout=60).result == 9
 
 
