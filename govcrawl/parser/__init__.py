@@ -13,7 +13,7 @@ from typing import Any
 from govcrawl.formats import format_of_year, template_of_year
 from govcrawl.parser.chrome import is_chrome_line, remove_inline_widgets
 from govcrawl.parser.division import division_fields
-from govcrawl.parser.fidelity import restore_published
+from govcrawl.parser.fidelity import fold_twins, restore_published
 from govcrawl.parser.figures import narrative_figures, narrative_statements
 from govcrawl.parser.metadata import (
     admin_level,
@@ -228,7 +228,8 @@ def parse_report(
 
     figures: dict[str, int] = {}
     figure_notes: dict[str, dict] = {}
-    for key, figure in narrative_figures(clean_text).items():
+    narrative = narrative_figures(clean_text)
+    for key, figure in narrative.items():
         figures[key] = figure.value
         figure_notes[key] = {"approximate": figure.approximate, "evidence": figure.evidence, "origin": "text"}
     if tables:
@@ -258,7 +259,7 @@ def parse_report(
             flags.append("tables_missing")
     checks.append(_year_check(report_year, year_from, published or first_date))  # an early date still tells
     checks.append(_format_year_check(report_format, report_year))
-    stated = {key: figure.value for key, figure in narrative_statements(clean_text).items()}
+    stated = {key: figure.value for key, figure in narrative_statements(clean_text, narrative).items()}
     if tables:  # every figure both the narrative and the tables state: flagged, never fixed
         from govcrawl.parser.tables.checks import narrative_checks
 
@@ -279,13 +280,14 @@ def parse_report(
     if report_year is None:
         flags.append("year_missing")
 
+    folded_published = fold_twins(published_text)  # shared by the text and every section
     item = empty_item()
     item.update({
         "url": url, "title": title, "agency": agency, "admin_level": admin_level(agency), **division_fields(agency),
         "report_year": report_year,
         "published": published, "index_no": find_index_no(meta, header), "script": script, "format": report_format,
-        "text": restore_published(clean_text, published_text),
-        "sections": [{**section, "text": restore_published(section["text"], published_text)}
+        "text": restore_published(clean_text, published_text, folded_published),
+        "sections": [{**section, "text": restore_published(section["text"], published_text, folded_published)}
                      if isinstance(section.get("text"), str) else section for section in sections],
         "tables": tables, "figures": figures, "figure_notes": figure_notes, "checks": checks, "flags": flags,
     })

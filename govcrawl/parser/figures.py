@@ -15,7 +15,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from govcrawl.parser.numbers import NUMBER_PATTERN, read_number
+from govcrawl.parser.numbers import (
+    CHINESE_NUMERAL_CHARS,
+    NUMBER_PATTERN,
+    NUMBER_PATTERN_RUN_START,
+    read_number,
+)
+
+
+def _starting_with(first: str, pattern: str) -> re.Pattern[str]:
+    """``pattern`` behind a lookahead for the characters its matches can start with (``first``, a class body):
+    the same matches, but ``re`` skips to those characters instead of trying the pattern at every position."""
+    return re.compile(f"(?=[{first}])" + pattern)
+
 
 _TAIL = r"\s*(?:左右|以上)?"
 _VERB_GAP_EXCLUDED = r"复议|诉讼|举报|投诉|提案|建议|留言|来信|咨询|信访"
@@ -33,7 +45,8 @@ _APPLICATIONS = [
                + r"\s*(?:件|个|份|次|条)"),
     re.compile(r"(?:收到|受理|接到|接收)(?:了)?" + NUMBER_PATTERN + r"\s*(?:件|个|份)(?:(?!" + _VERB_GAP_EXCLUDED
                + r")[^。;\n\d]){0,12}?申请"),
-    re.compile(r"(?:全年|本年|今年)?(?:共)?有" + NUMBER_PATTERN + r"\s*(?:件|个)(?:政府信息公开|依申请公开)(?:申请|事项)"),
+    _starting_with("全本今共有", r"(?:全年|本年|今年)?(?:共)?有" + NUMBER_PATTERN
+                   + r"\s*(?:件|个)(?:政府信息公开|依申请公开)(?:申请|事项)"),
 ]
 _APPLICATIONS_NONE = re.compile(
     r"(?:没有|未|无)(?:收到|接到|受理)(?:(?!" + _VERB_GAP_EXCLUDED + r")[^。;\n\d]){0,20}?申请"
@@ -140,10 +153,8 @@ def _zero_review(text: str) -> Figure | None:
 def _join_broken_lines(text: str) -> str:
     """Lines broken inside a sentence (PDF text layers) joined, spaces dropped (``1136 条``, ``政\\n府``); a
     heading line (一、… / (一)… without a comma or full stop) keeps its line break."""
-    lines = text.split("\n")
     out: list[str] = []
-    for line in lines:
-        line = _SPACES.sub("", line)
+    for line in _SPACES.sub("", text).split("\n"):  # spaces never span lines: one pass over the text
         if out and out[-1] and not out[-1].endswith(("。", ";", "!", "?", ":")) and not _HEADING.match(out[-1]) \
                 and line and not _HEADING.match(line):
             out[-1] += line
@@ -174,20 +185,24 @@ def narrative_figures(text: str) -> dict[str, Figure]:
 
 _HANDLED = re.compile(r"办结(?:了)?(?:[^。;,\d]{0,6}?)" + NUMBER_PATTERN + r"\s*(?:件|个|份)")
 _CARRIED = [
-    re.compile(NUMBER_PATTERN + r"\s*件(?:申请)?(?:[^。;,\d]{0,4}?)结转(?:至|到)?(?:下一?年度?|(?:19|20)\d{2}\s*年)"),
+    # it ends in 年/度, so the next search never starts inside a run of digits or numerals
+    _starting_with(r"\d大将超约近逾" + CHINESE_NUMERAL_CHARS, NUMBER_PATTERN_RUN_START
+                   + r"\s*件(?:申请)?(?:[^。;,\d]{0,4}?)结转(?:至|到)?(?:下一?年度?|(?:19|20)\d{2}\s*年)"),
     re.compile(r"结转(?:至|到)?(?:下一?年度?|(?:19|20)\d{2}\s*年)(?:继续办理)?(?:的)?(?:申请)?" + NUMBER_PATTERN + r"\s*件"),
 ]
 _LITIGATION = re.compile(r"行政诉讼(?:案件|案)?(?:共计|共)?" + NUMBER_PATTERN + r"\s*(?:件|起|宗)")
 
 
-def narrative_statements(text: str) -> dict[str, Figure]:
+def narrative_statements(text: str, figures: dict[str, Figure] | None = None) -> dict[str, Figure]:
     """What the narrative states that the tables also count, for the narrative-vs-table checks (never figures):
-    applications received and handled (办结), carried to next year (结转), reviews, lawsuits (行政诉讼 N件)."""
-    stated = dict(narrative_figures(text))
+    applications received and handled (办结), carried to next year (结转), reviews, lawsuits (行政诉讼 N件).
+
+    ``figures``: ``narrative_figures(text)`` when the caller has it already."""
+    stated = dict(narrative_figures(text) if figures is None else figures)
     text = _join_broken_lines(text)
-    for key, patterns in (("applications_handled", [_HANDLED]), ("carried_next", _CARRIED),
-                          ("litigation_total", [_LITIGATION])):
-        figure = _first(patterns, text)
+    for key, patterns, word in (("applications_handled", [_HANDLED], "办结"), ("carried_next", _CARRIED, "结转"),
+                                ("litigation_total", [_LITIGATION], "行政诉讼")):
+        figure = _first(patterns, text) if word in text else None  # every match holds the word
         if figure is not None:
             stated[key] = figure
     return stated

@@ -32,6 +32,16 @@ NUMBER_PATTERN = (
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:[千万亿])?|\d+(?:\.\d+)?(?:[千万亿])?|[" + CHINESE_NUMERAL_CHARS + r"]+)"
     r"(?P<post>余|多)?"
 )
+#: :data:`NUMBER_PATTERN` for a regex that starts with the number: a run of digits (or of Chinese numerals) is
+#: entered at its first character only, so a long run (a flattened number table) is not retried from each of its
+#: characters. Same matches as NUMBER_PATTERN wherever the search starts outside such a run: a match inside the
+#: run would be preceded by one starting a character earlier (the comma form ``1234,567`` may still start inside).
+NUMBER_PATTERN_RUN_START = (
+    r"(?P<pre>大约|将近|超过|约|近|逾|超)?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:[千万亿])?|(?<!\d)\d+(?:\.\d+)?(?:[千万亿])?"
+    r"|(?<![" + CHINESE_NUMERAL_CHARS + r"])[" + CHINESE_NUMERAL_CHARS + r"]+)"
+    r"(?P<post>余|多)?"
+)
 _NUMBER_RE = re.compile(r"^" + NUMBER_PATTERN + r"(?:左右|以上|有余)?$")
 _ARABIC_RE = re.compile(r"^(\d+(?:\.\d+)?)([千万亿])?$")
 
