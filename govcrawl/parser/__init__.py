@@ -183,7 +183,7 @@ def parse_report(
     """
     _check_input(text)
     normalised, script = normalise(text)
-    published_text = published_form(text)  # what `text` keeps: the published characters (parser/fidelity.py)
+    published_text = published_form(text, script)  # what `text` keeps: the published characters (parser/fidelity.py)
     meta = _normalise_meta(page_meta, script == "traditional")
     if title_hint:
         title_hint = _normalise_meta({"hint": title_hint}, script == "traditional").get("hint")

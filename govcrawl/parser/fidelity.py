@@ -28,6 +28,8 @@ _RUN_STEP = 64
 
 _TWIN_OF = {wide: narrow for narrow, wides in WIDTH_TWINS.items() for wide in wides}
 _TWIN_RE = re.compile("[" + re.escape("".join(_TWIN_OF)) + "]")
+#: half-width character -> a pattern finding it or any of its twins (the nearest of them in one search)
+_FORMS = {narrow: re.compile("[" + re.escape(narrow + wides) + "]") for narrow, wides in WIDTH_TWINS.items()}
 
 
 def fold_twins(published: str) -> str:
@@ -84,19 +86,17 @@ def restore_published(kept: str, published: str, folded: str | None = None) -> s
         if char.isspace():
             out.append(char)
             continue
-        twins = WIDTH_TWINS.get(char)
-        if twins is None:
+        forms = _FORMS.get(char)
+        if forms is None:
             found = published.find(char, position, min(end, position + SYNC_WINDOW))
             if found >= 0:
                 position = found + 1
             out.append(char)
             continue
-        limit = min(end, position + TWIN_WINDOW)
-        hits = [hit for hit in (published.find(form, position, limit) for form in char + twins) if hit >= 0]
-        if hits:
-            nearest = min(hits)
-            out.append(published[nearest])
-            position = nearest + 1
+        nearest = forms.search(published, position, min(end, position + TWIN_WINDOW))
+        if nearest:
+            out.append(nearest.group())
+            position = nearest.end()
         else:
             out.append(char)
     return "".join(out)
