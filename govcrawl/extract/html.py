@@ -177,35 +177,41 @@ def render_text(element: lxml.html.HtmlElement) -> str:
     current: list[str] = []
 
     def flush() -> None:
-        line = _clean("".join(current))
-        if line:
-            lines.append(line)
-        current.clear()
+        if current:  # nothing pending: nothing to add
+            line = _clean("".join(current))
+            if line:
+                lines.append(line)
+            current.clear()
 
-    stack: list[tuple[lxml.html.HtmlElement, bool]] = [(element, False)]
+    # an element is entered when popped; its exit, (is_block, tail), is pushed only when it has work to do
+    stack: list[Any] = [element]
     while stack:
-        node, leaving = stack.pop()
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if leaving:
-            if tag in BLOCK_TAGS:
+        node = stack.pop()
+        if type(node) is tuple:
+            block, tail = node
+            if block:
                 flush()
-            if node is not element and node.tail:
-                current.append(node.tail)
+            if tail:
+                current.append(tail)
             continue
+        tag = node.tag if isinstance(node.tag, str) else ""
+        tail = node.tail if node is not element else None
         if tag == "tr":
             flush()
             cells = [_cell_line(cell) for cell in node if cell.tag in ("td", "th")]
             if any(cells):
                 lines.append("\t".join(cells))
-            if node is not element and node.tail:
-                current.append(node.tail)
+            if tail:
+                current.append(tail)
             continue
-        if tag in BLOCK_TAGS:
+        block = tag in BLOCK_TAGS
+        if block:
             flush()
         if node.text and tag:
             current.append(node.text)
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(node))
+        if block or tail:
+            stack.append((block, tail))
+        stack.extend(reversed(node))
     flush()
     return "\n".join(lines)
 
