@@ -121,8 +121,16 @@ def _distractor(text: str, match: re.Match[str]) -> bool:
     return bool(_SERVICE_APPLICATIONS.search(wider)) and "申请" in match.group(0) and "信息公开" not in clause
 
 
+def _may_match(pattern: re.Pattern[str], text: str) -> bool:
+    """False when ``text`` lacks every word one of ``pattern``'s matches must hold (no need to run it)."""
+    words = _NEEDS.get(pattern)
+    return words is None or any(word in text for word in words)
+
+
 def _first(patterns: list[re.Pattern[str]], text: str, verb: str = "") -> Figure | None:
     for pattern in patterns:
+        if not _may_match(pattern, text):
+            continue
         for match in pattern.finditer(text):
             if _in_subcount(text, match.start(), verb) or _distractor(text, match):
                 continue
@@ -172,7 +180,7 @@ def narrative_figures(text: str) -> dict[str, Figure]:
         figures["proactive_total"] = proactive
     applications = _first(_APPLICATIONS, text, "申请")
     if applications is None:
-        none = _APPLICATIONS_NONE.search(text)
+        none = _APPLICATIONS_NONE.search(text) if _may_match(_APPLICATIONS_NONE, text) else None
         if none:
             applications = Figure(0, False, _evidence(text, none.start(), none.end()))
     if applications:
@@ -200,9 +208,18 @@ def narrative_statements(text: str, figures: dict[str, Figure] | None = None) ->
     ``figures``: ``narrative_figures(text)`` when the caller has it already."""
     stated = dict(narrative_figures(text) if figures is None else figures)
     text = _join_broken_lines(text)
-    for key, patterns, word in (("applications_handled", [_HANDLED], "办结"), ("carried_next", _CARRIED, "结转"),
-                                ("litigation_total", [_LITIGATION], "行政诉讼")):
-        figure = _first(patterns, text) if word in text else None  # every match holds the word
+    for key, patterns in (("applications_handled", [_HANDLED]), ("carried_next", _CARRIED),
+                          ("litigation_total", [_LITIGATION])):
+        figure = _first(patterns, text)
         if figure is not None:
             stated[key] = figure
     return stated
+
+
+#: pattern -> words of which each of its matches holds at least one (a text without them is not searched)
+_NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
+    _PROACTIVE[0]: ("主动公开",), _PROACTIVE[1]: ("信息",),
+    _APPLICATIONS[0]: ("申请", "政府信息公开"), _APPLICATIONS[1]: ("申请",),
+    _APPLICATIONS[2]: ("政府信息公开", "依申请公开"), _APPLICATIONS_NONE: ("申请",), _REVIEW: ("行政复议",),
+    _HANDLED: ("办结",), _CARRIED[0]: ("结转",), _CARRIED[1]: ("结转",), _LITIGATION: ("行政诉讼",),
+}
