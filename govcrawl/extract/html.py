@@ -252,9 +252,10 @@ def find_container(root: lxml.html.HtmlElement) -> tuple[lxml.html.HtmlElement |
     for (_attribute, name), matches in zip(CONTAINERS, _container_candidates(root), strict=True):
         if not matches:
             continue
-        best = max(matches, key=lambda el: len(el.text_content().strip()))
-        if len(best.text_content().strip()) >= 20:
-            return best, name
+        sizes = [len(el.text_content().strip()) for el in matches]
+        size = max(sizes)
+        if size >= 20:
+            return matches[sizes.index(size)], name  # the first of the largest
     return None, None
 
 
