@@ -1,0 +1,104 @@
+"""The parser's fast paths give what the plain forms give: restore_published against the per-character walk it
+replaces, the 结转 pattern against its NUMBER_PATTERN form, and the words each narrative pattern's matches hold."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from govcrawl.parser import fidelity
+from govcrawl.parser.figures import _APPLICATIONS, _CARRIED, _NEEDS
+from govcrawl.parser.normalise import WIDTH_TWINS, fold_width
+from govcrawl.parser.numbers import NUMBER_PATTERN
+
+
+def _walk(kept: str, published: str, sync: int, twin: int) -> str:
+    """The plain greedy walk (one character at a time) that restore_published must reproduce."""
+    out, position, end = [], 0, len(published)
+    for char in kept:
+        if char.isspace():
+            out.append(char)
+            continue
+        twins = WIDTH_TWINS.get(char)
+        if twins is None:
+            found = published.find(char, position, min(end, position + sync))
+            if found >= 0:
+                position = found + 1
+            out.append(char)
+            continue
+        hits = [h for h in (published.find(f, position, min(end, position + twin)) for f in char + twins) if h >= 0]
+        if hits:
+            out.append(published[min(hits)])
+            position = min(hits) + 1
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_ALPHABET = list("本机关公开信息条件一二三、。ab") + list(",.()2:，．（）２：") + [" ", "\n", "\t", "|", "\u3000"]
+
+
+@pytest.mark.parametrize("sync", [fidelity.SYNC_WINDOW, 30])
+def test_restore_published_is_the_character_walk(monkeypatch: pytest.MonkeyPatch, sync: int) -> None:
+    monkeypatch.setattr(fidelity, "SYNC_WINDOW", sync)
+    rng = random.Random(sync)
+    for _ in range(800):
+        published = "".join(rng.choice(_ALPHABET) for _ in range(rng.randint(0, 300)))
+        kept = []
+        for char in fold_width(published):  # dropped, inserted and moved characters, as the parser makes them
+            roll = rng.random()
+            if roll < 0.03:
+                continue
+            if roll < 0.05:
+                kept.append(rng.choice(_ALPHABET))
+            elif roll < 0.06:
+                kept.extend(rng.choice(_ALPHABET) for _ in range(40))
+            kept.append(char)
+        text = "".join(kept)
+        if rng.random() < 0.3:  # a section: a piece of the kept text, restored on its own
+            start = rng.randint(0, len(text))
+            text = text[start:start + rng.randint(0, 200)]
+        assert fidelity.restore_published(text, published) == _walk(text, published, sync, fidelity.TWIN_WINDOW)
+
+
+def _pieces(rng: random.Random) -> str:
+    number = (rng.choice(["", "约", "大约", "近"]) + rng.choice(["12", "1234", "1,234", "1234,567", "3.5", "二十", "0"])
+              + rng.choice(["", "余", "多"]))
+    return rng.choice([
+        number + rng.choice(["", " ", "\n"]) + rng.choice(["件", "件申请", "个"]) + rng.choice(["", "已", "xxxxx", "。"])
+        + rng.choice(["结转", "结转至", "x"]) + rng.choice(["下年度", "下一年", "2019年", "20 年"]),
+        rng.choice(["", "全年", "共"]) + rng.choice(["有", "共有"]) + number + rng.choice(["件", "个"])
+        + rng.choice(["政府信息公开", "依申请公开", "x"]) + rng.choice(["申请", "事项", ""]),
+        rng.choice(list("0123456789,.件年结转有一") + ["。", " "]),
+    ])
+
+
+def test_fast_number_patterns_match_as_the_plain_ones() -> None:
+    plain = {
+        _CARRIED[0]: re.compile(NUMBER_PATTERN + r"\s*件(?:申请)?(?:[^。;,\d]{0,4}?)结转(?:至|到)?"
+                                r"(?:下一?年度?|(?:19|20)\d{2}\s*年)"),
+        _APPLICATIONS[2]: re.compile(r"(?:全年|本年|今年)?(?:共)?有" + NUMBER_PATTERN
+                                     + r"\s*(?:件|个)(?:政府信息公开|依申请公开)(?:申请|事项)"),
+    }
+    rng = random.Random(3)
+    found = 0
+    for _ in range(5000):
+        text = "".join(_pieces(rng) for _ in range(rng.randint(1, 6)))
+        for fast, slow in plain.items():
+            expected = [(m.span(), m.groupdict()) for m in slow.finditer(text)]
+            assert [(m.span(), m.groupdict()) for m in fast.finditer(text)] == expected, text
+            found += len(expected)
+    assert found > 500
+
+
+def test_every_match_holds_a_needed_word() -> None:
+    rng = random.Random(7)
+    words = ["收到", "受理", "新收", "了", "申请", "依申请", "政府信息公开", "依申请公开", "件", "个", "有", "共", "12",
+             "主动公开", "发布", "公开", "信息", "条", "没有", "未", "行政复议", "行政诉讼", "办结", "结转", "下年度", "，", "。"]
+    for _ in range(5000):
+        text = "".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
+        for pattern, needed in _NEEDS.items():
+            for match in pattern.finditer(text):
+                assert any(word in match.group() for word in needed), (pattern.pattern, match.group())
