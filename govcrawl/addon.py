@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "GOVCRAWL_OPERATOR": "",  # warcinfo "operator"; environment variable GOVCRAWL_OPERATOR
     "GOVCRAWL_CONTACT": "",  # User-Agent contact and warcinfo; environment variable GOVCRAWL_CONTACT
     "GOVCRAWL_CATALOG": None,  # None: <archive dir>/catalog.sqlite; "" disables the catalog
+    "GOVCRAWL_CATALOG_COMMIT_INTERVAL": 0.5,  # seconds: longest a catalog write waits uncommitted (a kill loses it)
     "GOVCRAWL_RUN_ID": 0,  # catalog run to resume (set by govcrawl nightly); 0: a new run
     "GOVCRAWL_INCREMENTAL": False,  # re-validate pages the catalog holds (304 / revisit records)
     "GOVCRAWL_FAST_LOCAL": False,  # True: LOCAL_PROFILE (loopback portals only)

@@ -16,6 +16,7 @@ URL" is; it imports nothing of ours.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMS = frozenset({"spm", "from", "share_token", "gclid", "fbclid", "_t", "timestamp"})
@@ -25,6 +26,9 @@ _SESSION_VALUE_RE = re.compile(r"^[A-Za-z0-9._-]{6,}$")
 _WAP_RE = re.compile(r"_wap(\.(?:s?html?|jsp|php))$", re.IGNORECASE)
 _GATE_RE = re.compile(r"^/gate/big5/([^/]+)(/.*)?$", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: URLs whose forms are remembered: a report URL is keyed about ten times between its list page and its catalog
+#: row (link decisions, request, fingerprint, capture, report); bounded, so memory stays flat in crawl size
+CACHED_URLS = 8192
 
 
 def _is_tracking(name: str) -> bool:
@@ -58,6 +62,7 @@ def _netloc(scheme: str, host: str, port: int | None) -> str:
     return f"{host}:{port}"
 
 
+@lru_cache(maxsize=CACHED_URLS)
 def canonicalize(url: str) -> str:
     """The URL to fetch: no fragment, tracking or session parameters; sorted query; normalised host."""
     parts = urlsplit(url.strip())
@@ -78,6 +83,7 @@ def canonicalize(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+@lru_cache(maxsize=CACHED_URLS)
 def host_port(url: str) -> str:
     """``host`` or ``host:port`` (non-default port) of a URL, lower-cased."""
     parts = urlsplit(url)
@@ -107,6 +113,7 @@ def is_twin(url: str) -> bool:
     return fold_twins(url) != urlunsplit(urlsplit(url)._replace(fragment=""))
 
 
+@lru_cache(maxsize=CACHED_URLS)
 def dedupe_key(url: str) -> str:
     """Scheme-less canonical form: the same report reached twice maps to one key."""
     canonical = fold_twins(canonicalize(url))

@@ -24,6 +24,9 @@ from govcrawl.catalog.schema import CatalogError, canonical_url, host_of
 from govcrawl.catalog.store import Catalog
 from govcrawl.stubs import stub_kind
 
+#: report upserts per catalog commit (commits also happen every ``GOVCRAWL_CATALOG_COMMIT_INTERVAL`` seconds)
+REPORT_BATCH = 100
+
 
 def catalog_path_from_settings(settings: Any) -> str | None:
     """``GOVCRAWL_CATALOG`` or ``<GOVCRAWL_ARCHIVE_DIR>/catalog.sqlite``; None when set to ""."""
@@ -69,6 +72,7 @@ class CrawlSession:
         self.site_ok: dict[str, int] = {}
         self._validators: dict[str, tuple[str | None, str | None]] = {}
         self._pending: list[tuple[Any, dict[str, Any]]] = []
+        self._sites_touched: set[tuple[str, str, Any]] = set()  # (site, host, agency) rows written this run
 
     @classmethod
     def open(cls, path: str, *, run_id: int = 0, spider_name: str | None = None) -> CrawlSession:
@@ -93,8 +97,10 @@ class CrawlSession:
             self._validators[canonical_url(response.url)] = (etag, last_modified)
         discovery = request.meta.get("govcrawl_discovery") or {}
         if isinstance(discovery, dict) and discovery.get("site"):
-            self.catalog.touch_site(str(discovery["site"]), host=host, agency=discovery.get("agency_hint"),
-                                    run_id=self.run_id)
+            site = (str(discovery["site"]), host, discovery.get("agency_hint"))
+            if site not in self._sites_touched:  # the same upsert again would change nothing
+                self._sites_touched.add(site)
+                self.catalog.touch_site(site[0], host=host, agency=site[2], run_id=self.run_id)
         row = {
             "url": response.url, "status": response.status, "run_id": self.run_id, "site": host,
             "role": request.meta.get("govcrawl_role"), "etag": etag, "last_modified": last_modified,
@@ -146,17 +152,19 @@ class CatalogExtension:
     spider (reason ``catalog_unusable``) before any request is sent.
     """
 
-    def __init__(self, crawler: Any, path: str) -> None:
+    def __init__(self, crawler: Any, path: str, commit_interval: float = 0.5) -> None:
         self.crawler = crawler
         self.path = path
+        self.commit_interval = commit_interval
         self._session: CrawlSession | None = None
+        self._committer: Any = None  # twisted LoopingCall: commits what an idle crawl left pending
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CatalogExtension:
         path = catalog_path_from_settings(crawler.settings)
         if not path:
             raise NotConfigured("GOVCRAWL_CATALOG is empty")
-        ext = cls(crawler, path)
+        ext = cls(crawler, path, crawler.settings.getfloat("GOVCRAWL_CATALOG_COMMIT_INTERVAL"))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -180,6 +188,11 @@ class CatalogExtension:
         if not session.owns_run:
             session.catalog.mark_running(session.run_id)
         spider.logger.info("catalog %s, run %d", session.catalog.path, session.run_id)
+        if self.commit_interval > 0:
+            from twisted.internet import task  # the reactor is running by now
+
+            self._committer = task.LoopingCall(session.catalog.commit_if_older, self.commit_interval)
+            self._committer.start(self.commit_interval, now=False)
 
     def response_received(self, response: Any, request: Any, spider: Any) -> None:
         self.session.record_response(response, request)
@@ -188,6 +201,8 @@ class CatalogExtension:
         session = self._session
         if session is None:  # the catalog never opened
             return
+        if self._committer is not None and self._committer.running:
+            self._committer.stop()
         session.flush_captures(final=True)
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         counts = session.counts()
@@ -228,13 +243,16 @@ class CatalogPipeline:
         session.flush_captures()  # the report pipeline waited for this item's WARC records
         url = item.get("url") or (item.get("source") or {}).get("url") or ""
         etag, last_modified = session.validators_for(url)
-        capture = session.catalog.capture_by_record((item.get("source") or {}).get("warc_record_id"))
-        if capture is not None:
-            etag = etag or capture["etag"]
-            last_modified = last_modified or capture["last_modified"]
-        # committed at once (with the capture rows queued before it): a crash never loses a catalogued report
-        result = session.catalog.upsert_report(item, run_id=session.run_id, site=host_of(url),
-                                               etag=etag, last_modified=last_modified, batch=1)
+        if etag is None or last_modified is None:  # the capture row can only fill in what is missing
+            capture = session.catalog.capture_by_record((item.get("source") or {}).get("warc_record_id"))
+            if capture is not None:
+                etag = etag or capture["etag"]
+                last_modified = last_modified or capture["last_modified"]
+        # committed in batches (with the capture rows queued before them), at least every commit interval: a
+        # crash loses at most the uncommitted batch, which the next run fetches again (nightly drops the JOBDIR)
+        result = session.catalog.upsert_report(item, run_id=session.run_id, site=host_of(url), etag=etag,
+                                               last_modified=last_modified, batch=REPORT_BATCH,
+                                               max_age=self.extension.commit_interval)
         if self.crawler.stats:
             self.crawler.stats.inc_value(f"govcrawl/catalog/{result.outcome}")
         return item

@@ -96,6 +96,11 @@ class Catalog:
         if self._pending >= batch or time.monotonic() - self._last_commit >= max_age:
             self.commit()
 
+    def commit_if_older(self, max_age: float) -> None:
+        """Commit pending writes older than ``max_age`` seconds (called from a timer: an idle crawl commits too)."""
+        if self._in_tx and time.monotonic() - self._last_commit >= max_age:
+            self.commit()
+
     def commit(self) -> None:
         """Commit pending writes (a crash loses at most the uncommitted batch; re-runs redo it)."""
         if self._in_tx:
@@ -253,9 +258,9 @@ class Catalog:
         source = item.get("source") or {}
         seen = seen_at or source.get("fetched_at") or utc_now()
         self._begin()
-        row = self.conn.execute(
-            "SELECT id, version FROM reports WHERE canonical_url=? AND content_hash=?", (key, digest)
-        ).fetchone()
+        versions = self.conn.execute("SELECT id, version, content_hash FROM reports WHERE canonical_url=?",
+                                     (key,)).fetchall()  # the identical version, and the highest version number
+        row = next((v for v in versions if v["content_hash"] == digest), None)
         if row is not None:
             self.conn.execute(
                 "UPDATE reports SET last_seen_run=COALESCE(?, last_seen_run), last_seen_at=MAX(last_seen_at, ?),"
@@ -266,8 +271,7 @@ class Catalog:
             self._cross_check(item)
             self._wrote(batch, max_age)
             return UpsertResult("unchanged", int(row["id"]), int(row["version"]))
-        latest = self.conn.execute("SELECT MAX(version) FROM reports WHERE canonical_url=?", (key,)).fetchone()[0]
-        version = int(latest or 0) + 1
+        version = max((int(v["version"]) for v in versions), default=0) + 1
         region = region_of(item.get("agency"))
         checks_ok, checks_failed = check_counts(item.get("checks") or [])
         figures = item.get("figures") or {}
@@ -290,44 +294,57 @@ class Catalog:
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
         cur = self.conn.execute(f"INSERT INTO reports ({names}) VALUES ({marks})", tuple(columns.values()))
-        self._cross_check(item)
+        self._cross_check(item, inserted=(int(cur.lastrowid or 0), item.get("checks")))
         self._wrote(batch, max_age)
         return UpsertResult("new" if version == 1 else "version", int(cur.lastrowid or 0), version)
 
     # -- checks across reports: the carry-over between consecutive years of one agency
-    def _latest_of(self, agency: str, year: int) -> list[sqlite3.Row]:
-        """The latest version of each report URL of ``agency`` for ``year``, most recently seen first."""
-        return self.conn.execute(
-            "SELECT id, item_json FROM (SELECT id, item_json, last_seen_at, version, ROW_NUMBER() OVER"
-            " (PARTITION BY canonical_url ORDER BY last_seen_at DESC, version DESC) AS _rank FROM reports"
-            " WHERE agency=? AND report_year=?) WHERE _rank=1 ORDER BY last_seen_at DESC, version DESC, id DESC",
-            (agency, year),
-        ).fetchall()
+    def _latest_by_year(self, agency: str, year: int) -> dict[int, list[sqlite3.Row]]:
+        """``year - 1 .. year + 1`` -> ids of the latest version of each report URL of ``agency`` that year, most
+        recently seen first (one query)."""
+        years = (year - 1, year, year + 1)
+        rows = self.conn.execute(
+            "SELECT id, report_year FROM (SELECT id, report_year, last_seen_at, version,"
+            " ROW_NUMBER() OVER (PARTITION BY report_year, canonical_url ORDER BY last_seen_at DESC, version DESC)"
+            " AS _rank FROM reports WHERE agency=? AND report_year IN (?, ?, ?)) WHERE _rank=1"
+            " ORDER BY last_seen_at DESC, version DESC, id DESC", (agency, *years)).fetchall()
+        return {y: [row for row in rows if row["report_year"] == y] for y in years}
 
-    def _cross_check(self, item: dict[str, Any]) -> None:
+    def _cross_check(self, item: dict[str, Any], inserted: tuple[int, Any] | None = None) -> None:
         """Recompute the carry-over check of the agency's reports of the item's year and of the year after.
 
         Each latest report of year N+1 is checked against the most recently seen report of year N; the check is
-        stored in its ``item_json`` and check counts, replacing the one computed before.
-        """
+        stored in its ``item_json`` and check counts, replacing the one computed before. ``inserted``: (row id,
+        checks) of the row just inserted from ``item``, whose checks are known without decoding its JSON."""
         agency, year = item.get("agency"), item.get("report_year")
         if not agency or not isinstance(year, int) or isinstance(year, bool):
             return
+        by_year = self._latest_by_year(agency, year)
+        decoded: dict[int, dict[str, Any]] = {}  # row id -> its item as stored now
+
+        def stored_item(row: sqlite3.Row, sql: str = "SELECT item_json FROM reports WHERE id=?") -> dict[str, Any]:
+            if row["id"] not in decoded:  # read only when needed: a report's JSON is its largest column
+                decoded[row["id"]] = json.loads(self.conn.execute(sql, (row["id"],)).fetchone()[0])
+            return decoded[row["id"]]
+
         for later_year in (year, year + 1):
-            earlier = self._latest_of(agency, later_year - 1)
-            prev_item = json.loads(earlier[0]["item_json"]) if earlier else None
-            for row in self._latest_of(agency, later_year):
-                stored = json.loads(row["item_json"])
-                check = carryover(prev_item, stored) if prev_item is not None else None
-                checks = with_cross_check(stored.get("checks") or [], CARRYOVER_RULE, check)
-                if checks == (stored.get("checks") or []):
+            earlier, rows = by_year[later_year - 1], by_year[later_year]
+            for row in rows:
+                prev_item = stored_item(earlier[0]) if earlier else None
+                if inserted is not None and row["id"] == inserted[0] and row["id"] not in decoded:  # as JSON has it
+                    stored_checks = json.loads(json.dumps(inserted[1], ensure_ascii=False, default=str)) or []
+                else:
+                    stored_checks = stored_item(row).get("checks") or []
+                check = carryover(prev_item, stored_item(row)) if prev_item is not None else None
+                checks = with_cross_check(stored_checks, CARRYOVER_RULE, check)
+                if checks == stored_checks:
                     continue
-                stored["checks"] = checks
                 passed, failed = check_counts(checks)
-                self.conn.execute(
-                    "UPDATE reports SET item_json=?, checks_ok=?, checks_failed=? WHERE id=?",
-                    (json.dumps(stored, ensure_ascii=False, sort_keys=True, default=str), passed, failed, row["id"]),
-                )
+                encoded = json.dumps({**stored_item(row), "checks": checks}, ensure_ascii=False, sort_keys=True,
+                                     default=str)
+                self.conn.execute("UPDATE reports SET item_json=?, checks_ok=?, checks_failed=? WHERE id=?",
+                                  (encoded, passed, failed, row["id"]))
+                decoded[row["id"]] = json.loads(encoded)  # as the next read of the row would give it
 
     def touch_report(self, url: str, *, run_id: int | None, seen_at: str | None = None) -> bool:
         """Mark the latest version of a report as seen again (a 304 answer); False if not catalogued."""
