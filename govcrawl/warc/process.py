@@ -1,21 +1,25 @@
-"""``ProcessWarcWriter``: a :class:`~govcrawl.warc.rotation.WarcWriter` in a writer process, fed through a
-``concurrent.futures.ProcessPoolExecutor(max_workers=1)``.
+"""``ProcessWarcWriter``: a :class:`~govcrawl.warc.rotation.WarcWriter` in a writer process, fed through a pipe.
 
-The crawl hands over plain, picklable record specs (:func:`govcrawl.warc.records.build_records`); the one worker
-builds the records, serialises, gzips, writes and rotates, so none of that runs under the crawl's GIL. One worker
-runs the groups in the order they were submitted. ``submit`` returns the executor's future of the group's
-:class:`~govcrawl.warc.rotation.GroupLocations`, which :class:`govcrawl.warc.ref.WarcRef` is built on.
+The crawl hands over plain, picklable record specs (:func:`govcrawl.warc.records.build_records`); the writer
+process builds the records, serialises, gzips, writes and rotates, so none of that runs under the crawl's GIL.
+``submit`` pickles a group and writes it to the pipe from the calling thread (the reactor's), with no thread of
+its own: a thread woken per group would compete for the GIL with the reactor. The process writes groups in the
+order they were sent and answers in batches (one message per :data:`REPLY_INTERVAL` at most, however many groups
+it wrote meanwhile), read by one thread that resolves the groups' futures in order. ``submit`` returns a
+``concurrent.futures.Future`` of the group's :class:`~govcrawl.warc.rotation.GroupLocations`, which
+:class:`govcrawl.warc.ref.WarcRef` is built on. The pipe is the back-pressure: when the writer falls
+:data:`PIPE_SIZE` bytes behind, ``submit`` waits for it (the crawl's memory never holds a growing queue).
 
-The worker ignores SIGINT (Ctrl-C reaches the whole process group and the crawl shuts down gracefully, closing it
-last). If the crawl process dies, the worker notices (its parent pid changes), writes what it already received,
-closes (renames) its file and exits; groups still queued in the dead process are lost with it (their refs never
-resolved, so no item claimed them). If the worker dies, pending and later groups fail with ``BrokenProcessPool``.
+The writer ignores SIGINT (Ctrl-C reaches the whole process group and the crawl shuts down gracefully, closing it
+last). If the crawl process dies, the writer reads to the end of the pipe (every group sent before the death),
+closes (renames) its file and exits; groups the crawl had not sent yet are lost with it (their refs never
+resolved, so no item claimed them). If the writer dies, pending and later groups fail with ``BrokenProcessPool``.
 
-The worker also ignores SIGXFSZ, so a file-size limit (``RLIMIT_FSIZE``) makes ``write`` fail with ``EFBIG``
+The writer also ignores SIGXFSZ, so a file-size limit (``RLIMIT_FSIZE``) makes ``write`` fail with ``EFBIG``
 instead of killing it. A full disk (``ENOSPC``/``EDQUOT``/``EFBIG``) fails the group with
 :class:`~govcrawl.warc.rotation.WarcDiskFull` after the writer cut its file back and closed it; every group queued
 or submitted later fails with it too (``submit`` returns an already failed future), ``disk_full`` holds the error,
-one line is logged and ``on_disk_full`` is called once (on the executor's thread).
+one line is logged and ``on_disk_full`` is called once (on the reply thread).
 """
 
 from __future__ import annotations
@@ -28,8 +32,11 @@ import pickle
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from typing import Any
 
 from govcrawl.warc.records import build_records
@@ -37,46 +44,86 @@ from govcrawl.warc.rotation import DEFAULT_MAX_SIZE, GroupLocations, RecordLocat
 
 logger = logging.getLogger(__name__)
 
-#: the writer of the worker process (set by :func:`_start_worker`)
-_WRITER: WarcWriter | None = None
-#: seconds without a write after which a worker whose parent died takes its queue as drained
-_ORPHAN_IDLE = 1.0
+#: longest time (s) the writer holds the answers of written groups before sending them in one message
+REPLY_INTERVAL = 0.02
+#: most answers in one message
+REPLY_BATCH = 512
+#: bytes of the crawl -> writer pipe (Linux ``F_SETPIPE_SZ``; 1 MiB is the unprivileged maximum by default)
+PIPE_SIZE = 1 << 20
+#: seconds between the idle writer's checks that its parent is alive
+_IDLE_POLL = 0.5
+#: the close message (pickled specs are never empty)
+_CLOSE = b""
+
+Outcome = GroupLocations | BaseException
 
 
-def _start_worker(options: dict[str, Any], parent_pid: int) -> None:
-    """Initializer of the worker process: open no file yet, ignore SIGINT and SIGXFSZ, watch the parent."""
-    global _WRITER
+def _picklable(error: BaseException) -> BaseException:
+    try:
+        pickle.dumps(error)
+    except Exception:
+        return RuntimeError(repr(error))
+    return error
+
+
+def _write(writer: WarcWriter, message: bytes) -> Outcome:
+    try:
+        return writer.write_group_located(build_records(pickle.loads(message)))
+    except Exception as exc:
+        return _picklable(exc)
+
+
+def _writer_main(specs: Connection, replies: Connection, options: dict[str, Any], parent_pid: int,
+                 reply_interval: float) -> None:
+    """The writer process: pickled groups in, batches of outcomes out, ``("closed", files)`` last."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file-size limit: write() fails with EFBIG, handled
-    writer = _WRITER = WarcWriter(**options)
-    atexit.register(writer.close, final=True)  # the executor shut down without a close task
-    threading.Thread(target=_watch_parent, args=(writer, parent_pid), name="govcrawl-warc-orphan", daemon=True).start()
+    writer = WarcWriter(**options)
+    outcomes: list[Outcome] = []
+    deadline = 0.0
+    try:
+        while True:
+            now = time.monotonic()
+            if outcomes and (now >= deadline or len(outcomes) >= REPLY_BATCH):
+                replies.send_bytes(pickle.dumps(("done", outcomes), protocol=pickle.HIGHEST_PROTOCOL))
+                outcomes = []
+            if not specs.poll(max(0.0, deadline - now) if outcomes else _IDLE_POLL):
+                if not outcomes and os.getppid() != parent_pid:
+                    break  # orphaned while the pipe stays open (its write end inherited by another process)
+                continue
+            try:
+                message = specs.recv_bytes()
+            except (EOFError, OSError):
+                break  # the crawl process died: every group it sent is written
+            if message == _CLOSE:
+                break
+            outcomes.append(_write(writer, message))
+            if len(outcomes) == 1:
+                deadline = time.monotonic() + reply_interval
+    finally:
+        writer.close(final=True)
+        try:
+            if outcomes:
+                replies.send_bytes(pickle.dumps(("done", outcomes), protocol=pickle.HIGHEST_PROTOCOL))
+            replies.send_bytes(pickle.dumps(("closed", list(writer.closed_files))))
+        except OSError:  # the crawl process is gone
+            pass
 
 
-def _watch_parent(writer: WarcWriter, parent_pid: int, interval: float = 0.2) -> None:
-    while os.getppid() == parent_pid:
-        time.sleep(interval)
-    while time.monotonic() - writer.last_write < _ORPHAN_IDLE:  # what the parent sent is still being written
-        time.sleep(interval)
-    writer.close(final=True)
-    os._exit(0)
+def _grow_pipe(conn: Connection, size: int) -> None:
+    """Give the pipe behind ``conn`` ``size`` bytes of buffer where the OS allows it (Linux)."""
+    try:
+        import fcntl
 
-
-def _write_specs(pickled_specs: bytes) -> GroupLocations:
-    assert _WRITER is not None
-    return _WRITER.write_group_located(build_records(pickle.loads(pickled_specs)))
-
-
-def _close_writer() -> list[str]:
-    assert _WRITER is not None
-    _WRITER.close(final=True)
-    return list(_WRITER.closed_files)
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, size)  # type: ignore[attr-defined]
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 class ProcessWarcWriter:
     """Writes record groups from specs in a writer process (``spawn`` context: the crawl process runs a Twisted
     reactor and threads, which must not be forked). ``on_written`` / ``on_file_opened`` are called with the
-    locations of each written group / each warcinfo record, on the executor's thread."""
+    locations of each written group / each warcinfo record, on the reply thread."""
 
     def __init__(
         self,
@@ -87,6 +134,7 @@ class ProcessWarcWriter:
         info: dict[str, str] | None = None,
         fsync_interval: float = 1.0,
         compresslevel: int = 6,
+        reply_interval: float = REPLY_INTERVAL,
         on_written: Callable[[list[RecordLocation]], None] | None = None,
         on_file_opened: Callable[[RecordLocation], None] | None = None,
         on_disk_full: Callable[[WarcDiskFull], None] | None = None,
@@ -101,66 +149,115 @@ class ProcessWarcWriter:
         self.closed_files: list[str] = []
         options = {"directory": self.directory, "prefix": prefix, "max_size": max_size, "info": dict(info or {}),
                    "fsync_interval": fsync_interval, "compresslevel": compresslevel}
-        self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, initargs=(options, os.getpid()))
+        context = multiprocessing.get_context("spawn")
+        specs_end, self._specs = context.Pipe(duplex=False)
+        self._replies, replies_end = context.Pipe(duplex=False)
+        _grow_pipe(self._specs, PIPE_SIZE)
+        self._process = context.Process(target=_writer_main, name="govcrawl-warc-writer", daemon=True,
+                                        args=(specs_end, replies_end, options, os.getpid(), reply_interval))
+        self._process.start()
+        specs_end.close()
+        replies_end.close()
+        self._pending: deque[Future[GroupLocations]] = deque()
+        self._send_lock = threading.Lock()
+        self._broken: BrokenProcessPool | None = None
+        self._got_closed = False
         self._closed = False
+        self._reader = threading.Thread(target=self._read_replies, name="govcrawl-warc-replies", daemon=True)
+        self._reader.start()
+        atexit.register(self.close)  # an interpreter exit without close(): write what was sent, rename the file
 
     def worker_pid(self) -> int:
-        """The writer process's pid (starts it if it was not started yet)."""
-        return self._executor.submit(os.getpid).result()
+        """The writer process's pid."""
+        assert self._process.pid is not None
+        return self._process.pid
 
     def submit(self, specs: Sequence[tuple[str, dict[str, Any]]]) -> Future[GroupLocations]:
         """Queue a group; the future resolves with its locations (or the write error).
 
-        The specs are pickled here, so the records hold the exchange as it is now: the executor would pickle them
-        later on its own thread, after Scrapy may have changed the request's header lists (seen with ``Cookie``).
-        Raises what pickling raises, ``RuntimeError`` once closed, ``BrokenProcessPool`` once the worker died.
+        The specs are pickled here, so the records hold the exchange as it is now (Scrapy may change the
+        request's header lists later, seen with ``Cookie``). Raises what pickling raises, ``RuntimeError`` once
+        closed, ``BrokenProcessPool`` once the writer died. Blocks while the writer is :data:`PIPE_SIZE` behind.
         """
         if self._closed:
             raise RuntimeError("ProcessWarcWriter is closed")
-        if self.disk_full is not None:  # nothing more can be written: fail at once, without a trip to the worker
-            failed: Future[GroupLocations] = Future()
-            failed.set_exception(WarcDiskFull(*self.disk_full.args))
+        future: Future[GroupLocations] = Future()
+        if self.disk_full is not None:  # nothing more can be written: fail at once, without a trip to the writer
+            future.set_exception(WarcDiskFull(*self.disk_full.args))
             self.errors += 1
-            return failed
-        pickled = pickle.dumps(list(specs), protocol=pickle.HIGHEST_PROTOCOL)
-        future = self._executor.submit(_write_specs, pickled)
-        future.add_done_callback(self._written)
+            return future
+        message = pickle.dumps(list(specs), protocol=pickle.HIGHEST_PROTOCOL)
+        future.set_running_or_notify_cancel()  # a group sent cannot be taken back
+        with self._send_lock:
+            if self._broken is not None:
+                raise BrokenProcessPool(*self._broken.args)
+            self._pending.append(future)
+            try:
+                self._specs.send_bytes(message)
+            except OSError as exc:  # the writer died (EPIPE); the reply thread fails the pending groups
+                raise BrokenProcessPool("the WARC writer process died") from exc
         return future
 
-    def _written(self, future: Future[GroupLocations]) -> None:
-        error = future.exception()
-        if isinstance(error, WarcDiskFull):
-            self.errors += 1
-            if self.disk_full is None:  # groups are written in order: the first one is the one that hit the limit
-                self.disk_full = error
-                logger.error("%s", error)
-                if self.on_disk_full:
-                    try:
-                        self.on_disk_full(error)
-                    except Exception:
-                        logger.exception("WARC disk-full callback failed")
-            return
-        if error is not None:
-            self.errors += 1
-            logger.error("WARC write failed: %r", error)
-            return
-        written = future.result()
+    def _read_replies(self) -> None:
+        """The reply thread: resolve the pending futures in order; fail the rest if the writer dies."""
         try:
-            if written.warcinfo is not None and self.on_file_opened:
-                self.on_file_opened(written.warcinfo)
+            while True:
+                kind, payload = pickle.loads(self._replies.recv_bytes())
+                if kind == "closed":
+                    self.closed_files.extend(payload)
+                    self._got_closed = True
+                    return
+                for outcome in payload:
+                    self._resolve(self._pending.popleft(), outcome)
+        except (EOFError, OSError):
+            pass
+        finally:
+            with self._send_lock:
+                self._broken = BrokenProcessPool("the WARC writer process died")
+            while self._pending:
+                self._pending.popleft().set_exception(BrokenProcessPool(*self._broken.args))
+
+    def _resolve(self, future: Future[GroupLocations], outcome: Outcome) -> None:
+        if isinstance(outcome, BaseException):
+            self.errors += 1
+            if isinstance(outcome, WarcDiskFull):
+                if self.disk_full is None:  # groups are written in order: the first one is the one that hit it
+                    self.disk_full = outcome
+                    logger.error("%s", outcome)
+                    if self.on_disk_full:
+                        try:
+                            self.on_disk_full(outcome)
+                        except Exception:
+                            logger.exception("WARC disk-full callback failed")
+            else:
+                logger.error("WARC write failed: %r", outcome)
+            future.set_exception(outcome)
+            return
+        try:
+            if outcome.warcinfo is not None and self.on_file_opened:
+                self.on_file_opened(outcome.warcinfo)
             if self.on_written:
-                self.on_written(written.records)
+                self.on_written(outcome.records)
         except Exception:
             logger.exception("WARC written callback failed")
+        future.set_result(outcome)
 
     def close(self, timeout: float | None = None) -> None:
         """Write everything submitted, close the current file (renaming it), stop the process. Safe twice."""
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self.close)
         try:
-            self.closed_files.extend(self._executor.submit(_close_writer).result(timeout))
-        except Exception as exc:  # a dead worker: its file is left .open for repair
-            logger.error("WARC writer process did not close its file: %r", exc)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+            with self._send_lock:
+                self._specs.send_bytes(_CLOSE)
+        except OSError:
+            pass
+        self._reader.join(timeout)
+        if not self._got_closed:  # a dead (or stuck) writer: its file is left .open for repair
+            logger.error("WARC writer process did not close its file (exit code %s)", self._process.exitcode)
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout)
+        self._specs.close()
