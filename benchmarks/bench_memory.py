@@ -3,7 +3,8 @@
 ``scrapy crawl gov_reports`` over one loopback portal of N report pages (12–25 KB, a third with tables; list
 pages of 500 links) with everything on (WARC writer process, worker pool, catalog, items written to a file),
 ``GOVCRAWL_FAST_LOCAL``. Every 0.25 s the RSS of the crawl process and all its descendants is read from /proc
-and summed; the figure is the peak of that sum.
+and summed; the figure is the peak of that sum. Each process's own peak is printed beside it (crawl, build_item
+workers, WARC writer, multiprocessing's resource tracker), to show which one grows.
 
     python benchmarks/bench_memory.py [--sizes 10000,100000]
 """
@@ -28,8 +29,8 @@ SPREAD, CEILING_MB = 0.10, 400
 PER_LIST = 500  # links per list page: 100,000 reports on 200 list pages (a site's default max_pages)
 
 
-def tree_rss(root: int) -> tuple[int, int]:
-    """(bytes, processes): the RSS summed over ``root`` and its descendants."""
+def tree_rss(root: int) -> dict[int, int]:
+    """RSS in bytes of ``root`` and each of its descendants, by pid."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -40,17 +41,32 @@ def tree_rss(root: int) -> tuple[int, int]:
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(entry))
-    total, count, todo = 0, 0, [root]
+    rss, todo = {}, [root]
     while todo:
         pid = todo.pop()
         try:
             with open(f"/proc/{pid}/statm") as handle:
-                total += int(handle.read().split()[1]) * PAGE
-            count += 1
+                rss[pid] = int(handle.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             pass
         todo.extend(children.get(pid, ()))
-    return total, count
+    return rss
+
+
+def role(pid: int, root: int, archive: Path) -> str | None:
+    """``crawl``, ``warc writer`` (it has a file of the archive open), ``resource tracker`` or ``worker``;
+    None while a spawned process has not shown which it is yet."""
+    if pid == root:
+        return "crawl"
+    try:
+        if "resource_tracker" in Path(f"/proc/{pid}/cmdline").read_text():
+            return "resource tracker"
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith(str(archive)):
+                return "warc writer"
+    except OSError:
+        return None
+    return None
 
 
 def crawl(reports: int) -> dict:
@@ -63,10 +79,20 @@ def crawl(reports: int) -> dict:
         started = time.monotonic()
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         peak, peak_processes, samples = 0, 0, 0
+        roles: dict[int, str | None] = {}
+        by_role: dict[str, int] = {}  # each role's peak (its processes summed)
         while process.poll() is None:
-            rss, count = tree_rss(process.pid)
-            if rss > peak:
-                peak, peak_processes = rss, count
+            rss = tree_rss(process.pid)
+            if sum(rss.values()) > peak:
+                peak, peak_processes = sum(rss.values()), len(rss)
+            now: dict[str, int] = {}
+            for pid, size in rss.items():
+                if roles.get(pid) is None:
+                    roles[pid] = role(pid, process.pid, Path(tmp) / "archive")
+                name = roles[pid] or "worker"  # a writer shows its open file within a sample or two
+                now[name] = now.get(name, 0) + size
+            for name, size in now.items():
+                by_role[name] = max(by_role.get(name, 0), size)
             samples += 1
             time.sleep(0.25)
         stderr = process.stderr.read() if process.stderr else ""
@@ -75,10 +101,12 @@ def crawl(reports: int) -> dict:
         stats = json.loads(stats_file.read_text())
         items = sum(1 for _ in (Path(tmp) / "items.jsonl").open())
     wall = time.monotonic() - started
+    roles_mb = {name: round(size / 2**20, 1) for name, size in sorted(by_role.items())}
     print(f"{reports} reports: {items} items, {stats.get('response_received_count', 0)} responses in {wall:.0f} s; "
-          f"peak RSS {peak / 2**20:.0f} MB over {peak_processes} processes ({samples} samples)", flush=True)
+          f"peak RSS {peak / 2**20:.0f} MB over {peak_processes} processes ({samples} samples); peak by process: "
+          + ", ".join(f"{name} {size:.0f} MB" for name, size in roles_mb.items()), flush=True)
     return {"reports": reports, "items": items, "seconds": wall, "peak_rss_mb": peak / 2**20,
-            "processes": peak_processes, "samples": samples}
+            "processes": peak_processes, "samples": samples, "peak_rss_mb_by_process": roles_mb}
 
 
 def main() -> int:

@@ -63,7 +63,7 @@ from govcrawl.discovery.pagination import (
 )
 from govcrawl.discovery.subcolumns import subcolumn_requests
 from govcrawl.discovery.traps import TrapTracker, is_calendar_link
-from govcrawl.discovery.urls import canonicalize, dedupe_key, has_session_id, is_twin
+from govcrawl.discovery.urls import canonicalize, dedupe_digest, dedupe_key, has_session_id, is_twin
 from govcrawl.errors import NotModified
 from govcrawl.sites import Site, registry_from_arguments
 from govcrawl.stubs import stub_kind
@@ -72,6 +72,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CLASSIFIER = "govcrawl.discovery.classifier.is_report_title"
 _HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
+#: Scheduler priorities: attachments, then reports, then list pages (0): the scheduler holds about one list page of
+#: reports per column, not every report of every list page reached, and a capture waits in meta as briefly as it can.
+REPORT_PRIORITY, ATTACHMENT_PRIORITY = 1, 2
 
 
 class GovReportsSpider(scrapy.Spider):
@@ -84,7 +87,7 @@ class GovReportsSpider(scrapy.Spider):
         self.registry: list[Site] = registry_from_arguments(start_urls, sites)
         self.sites_by_name: dict[str, Site] = {site.name: site for site in self.registry}
         self.traps = TrapTracker()
-        self.report_keys: dict[str, str] = {}
+        self.report_keys: set[int] = set()  # dedupe_digest() of every report requested
         self.rendered_urls: set[str] = set()
         self._classifier: Callable[[str], bool] | None = None
 
@@ -303,11 +306,11 @@ class GovReportsSpider(scrapy.Spider):
             return None
         if has_session_id(url):
             self.traps.record("session_id", site.name)
-        key = dedupe_key(url)
+        key = dedupe_digest(url)
         if key in self.report_keys:
             self.crawler.stats.inc_value("govcrawl/duplicate_report_links")
             return None
-        self.report_keys[key] = url
+        self.report_keys.add(key)
         discovery = {
             "list_url": list_url,
             "link_text": link.text,
@@ -322,7 +325,8 @@ class GovReportsSpider(scrapy.Spider):
             discovery["link_title_attr"] = link.title
         meta = {"govcrawl_role": "report", "govcrawl_site": site.name, "govcrawl_discovery": discovery}
         callback = self.parse_attachment_report if is_attachment_url(url) else self.parse_report
-        return Request(canonicalize(url), meta=meta, callback=callback, errback=self.report_failed)
+        return Request(canonicalize(url), meta=meta, callback=callback, errback=self.report_failed,
+                       priority=REPORT_PRIORITY)
 
     # ----------------------------------------------------------------------------------------- reports
     def parse_attachment_report(self, response: Response) -> Iterator[Capture]:
@@ -373,6 +377,7 @@ class GovReportsSpider(scrapy.Spider):
             callback=self.parse_attachment,
             errback=self.attachment_failed,
             dont_filter=True,
+            priority=ATTACHMENT_PRIORITY,
             meta={
                 "govcrawl_role": "attachment",
                 "govcrawl_site": site_name,

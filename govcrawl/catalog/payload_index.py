@@ -6,8 +6,9 @@ written: a payload already archived at another URL (the same PDF linked from two
 mirror) is then written as an identical-payload-digest revisit of that first capture instead of a second copy.
 
 The first claim reads the digests of every full ``response`` capture in the catalog once (earlier runs); claims
-of this crawl are kept in memory, so two URLs fetched in the same second are deduplicated before the catalog
-has recorded either. Disabled (``NotConfigured``) when ``GOVCRAWL_CATALOG`` is "".
+of this crawl are kept with them, so two URLs fetched in the same second are deduplicated before the catalog
+has recorded either. Both live in a private temporary SQLite database (on disk, dropped on exit, a bounded page
+cache), not in a dict: memory stays flat in crawl and catalog size. Disabled (``NotConfigured``) when ``GOVCRAWL_CATALOG`` is "".
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class CatalogPayloadIndex:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._known: dict[str, tuple[str, str]] | None = None
+        self._known: sqlite3.Connection | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CatalogPayloadIndex:
@@ -42,17 +43,23 @@ class CatalogPayloadIndex:
             raise NotConfigured("GOVCRAWL_CATALOG is off: no payload-digest index")
         return cls(path)
 
-    def _load(self) -> dict[str, tuple[str, str]]:
-        known: dict[str, tuple[str, str]] = {}
+    def _load(self) -> sqlite3.Connection:
+        known = sqlite3.connect("", isolation_level=None, check_same_thread=False)  # "": a private temporary file
+        known.execute("PRAGMA journal_mode=OFF")
+        known.execute("PRAGMA synchronous=OFF")
+        known.execute("CREATE TABLE known (digest TEXT PRIMARY KEY, uri TEXT, date TEXT) WITHOUT ROWID")
         try:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
         except sqlite3.Error as exc:  # no catalog yet (first crawl)
             logger.debug("payload index: no catalog at %s (%s)", self.path, exc)
             return known
-        try:
-            for digest, url, fetched_at in conn.execute(_FIRST_CAPTURES):
-                known[digest] = (url, fetched_at)  # newest first: the oldest capture wins
+        try:  # newest first: the oldest capture wins
+            known.execute("BEGIN")
+            known.executemany("INSERT OR REPLACE INTO known VALUES (?, ?, ?)", conn.execute(_FIRST_CAPTURES))
+            known.execute("COMMIT")
         except sqlite3.Error as exc:  # no captures table yet
+            if known.in_transaction:
+                known.execute("ROLLBACK")
             logger.debug("payload index: no prior captures in %s (%s)", self.path, exc)
         finally:
             conn.close()
@@ -63,7 +70,7 @@ class CatalogPayloadIndex:
         first, else the (URI, WARC-Date) of the capture a revisit should refer to."""
         if self._known is None:
             self._known = self._load()
-        first = self._known.get(digest)
+        first = self._known.execute("SELECT uri, date FROM known WHERE digest = ?", (digest,)).fetchone()
         if first is None:
-            self._known[digest] = (uri, date)
+            self._known.execute("INSERT INTO known VALUES (?, ?, ?)", (digest, uri, date))
         return first

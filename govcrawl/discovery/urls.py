@@ -6,6 +6,8 @@ re-exported here; this module adds Scrapy's :class:`CanonicalRequestFingerprinte
 
 from __future__ import annotations
 
+import hashlib
+
 from scrapy import Request
 from scrapy.utils.request import fingerprint
 
@@ -21,9 +23,15 @@ from govcrawl.urlkeys import (
 )
 
 __all__ = [
-    "SESSION_PARAMS", "TRACKING_PARAMS", "CanonicalRequestFingerprinter", "canonicalize", "dedupe_key",
+    "SESSION_PARAMS", "TRACKING_PARAMS", "CanonicalRequestFingerprinter", "canonicalize", "dedupe_digest", "dedupe_key",
     "fold_twins", "has_session_id", "host_port", "is_twin",
 ]
+
+
+def dedupe_digest(url: str) -> int:
+    """:func:`dedupe_key` as a 128-bit number: about 85 bytes in a set where the key and its URL took ~190
+    (odds of a collision among a million URLs: about 1e-27)."""
+    return int.from_bytes(hashlib.blake2b(dedupe_key(url).encode(), digest_size=16).digest(), "little")
 
 
 class CanonicalRequestFingerprinter:
