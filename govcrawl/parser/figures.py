@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from govcrawl.parser.numbers import (
     CHINESE_NUMERAL_CHARS,
@@ -158,6 +159,7 @@ def _zero_review(text: str) -> Figure | None:
     return None
 
 
+@lru_cache(maxsize=4)  # narrative_figures and narrative_statements both read the page's text
 def _join_broken_lines(text: str) -> str:
     """Lines broken inside a sentence (PDF text layers) joined, spaces dropped (``1136 条``, ``政\\n府``); a
     heading line (一、… / (一)… without a comma or full stop) keeps its line break."""
