@@ -1,5 +1,6 @@
 """The parser's fast paths give what the plain forms give: restore_published against the per-character walk it
-replaces, the 结转 pattern against its NUMBER_PATTERN form, and the words each narrative pattern's matches hold."""
+replaces, the 结转 pattern against its NUMBER_PATTERN form, the words each narrative pattern's matches hold, and
+normalise_with_published against normalise + published_form."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import pytest
 
 from govcrawl.parser import fidelity
 from govcrawl.parser.figures import _APPLICATIONS, _CARRIED, _NEEDS
-from govcrawl.parser.normalise import WIDTH_TWINS, fold_width
+from govcrawl.parser.normalise import (
+    WIDTH_TWINS,
+    fold_width,
+    normalise,
+    normalise_with_published,
+    published_form,
+)
 from govcrawl.parser.numbers import NUMBER_PATTERN
 
 
@@ -102,3 +109,11 @@ def test_every_match_holds_a_needed_word() -> None:
         for pattern, needed in _NEEDS.items():
             for match in pattern.finditer(text):
                 assert any(word in match.group() for word in needed), (pattern.pattern, match.group())
+
+
+def test_normalise_with_published_is_both_passes() -> None:
+    rng = random.Random(11)
+    alphabet = list("本機關開發國12３４．.，,（） \t\n\r\x0b\x0c\x00\x01\x7f\u3000\xa0\u200b\xad") + ["\n\n\n", "１．２", "1．2"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert normalise_with_published(text) == (*normalise(text), published_form(text))

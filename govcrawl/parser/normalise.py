@@ -10,7 +10,8 @@ from typing import Literal
 
 from govcrawl.opencc_wrap import to_simplified
 
-__all__ = ["Script", "clean_whitespace", "detect_script", "fold_width", "normalise", "to_simplified"]
+__all__ = ["Script", "clean_whitespace", "detect_script", "fold_width", "normalise", "normalise_with_published",
+           "to_simplified"]
 
 Script = Literal["simplified", "traditional"]
 
@@ -105,3 +106,18 @@ def normalise(text: str) -> tuple[str, Script]:
     if script == "traditional":
         text = to_simplified(text)
     return clean_whitespace(fold_width(text)), script
+
+
+def normalise_with_published(text: str) -> tuple[str, Script, str]:
+    """``normalise(text)`` and ``published_form(text)`` together: (normalised, script, published).
+
+    The published form is made first; the normalised text is then that form width-folded. Folding touches no
+    whitespace, and the whitespace cleaning no folded character, so the order does not matter, except where a
+    control character that the cleaning removes sits between a digit and ``．``: such a text takes both passes."""
+    script = detect_script(text)
+    if script == "traditional":
+        text = to_simplified(text)
+    published = clean_whitespace(fold_spaces(text))
+    if _CONTROL.search(text):
+        return clean_whitespace(fold_width(text)), script, published
+    return fold_width(published), script, published
