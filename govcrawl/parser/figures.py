@@ -13,6 +13,7 @@ Each figure keeps an evidence snippet and whether it is approximate (余/多/约
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -128,11 +129,36 @@ def _may_match(pattern: re.Pattern[str], text: str) -> bool:
     return words is None or any(word in text for word in words)
 
 
+def _finditer_near(pattern: re.Pattern[str], text: str, word: str, reach: int) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern whose every match holds ``word`` at most ``reach`` characters after
+    its start: only the starts up to ``reach`` before an occurrence of ``word`` are tried, in increasing order."""
+    position = 0  # where finditer would search next
+    tried = -1  # the last start tried
+    hit = text.find(word)
+    while hit >= 0:
+        for start in range(max(tried + 1, hit - reach, position), hit + 1):
+            match = pattern.match(text, start)
+            if match:
+                yield match
+                position = match.end()  # never empty: it holds the word
+                tried = position - 1
+                break
+        else:
+            tried = hit
+            position = max(position, hit + 1)
+        hit = text.find(word, position)
+
+
+def _matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    near = _NEAR.get(pattern)
+    return pattern.finditer(text) if near is None else _finditer_near(pattern, text, *near)
+
+
 def _first(patterns: list[re.Pattern[str]], text: str, verb: str = "") -> Figure | None:
     for pattern in patterns:
         if not _may_match(pattern, text):
             continue
-        for match in pattern.finditer(text):
+        for match in _matches(pattern, text):
             if _in_subcount(text, match.start(), verb) or _distractor(text, match):
                 continue
             figure = _figure_from(match, text)
@@ -225,3 +251,5 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
     _APPLICATIONS[2]: ("政府信息公开", "依申请公开"), _APPLICATIONS_NONE: ("申请",), _REVIEW: ("行政复议",),
     _HANDLED: ("办结",), _CARRIED[0]: ("结转",), _CARRIED[1]: ("结转",), _LITIGATION: ("行政诉讼",),
 }
+#: pattern -> (word, reach): each match holds the word at most ``reach`` characters after its start
+_NEAR: dict[re.Pattern[str], tuple[str, int]] = {_APPLICATIONS[2]: ("有", 3)}  # (全年|本年|今年)?(共)?有
