@@ -1,6 +1,6 @@
 """The parser's fast paths give what the plain forms give: restore_published against the per-character walk it
 replaces, the 结转 pattern against its NUMBER_PATTERN form, the words each narrative pattern's matches hold, and
-normalise_with_published against normalise + published_form."""
+normalise_with_published against normalise + published_form, clean_whitespace against its regular expressions."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from govcrawl.parser import fidelity
 from govcrawl.parser.figures import _APPLICATIONS, _CARRIED, _NEEDS, _matches
 from govcrawl.parser.normalise import (
     WIDTH_TWINS,
+    clean_whitespace,
     fold_width,
     normalise,
     normalise_with_published,
@@ -117,3 +118,15 @@ def test_normalise_with_published_is_both_passes() -> None:
     for _ in range(5000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert normalise_with_published(text) == (*normalise(text), published_form(text))
+
+
+def test_clean_whitespace_collapses_as_the_regular_expressions() -> None:
+    def plain(text: str) -> str:
+        text = re.sub(r" {2,}", " ", re.sub(r"[\x00-\x08\x0e-\x1f\x7f]", "", text))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip(" \t") for line in text.split("\n"))).strip()
+
+    rng = random.Random(2)
+    pieces = [" ", "  ", "\n", "\n\n\n", "a", "\t", "\x01", "本", "\u3000"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert clean_whitespace(text) == plain(text)

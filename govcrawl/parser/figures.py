@@ -61,7 +61,7 @@ _THIS_YEAR = re.compile(r"(?:19|20)\d{2}\s*年|全年|本年|今年|年内")
 _SINGLE_CHANNEL = re.compile(r"(?:微信|微博|公众号|新媒体|客户端|抖音|头条号|视频号)[^,。;]{0,6}$")
 _SERVICE_APPLICATIONS = re.compile(r"审批|窗口|办件|政务服务|行政服务中心|服务事项|便民服务")
 _YEAR_DIGITS = re.compile(r"(?:19|20)\d{2}\s*年度?")
-_SPACES = re.compile(r"[ \t\u3000]+")
+_SPACES = " \t\u3000"  # dropped from the joined text
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|\d+[、.](?!\d))(?:(?![,。]).)*$")
 _CLAUSE_BREAKS = "。;!?\n,"
 _NEGATION = re.compile(r"没有|未|无")
@@ -190,7 +190,9 @@ def _join_broken_lines(text: str) -> str:
     """Lines broken inside a sentence (PDF text layers) joined, spaces dropped (``1136 条``, ``政\\n府``); a
     heading line (一、… / (一)… without a comma or full stop) keeps its line break."""
     out: list[str] = []
-    for line in _SPACES.sub("", text).split("\n"):  # spaces never span lines: one pass over the text
+    for space in _SPACES:  # spaces never span lines: dropped from the whole text, each in one C-level pass
+        text = text.replace(space, "")
+    for line in text.split("\n"):
         if out and out[-1] and not out[-1].endswith(("。", ";", "!", "?", ":")) and not _HEADING.match(out[-1]) \
                 and line and not _HEADING.match(line):
             out[-1] += line

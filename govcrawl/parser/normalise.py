@@ -36,9 +36,7 @@ _WIDTH_TABLE.update({ord("\r"): None, ord("\f"): ord("\n"), ord("\v"): ord("\n")
 _FOLD_MAP = {chr(key): (chr(value) if value is not None else "") for key, value in _WIDTH_TABLE.items()}
 _FOLD_RE = re.compile("[" + re.escape("".join(_FOLD_MAP)) + "]")
 _FULLWIDTH_POINT = re.compile(r"(?<=\d)．(?=\d)")
-_SPACES = re.compile(r" {2,}")
 _EDGE_SPACE = " \t"
-_BLANK_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
@@ -95,9 +93,17 @@ def published_form(text: str, script: Script | None = None) -> str:
 
 def clean_whitespace(text: str) -> str:
     """Strip every line, collapse runs of spaces, keep at most one blank line in a row."""
-    text = _SPACES.sub(" ", _CONTROL.sub("", text))  # space runs never span lines: one pass over the text
+    text = _collapse(_CONTROL.sub("", text), "  ", " ")  # space runs never span lines: one pass over the text
     lines = [line.strip(_EDGE_SPACE) for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return _collapse("\n".join(lines), "\n\n\n", "\n\n").strip()
+
+
+def _collapse(text: str, run: str, shorter: str) -> str:
+    """``text`` with every run of a repeated character of ``run``'s length or longer cut to ``shorter`` (one
+    character less): C-level replaces, until none is left (most texts have none: one search)."""
+    while run in text:
+        text = text.replace(run, shorter)
+    return text
 
 
 def normalise(text: str) -> tuple[str, Script]:
