@@ -324,20 +324,18 @@ def _read_values(rows: _Rows, columns: _Columns, spec: TableSpec, source: str
     n_leaves = len(leaves)
     spec_unit = "万元" if spec.unit == "万元" else None
     # per column, once: (key, grid position, value position, the unit an amount takes when its cell has none)
-    plan = [(col_key, pos, pos if by_position else ordinal[pos],
-             (header_units.get(col_key) or spec_unit) if col_key in AMOUNT_COLUMNS else _NOT_AMOUNT)
-            for col_key, (pos, _) in mapping.items()]
+    plan = [(col_key, pos, pos if by_position else ordinal[pos], (header_units.get(col_key) or spec_unit)
+             if col_key in AMOUNT_COLUMNS else _NOT_AMOUNT) for col_key, (pos, _) in mapping.items()]
     for row_key, cells, end in rows.data_rows:
         row_values: dict[str, Any] = {}
         same_shape = aligned and len(cells) == width
         tail = cells[end:]
         if aligned and not same_shape and len(tail) > n_leaves:
             tail = tail[len(tail) - n_leaves:]  # another grid's row (next PDF page): data columns sit right
-        n_cells, n_tail = len(cells), len(tail)
         for col_key, pos, n, default_unit in plan:
             if same_shape:
-                text = cells[pos] if pos < n_cells else ""
-            elif n >= n_tail:
+                text = cells[pos] if pos < width else ""
+            elif n >= len(tail):
                 issues.append(f"{spec.key}: row {row_key} has no cell for column {col_key}")
                 continue
             else:
