@@ -1,5 +1,6 @@
 """The parser's fast paths give what the plain forms give: restore_published against the per-character walk it
-replaces, the 结转 pattern against its NUMBER_PATTERN form, and the words each narrative pattern's matches hold."""
+replaces, the 结转 pattern against its NUMBER_PATTERN form, the words each narrative pattern's matches hold, and
+normalise_with_published against normalise + published_form, clean_whitespace against its regular expressions."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ import re
 import pytest
 
 from govcrawl.parser import fidelity
-from govcrawl.parser.figures import _APPLICATIONS, _CARRIED, _NEEDS
-from govcrawl.parser.normalise import WIDTH_TWINS, fold_width
+from govcrawl.parser.figures import _APPLICATIONS, _CARRIED, _NEEDS, _matches
+from govcrawl.parser.normalise import (
+    WIDTH_TWINS,
+    clean_whitespace,
+    fold_width,
+    normalise,
+    normalise_with_published,
+    published_form,
+)
 from govcrawl.parser.numbers import NUMBER_PATTERN
 
 
@@ -88,7 +96,7 @@ def test_fast_number_patterns_match_as_the_plain_ones() -> None:
         text = "".join(_pieces(rng) for _ in range(rng.randint(1, 6)))
         for fast, slow in plain.items():
             expected = [(m.span(), m.groupdict()) for m in slow.finditer(text)]
-            assert [(m.span(), m.groupdict()) for m in fast.finditer(text)] == expected, text
+            assert [(m.span(), m.groupdict()) for m in _matches(fast, text)] == expected, text
             found += len(expected)
     assert found > 500
 
@@ -102,3 +110,23 @@ def test_every_match_holds_a_needed_word() -> None:
         for pattern, needed in _NEEDS.items():
             for match in pattern.finditer(text):
                 assert any(word in match.group() for word in needed), (pattern.pattern, match.group())
+
+
+def test_normalise_with_published_is_both_passes() -> None:
+    rng = random.Random(11)
+    alphabet = list("本機關開發國12３４．.，,（） \t\n\r\x0b\x0c\x00\x01\x7f\u3000\xa0\u200b\xad") + ["\n\n\n", "１．２", "1．2"]
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert normalise_with_published(text) == (*normalise(text), published_form(text))
+
+
+def test_clean_whitespace_collapses_as_the_regular_expressions() -> None:
+    def plain(text: str) -> str:
+        text = re.sub(r" {2,}", " ", re.sub(r"[\x00-\x08\x0e-\x1f\x7f]", "", text))
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip(" \t") for line in text.split("\n"))).strip()
+
+    rng = random.Random(2)
+    pieces = [" ", "  ", "\n", "\n\n\n", "a", "\t", "\x01", "本", "\u3000"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        assert clean_whitespace(text) == plain(text)

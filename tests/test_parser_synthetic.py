@@ -375,7 +375,9 @@ def _chrome_reference(line: str) -> bool:
 
 _CHROME_PIECES = st.sampled_from(["打印", "关闭", "分享到", "微信", "字体:大中小", "【打印 3】", "[12]", "您好我是小2",
                                   "1", "23", "0.5", "|", " ", ":", "-", "、", "首页", "2024", "年", "规章", "【", "]",
-                                  "我是", "TOP", "扫一扫", "无障碍", "第3页", "返回顶部"])
+                                  "我是", "TOP", "扫一扫", "无障碍", "第3页", "返回顶部",
+                                  # start-anchored labels (matched, not searched): also met mid-line here
+                                  "当前位置:", "首页>", "责任编辑:", "版权所有", "今天是2024年1月1日星期一", "下一篇:"])
 
 
 @settings(max_examples=400, deadline=None)

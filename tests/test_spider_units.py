@@ -144,3 +144,25 @@ def test_report_page_and_its_attachment_come_out_as_one_capture_item() -> None:
     (attached,) = item.attachments
     assert attached.url.endswith("/P1.pdf") and attached.warc is pdf_ref and attached.body.startswith(b"%PDF")
     assert attached.discovery["parent_url"] == report_url and attached.discovery["link_text"] == "年报.pdf"
+
+
+def test_reports_are_scheduled_before_further_list_pages_and_attachments_before_reports() -> None:
+    """The scheduler then holds about one list page of report requests, not every report of every list page."""
+    spider = _spider()
+    site = spider.registry[0]
+    listing = spider._list_request(PageRequest(url=COLUMN, style=site.list_style), site, column=COLUMN)
+    html = f"""<html><body><ul>
+      <li><a href="./202402/t20240201_1.html">{REPORT_TITLE}</a></li>
+      <li><a href="https://127.0.0.1:8080/zwgk/xxgknb/202402/t20240201_1.html">{REPORT_TITLE}</a></li>
+    </ul><a class="next" href="./index_1.html">下一页</a></body></html>"""
+    page = HtmlResponse(COLUMN, body=html.encode("utf-8"), encoding="utf-8", request=listing)
+    requests = list(spider.parse_list(page))
+    reports = [r for r in requests if r.meta["govcrawl_role"] == "report"]
+    lists = [r for r in requests if r.meta["govcrawl_role"] == "list"]
+    assert len(reports) == 1 and lists  # the https twin of the same report is one report (digest of its key)
+    assert spider.crawler.stats.get_value("govcrawl/duplicate_report_links") == 1
+    assert all(report.priority > listed.priority for report in reports for listed in lists)
+    body = f'<html><body><p>{REPORT_TITLE}</p><a href="./P1.pdf">年报.pdf</a></body></html>'
+    report_page = HtmlResponse(reports[0].url, body=body.encode("utf-8"), encoding="utf-8", request=reports[0])
+    (attachment,) = list(spider.parse_report(report_page))
+    assert attachment.priority > reports[0].priority

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import unescape
 from typing import Any
 from urllib.parse import urljoin
@@ -172,7 +173,13 @@ def _cell_line(cell: lxml.html.HtmlElement) -> str:
     """One table cell as one line (its blocks joined by spaces); a cell without child elements directly."""
     if len(cell):
         return _clean(" ".join(render_text(cell).splitlines()))
-    line = _clean(cell.text) if cell.text else ""
+    return _text_line(cell.text) if cell.text else ""
+
+
+@lru_cache(maxsize=8192)
+def _text_line(text: str) -> str:
+    """A childless cell's text as one line (cached: labels, numbers and blanks recur from report to report)."""
+    line = _clean(text)
     return _clean(" ".join(line.splitlines())) if _LINE_BREAK.search(line) else line
 
 

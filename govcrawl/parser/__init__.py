@@ -29,8 +29,7 @@ from govcrawl.parser.normalise import (
     clean_whitespace,
     detect_script,
     fold_width,
-    normalise,
-    published_form,
+    normalise_with_published,
     to_simplified,
 )
 from govcrawl.parser.sections import (
@@ -182,8 +181,8 @@ def parse_report(
     :class:`ParseError` for non-text or empty input.
     """
     _check_input(text)
-    normalised, script = normalise(text)
-    published_text = published_form(text, script)  # what `text` keeps: the published characters (parser/fidelity.py)
+    # the text normalised for the patterns, and what the item's `text` keeps: the published characters (fidelity.py)
+    normalised, script, published_text = normalise_with_published(text)
     meta = _normalise_meta(page_meta, script == "traditional")
     if title_hint:
         title_hint = _normalise_meta({"hint": title_hint}, script == "traditional").get("hint")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-# Lines that are chrome whatever follows the label (kept short so a long body line is never dropped).
+# Lines that are chrome whatever follows the label (kept short so a long body line is never dropped). Every
+# alternative is anchored at the start: tried with ``match`` (``search`` would retry at every position).
 _LABEL_LINE = re.compile(
     r"^(?:您当前的位置|您当前位置|当前位置|您所在的位置|您所在位置|您现在的位置|所在位置|当前的位置|位置)\s*[:>]"
     r"|^(?:责任编辑|编辑|审核|校对|审校|责编|来源编辑)\s*[:]"
@@ -61,7 +62,7 @@ def is_chrome_line(line: str) -> bool:
     stripped = line.strip().strip("|").strip()
     if not stripped:
         return bool(line.strip())  # a line of only "|" is chrome; an empty line is not a line to drop
-    if len(stripped) <= _LABEL_LINE_MAX and (_LABEL_LINE.search(stripped) or _BREADCRUMB_ARROWS.search(stripped)):
+    if len(stripped) <= _LABEL_LINE_MAX and (_LABEL_LINE.match(stripped) or _BREADCRUMB_ARROWS.match(stripped)):
         return True
     if len(stripped) > _SHORT_LINE_MAX or "。" in stripped:  # a sentence is report text
         return False

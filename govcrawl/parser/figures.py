@@ -13,7 +13,9 @@ Each figure keeps an evidence snippet and whether it is approximate (余/多/约
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from govcrawl.parser.numbers import (
     CHINESE_NUMERAL_CHARS,
@@ -59,7 +61,7 @@ _THIS_YEAR = re.compile(r"(?:19|20)\d{2}\s*年|全年|本年|今年|年内")
 _SINGLE_CHANNEL = re.compile(r"(?:微信|微博|公众号|新媒体|客户端|抖音|头条号|视频号)[^,。;]{0,6}$")
 _SERVICE_APPLICATIONS = re.compile(r"审批|窗口|办件|政务服务|行政服务中心|服务事项|便民服务")
 _YEAR_DIGITS = re.compile(r"(?:19|20)\d{2}\s*年度?")
-_SPACES = re.compile(r"[ \t\u3000]+")
+_SPACES = " \t\u3000"  # dropped from the joined text
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|\d+[、.](?!\d))(?:(?![,。]).)*$")
 _CLAUSE_BREAKS = "。;!?\n,"
 _NEGATION = re.compile(r"没有|未|无")
@@ -127,11 +129,36 @@ def _may_match(pattern: re.Pattern[str], text: str) -> bool:
     return words is None or any(word in text for word in words)
 
 
+def _finditer_near(pattern: re.Pattern[str], text: str, word: str, reach: int) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern whose every match holds ``word`` at most ``reach`` characters after
+    its start: only the starts up to ``reach`` before an occurrence of ``word`` are tried, in increasing order."""
+    position = 0  # where finditer would search next
+    tried = -1  # the last start tried
+    hit = text.find(word)
+    while hit >= 0:
+        for start in range(max(tried + 1, hit - reach, position), hit + 1):
+            match = pattern.match(text, start)
+            if match:
+                yield match
+                position = match.end()  # never empty: it holds the word
+                tried = position - 1
+                break
+        else:
+            tried = hit
+            position = max(position, hit + 1)
+        hit = text.find(word, position)
+
+
+def _matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    near = _NEAR.get(pattern)
+    return pattern.finditer(text) if near is None else _finditer_near(pattern, text, *near)
+
+
 def _first(patterns: list[re.Pattern[str]], text: str, verb: str = "") -> Figure | None:
     for pattern in patterns:
         if not _may_match(pattern, text):
             continue
-        for match in pattern.finditer(text):
+        for match in _matches(pattern, text):
             if _in_subcount(text, match.start(), verb) or _distractor(text, match):
                 continue
             figure = _figure_from(match, text)
@@ -158,11 +185,14 @@ def _zero_review(text: str) -> Figure | None:
     return None
 
 
+@lru_cache(maxsize=4)  # narrative_figures and narrative_statements both read the page's text
 def _join_broken_lines(text: str) -> str:
     """Lines broken inside a sentence (PDF text layers) joined, spaces dropped (``1136 条``, ``政\\n府``); a
     heading line (一、… / (一)… without a comma or full stop) keeps its line break."""
     out: list[str] = []
-    for line in _SPACES.sub("", text).split("\n"):  # spaces never span lines: one pass over the text
+    for space in _SPACES:  # spaces never span lines: dropped from the whole text, each in one C-level pass
+        text = text.replace(space, "")
+    for line in text.split("\n"):
         if out and out[-1] and not out[-1].endswith(("。", ";", "!", "?", ":")) and not _HEADING.match(out[-1]) \
                 and line and not _HEADING.match(line):
             out[-1] += line
@@ -223,3 +253,5 @@ _NEEDS: dict[re.Pattern[str], tuple[str, ...]] = {
     _APPLICATIONS[2]: ("政府信息公开", "依申请公开"), _APPLICATIONS_NONE: ("申请",), _REVIEW: ("行政复议",),
     _HANDLED: ("办结",), _CARRIED[0]: ("结转",), _CARRIED[1]: ("结转",), _LITIGATION: ("行政诉讼",),
 }
+#: pattern -> (word, reach): each match holds the word at most ``reach`` characters after its start
+_NEAR: dict[re.Pattern[str], tuple[str, int]] = {_APPLICATIONS[2]: ("有", 3)}  # (全年|本年|今年)?(共)?有

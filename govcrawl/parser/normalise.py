@@ -10,7 +10,8 @@ from typing import Literal
 
 from govcrawl.opencc_wrap import to_simplified
 
-__all__ = ["Script", "clean_whitespace", "detect_script", "fold_width", "normalise", "to_simplified"]
+__all__ = ["Script", "clean_whitespace", "detect_script", "fold_width", "normalise", "normalise_with_published",
+           "to_simplified"]
 
 Script = Literal["simplified", "traditional"]
 
@@ -35,9 +36,7 @@ _WIDTH_TABLE.update({ord("\r"): None, ord("\f"): ord("\n"), ord("\v"): ord("\n")
 _FOLD_MAP = {chr(key): (chr(value) if value is not None else "") for key, value in _WIDTH_TABLE.items()}
 _FOLD_RE = re.compile("[" + re.escape("".join(_FOLD_MAP)) + "]")
 _FULLWIDTH_POINT = re.compile(r"(?<=\d)．(?=\d)")
-_SPACES = re.compile(r" {2,}")
 _EDGE_SPACE = " \t"
-_BLANK_LINES = re.compile(r"\n{3,}")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
@@ -94,9 +93,17 @@ def published_form(text: str, script: Script | None = None) -> str:
 
 def clean_whitespace(text: str) -> str:
     """Strip every line, collapse runs of spaces, keep at most one blank line in a row."""
-    text = _SPACES.sub(" ", _CONTROL.sub("", text))  # space runs never span lines: one pass over the text
+    text = _collapse(_CONTROL.sub("", text), "  ", " ")  # space runs never span lines: one pass over the text
     lines = [line.strip(_EDGE_SPACE) for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    return _collapse("\n".join(lines), "\n\n\n", "\n\n").strip()
+
+
+def _collapse(text: str, run: str, shorter: str) -> str:
+    """``text`` with every run of a repeated character of ``run``'s length or longer cut to ``shorter`` (one
+    character less): C-level replaces, until none is left (most texts have none: one search)."""
+    while run in text:
+        text = text.replace(run, shorter)
+    return text
 
 
 def normalise(text: str) -> tuple[str, Script]:
@@ -105,3 +112,18 @@ def normalise(text: str) -> tuple[str, Script]:
     if script == "traditional":
         text = to_simplified(text)
     return clean_whitespace(fold_width(text)), script
+
+
+def normalise_with_published(text: str) -> tuple[str, Script, str]:
+    """``normalise(text)`` and ``published_form(text)`` together: (normalised, script, published).
+
+    The published form is made first; the normalised text is then that form width-folded. Folding touches no
+    whitespace, and the whitespace cleaning no folded character, so the order does not matter, except where a
+    control character that the cleaning removes sits between a digit and ``．``: such a text takes both passes."""
+    script = detect_script(text)
+    if script == "traditional":
+        text = to_simplified(text)
+    published = clean_whitespace(fold_spaces(text))
+    if _CONTROL.search(text):
+        return clean_whitespace(fold_width(text)), script, published
+    return fold_width(published), script, published

@@ -27,6 +27,7 @@ from govcrawl.parser.tables.values import parse_cell, to_10k_yuan
 
 _HEADER_UNIT = re.compile(r"单位(亿元|万元|元)|(亿元|万元|元)$")
 _PLAIN_INT = re.compile(r"^\d+$")
+_NOT_AMOUNT = object()  # in _read_values: the default unit of a column that holds no amount
 
 #: a header leaf: (grid column or value position, leaf label core, cores of the group path above it)
 Leaf = tuple[int, str, tuple[str, ...]]
@@ -321,39 +322,41 @@ def _read_values(rows: _Rows, columns: _Columns, spec: TableSpec, source: str
     units: dict[str, dict[str, str]] = {}
     good = bad = 0
     n_leaves = len(leaves)
+    spec_unit = "万元" if spec.unit == "万元" else None
+    # per column, once: (key, grid position, value position, the unit an amount takes when its cell has none)
+    plan = [(col_key, pos, pos if by_position else ordinal[pos], (header_units.get(col_key) or spec_unit)
+             if col_key in AMOUNT_COLUMNS else _NOT_AMOUNT) for col_key, (pos, _) in mapping.items()]
     for row_key, cells, end in rows.data_rows:
         row_values: dict[str, Any] = {}
         same_shape = aligned and len(cells) == width
         tail = cells[end:]
         if aligned and not same_shape and len(tail) > n_leaves:
             tail = tail[len(tail) - n_leaves:]  # another grid's row (next PDF page): data columns sit right
-        for col_key, (pos, _) in mapping.items():
+        for col_key, pos, n, default_unit in plan:
             if same_shape:
-                text = cells[pos] if pos < len(cells) else ""
+                text = cells[pos] if pos < width else ""
+            elif n >= len(tail):
+                issues.append(f"{spec.key}: row {row_key} has no cell for column {col_key}")
+                continue
             else:
-                n = ordinal[pos] if not by_position else pos
-                if n >= len(tail):
-                    issues.append(f"{spec.key}: row {row_key} has no cell for column {col_key}")
-                    continue
                 text = tail[n]
-            cell = parse_cell(text)
-            value = cell.value
-            kind = cell.kind
+            kind, value, cell_unit, keep_raw = _cell_read(text)
             if kind == "blank":
                 blank.append([row_key, col_key])
+                good += 1
             elif kind == "text":
                 bad += 1
                 issues.append(f"{spec.key}: cell {row_key}/{col_key} {text!r} is not a number")
                 raw.setdefault(row_key, {})[col_key] = text
-            elif kind != "number" or not _is_plain_int(text):
-                raw.setdefault(row_key, {})[col_key] = text
-            if kind != "text":
+            else:
                 good += 1
-            if value is not None and kind == "number" and col_key in AMOUNT_COLUMNS:
-                unit = cell.unit or header_units.get(col_key) or ("万元" if spec.unit == "万元" else None)
-                if unit:
-                    value = to_10k_yuan(value, unit)
-                units.setdefault(row_key, {})[col_key] = unit or "unspecified (taken as 万元)"
+                if keep_raw:
+                    raw.setdefault(row_key, {})[col_key] = text
+                if value is not None and kind == "number" and default_unit is not _NOT_AMOUNT:
+                    unit = cell_unit or default_unit
+                    if unit:
+                        value = to_10k_yuan(value, unit)
+                    units.setdefault(row_key, {})[col_key] = unit or "unspecified (taken as 万元)"
             row_values[col_key] = value
         values[row_key] = row_values
     is_t4 = spec.key == "t4_review_litigation"
@@ -377,8 +380,10 @@ def _read_values(rows: _Rows, columns: _Columns, spec: TableSpec, source: str
 
 
 @lru_cache(maxsize=4096)
-def _is_plain_int(text: str) -> bool:
-    return _PLAIN_INT.match(text.strip()) is not None
+def _cell_read(text: str) -> tuple[str, int | float | None, str | None, bool]:
+    """(kind, value, unit, keep the text in raw_cells: anything but a plain integer) of a cell."""
+    cell = parse_cell(text)
+    return cell.kind, cell.value, cell.unit, cell.kind != "number" or _PLAIN_INT.match(text.strip()) is None
 
 
 def _header_unit(leaves: tuple[Leaf, ...], pos: int) -> str | None:

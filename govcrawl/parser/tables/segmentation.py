@@ -54,8 +54,10 @@ def row_labels(cells: Row) -> tuple[tuple[str, ...], int]:
     return tuple(labels), end
 
 
+@lru_cache(maxsize=32768)
 def row_kind(cells: Row) -> str | None:
-    """Which table a data row's label belongs to (exact label match in either template)."""
+    """Which table a data row's label belongs to (exact label match in either template; cached like
+    ``row_labels``: segmentation asks again for every row of a block)."""
     labels, _ = row_labels(cells)
     index = exact_row_index()
     for label in reversed(labels):
@@ -85,6 +87,7 @@ def is_header_row(cells: Row, spec: TableSpec) -> bool:
 
 
 # ----------------------------------------------------------------------------------------------- segmenting
+@lru_cache(maxsize=32768)
 def _anchor(cells: Row) -> tuple[str, str | None] | str | None:
     joined = fold("".join(cells))
     if not joined:
