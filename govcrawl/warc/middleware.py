@@ -48,6 +48,8 @@ then hands the raw exchange data (plain picklable specs, see :func:`govcrawl.war
 :class:`govcrawl.warc.process.ProcessWarcWriter`, which builds, serialises, gzips and writes the records in a
 writer process. Files left ``.open`` by a crash are repaired and the writer is started on ``spider_opened``
 (nothing happens when the middleware is built); everything is written and the file closed on ``spider_closed``.
+While the reactor runs, the groups of :data:`FLUSH_DELAY` seconds are handed over together (one pipe write,
+scheduled with ``callLater`` when the first is submitted).
 
 **Accept-Encoding.** Only encodings warcio can decode on replay are advertised: ``gzip, deflate`` and
 ``br`` when the ``brotli`` module is importable, never ``zstd``. This middleware filters the header of
@@ -57,7 +59,9 @@ every request; the equivalent settings-level fix is
 
 from __future__ import annotations
 
+import functools
 import logging
+import sys
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -88,6 +92,10 @@ logger = logging.getLogger(__name__)
 METADATA_ROLES = frozenset({"report", "attachment"})
 #: the crawl's close reason once the archive is full
 CLOSE_REASON_DISK_FULL = "warc_disk_full"
+#: response flags of a payload cut short (never the first capture of a payload)
+_INCOMPLETE = frozenset({"download_stopped", "partial", "dataloss"})
+#: seconds the record groups submitted from the reactor are kept to be written to the writer process together
+FLUSH_DELAY = 0.01
 
 
 def filter_accept_encoding(value: bytes | str) -> str:
@@ -99,6 +107,17 @@ def filter_accept_encoding(value: bytes | str) -> str:
         if coding in DECODABLE_ENCODINGS or coding == "identity":
             kept.append(token.strip())
     return ", ".join(kept) or "identity"
+
+
+@functools.lru_cache(maxsize=256)
+def _filtered_accept_encoding(value: bytes) -> bytes:
+    return filter_accept_encoding(value).encode("latin-1")
+
+
+def _running_reactor() -> Any:
+    """The reactor the crawl installed, when it is running (None otherwise; importing it would install one)."""
+    reactor = sys.modules.get("twisted.internet.reactor")
+    return reactor if reactor is not None and getattr(reactor, "running", False) else None
 
 
 def _header_items(headers: Any) -> list[tuple[Any, Any]]:
@@ -153,6 +172,7 @@ class WarcArchiveMiddleware:
         }
         self.writer: ProcessWarcWriter | None = None
         self._closed = False
+        self._flush_call: Any = None  # the reactor's DelayedCall of the next flush
         self.payload_index: PayloadIndex | None = None
 
     @classmethod
@@ -203,7 +223,7 @@ class WarcArchiveMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         accept = request.headers.get(b"Accept-Encoding")
         if accept is not None:
-            request.headers[b"Accept-Encoding"] = filter_accept_encoding(accept)
+            request.headers[b"Accept-Encoding"] = _filtered_accept_encoding(accept)
         return None
 
     def process_exception(self, request: Request, exception: BaseException, spider: Spider | None = None) -> None:
@@ -225,8 +245,6 @@ class WarcArchiveMiddleware:
         return response
 
     def _archive(self, request: Request, response: Response) -> WarcRef:
-        writer = self.writer
-        assert writer is not None
         now = warc_date(datetime.now(UTC))
         body = response.body
         digest = payload_digest(body)
@@ -243,9 +261,8 @@ class WarcArchiveMiddleware:
         record_id = new_record_id()
         first: tuple[str, str] | None = None
         prior = request.meta.get("govcrawl_prior") or {}
-        conditional = b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers
         ref = WarcRef(warc_record_id=record_id, payload_digest=digest, fetched_at=now, url=response.url)
-        if response.status == 304 and conditional:
+        if response.status == 304 and (b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers):
             ref.record_type = "revisit"
             ref.payload_digest = prior.get("payload_digest") or digest
             ref.refers_to_uri, ref.refers_to_date = prior.get("uri"), prior.get("date")
@@ -293,15 +310,35 @@ class WarcArchiveMiddleware:
         not_modified = ref.record_type == "revisit" and response.status == 304
         if fields is not None and not not_modified and (200 <= response.status < 300 or ref.record_type == "revisit"):
             records.append(self._metadata_spec(response.url, now, record_id, fields))
-        ref.future = writer.submit(records)
+        ref.future = self._submit(records)
         return ref
+
+    def _submit(self, records: list[tuple[str, dict[str, Any]]]) -> Any:
+        """Hand a group to the writer: from the running reactor, kept with the others of :data:`FLUSH_DELAY`."""
+        writer = self.writer
+        assert writer is not None
+        reactor = _running_reactor()
+        if reactor is None:
+            return writer.submit(records)
+        future = writer.submit(records, flush=False)
+        if self._flush_call is None:
+            self._flush_call = reactor.callLater(FLUSH_DELAY, self._flush)
+        return future
+
+    def _flush(self) -> None:
+        self._flush_call = None
+        if self.writer is not None:
+            try:
+                self.writer.flush()
+            except Exception as exc:  # a dead writer: the refs of the groups fail with it
+                logger.error("could not hand WARC records to the writer process: %r", exc)
 
     def _first_capture(self, response: Response, digest: str, now: str, rendered: bool) -> tuple[str, str] | None:
         """Ask the payload index (``GOVCRAWL_PAYLOAD_INDEX``) whether a complete 2xx payload was archived
         before, at any URL: (URI, WARC-Date) of that first capture, or None (this one is now the first)."""
         if self.payload_index is None or not 200 <= response.status < 300 or not response.body or rendered:
             return None
-        if {"download_stopped", "partial", "dataloss"} & set(response.flags or []):
+        if response.flags and not _INCOMPLETE.isdisjoint(response.flags):
             return None
         try:
             first = self.payload_index.claim(digest, response.url, now)
@@ -345,11 +382,9 @@ class WarcArchiveMiddleware:
         Metadata is written for 2xx navigations and for a browser retry of a JS challenge (whose navigation
         status is the challenge's; ChallengeMiddleware, which runs after this one, makes a passed one 200).
         """
-        writer = self.writer
-        assert writer is not None
         for exchange in request.meta.get("govcrawl_browser_exchanges") or []:
             if isinstance(exchange, dict) and not str(exchange.get("url", "")).startswith(("data:", "blob:")):
-                writer.submit([("exchange", {"exchange": exchange, "date": now})])
+                self._submit([("exchange", {"exchange": exchange, "date": now})])
                 if self.stats is not None:
                     self.stats.inc_value("warc/browser_exchanges")
         record_id = new_record_id()
@@ -365,7 +400,7 @@ class WarcArchiveMiddleware:
             records.append(self._metadata_spec(response.url, now, record_id, fields))
         if self.stats is not None:
             self.stats.inc_value("warc/conversions")
-        ref.future = writer.submit(records)
+        ref.future = self._submit(records)
         return ref
 
     @staticmethod
@@ -377,5 +412,8 @@ class WarcArchiveMiddleware:
         """Write what is queued, close the current file and stop the writer process (spider_closed)."""
         self._closed = True
         writer, self.writer = self.writer, None
-        if writer is not None:
+        if self._flush_call is not None and self._flush_call.active():
+            self._flush_call.cancel()
+        self._flush_call = None
+        if writer is not None:  # close() writes what is buffered first
             writer.close()

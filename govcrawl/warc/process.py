@@ -3,9 +3,12 @@
 The crawl hands over plain, picklable record specs (:func:`govcrawl.warc.records.build_records`); the writer
 process builds the records, serialises, gzips, writes and rotates, so none of that runs under the crawl's GIL.
 ``submit`` pickles a group and writes it to the pipe from the calling thread (the reactor's), with no thread of
-its own: a thread woken per group would compete for the GIL with the reactor. The process writes groups in the
-order they were sent and answers in batches (one message per :data:`REPLY_INTERVAL` at most, however many groups
-it wrote meanwhile), read by one thread that resolves the groups' futures in order. ``submit`` returns a
+its own: a thread woken per group would compete for the GIL with the reactor. ``submit(specs, flush=False)``
+keeps the group in a buffer instead, written with the next ones in one system call by :meth:`flush` (which the
+caller schedules: the middleware calls it from the reactor a few ms later) or once :data:`BATCH_BYTES` are
+buffered; fewer writes also wake the writer process less often. The process writes groups in the order they were
+submitted and answers in batches (one message per :data:`REPLY_INTERVAL` at most, however many groups it wrote
+meanwhile), read by one thread that resolves the groups' futures in order. ``submit`` returns a
 ``concurrent.futures.Future`` of the group's :class:`~govcrawl.warc.rotation.GroupLocations`, which
 :class:`govcrawl.warc.ref.WarcRef` is built on. The pipe is the back-pressure: when the writer falls
 :data:`PIPE_SIZE` bytes behind, ``submit`` waits for it (the crawl's memory never holds a growing queue).
@@ -36,7 +39,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from govcrawl.warc.records import build_records
@@ -50,10 +53,15 @@ REPLY_INTERVAL = 0.02
 REPLY_BATCH = 512
 #: bytes of the crawl -> writer pipe (Linux ``F_SETPIPE_SZ``; 1 MiB is the unprivileged maximum by default)
 PIPE_SIZE = 1 << 20
+#: ``submit(flush=False)`` writes the buffer at once when it holds this many bytes (or :data:`BATCH_GROUPS` groups)
+BATCH_BYTES = 256 * 1024
+BATCH_GROUPS = 64
 #: seconds between the idle writer's checks that its parent is alive
 _IDLE_POLL = 0.5
-#: the close message (pickled specs are never empty)
-_CLOSE = b""
+#: a frame on the crawl -> writer pipe: this many bytes of length (little-endian), then the pickled group;
+#: a frame of length 0 is the close message
+_HEADER = 8
+_READ_SIZE = 1 << 20
 
 Outcome = GroupLocations | BaseException
 
@@ -73,33 +81,70 @@ def _write(writer: WarcWriter, message: bytes) -> Outcome:
         return _picklable(exc)
 
 
+class _Frames:
+    """Reads the frames of the crawl -> writer pipe (a raw file descriptor)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+        self.pos = 0
+
+    def next(self) -> bytes | None:
+        """The next whole frame already read, or None."""
+        buffer, pos = self.buffer, self.pos
+        if len(buffer) - pos < _HEADER:
+            return None
+        end = pos + _HEADER + int.from_bytes(buffer[pos:pos + _HEADER], "little")
+        if len(buffer) < end:
+            return None
+        self.pos = end
+        return bytes(memoryview(buffer)[pos + _HEADER:end])
+
+    def fill(self, timeout: float) -> bool:
+        """Read what the pipe holds, waiting up to ``timeout`` s for it; False on a timeout. EOFError at the end."""
+        if not wait([self.fd], timeout):
+            return False
+        data = os.read(self.fd, _READ_SIZE)
+        if not data:
+            raise EOFError
+        del self.buffer[:self.pos]
+        self.pos = 0
+        self.buffer += data
+        return True
+
+
 def _writer_main(specs: Connection, replies: Connection, options: dict[str, Any], parent_pid: int,
                  reply_interval: float) -> None:
-    """The writer process: pickled groups in, batches of outcomes out, ``("closed", files)`` last."""
+    """The writer process: frames of pickled groups in, batches of outcomes out, ``("closed", files)`` last."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file-size limit: write() fails with EFBIG, handled
     writer = WarcWriter(**options)
+    frames = _Frames(specs.fileno())
     outcomes: list[Outcome] = []
     deadline = 0.0
     try:
         while True:
-            now = time.monotonic()
-            if outcomes and (now >= deadline or len(outcomes) >= REPLY_BATCH):
-                replies.send_bytes(pickle.dumps(("done", outcomes), protocol=pickle.HIGHEST_PROTOCOL))
-                outcomes = []
-            if not specs.poll(max(0.0, deadline - now) if outcomes else _IDLE_POLL):
-                if not outcomes and os.getppid() != parent_pid:
-                    break  # orphaned while the pipe stays open (its write end inherited by another process)
+            message = frames.next()
+            if message is None:
+                now = time.monotonic()
+                if outcomes and now >= deadline:
+                    replies.send_bytes(pickle.dumps(("done", outcomes), protocol=pickle.HIGHEST_PROTOCOL))
+                    outcomes = []
+                try:
+                    if not frames.fill(max(0.0, deadline - now) if outcomes else _IDLE_POLL):
+                        if not outcomes and os.getppid() != parent_pid:
+                            break  # orphaned while the pipe stays open (its write end inherited elsewhere)
+                except (EOFError, OSError):
+                    break  # the crawl process died: every group it sent is written
                 continue
-            try:
-                message = specs.recv_bytes()
-            except (EOFError, OSError):
-                break  # the crawl process died: every group it sent is written
-            if message == _CLOSE:
+            if not message:  # the close frame
                 break
             outcomes.append(_write(writer, message))
             if len(outcomes) == 1:
                 deadline = time.monotonic() + reply_interval
+            elif len(outcomes) >= REPLY_BATCH or time.monotonic() >= deadline:
+                replies.send_bytes(pickle.dumps(("done", outcomes), protocol=pickle.HIGHEST_PROTOCOL))
+                outcomes = []
     finally:
         writer.close(final=True)
         try:
@@ -108,6 +153,15 @@ def _writer_main(specs: Connection, replies: Connection, options: dict[str, Any]
             replies.send_bytes(pickle.dumps(("closed", list(writer.closed_files))))
         except OSError:  # the crawl process is gone
             pass
+
+
+def _write_all(fd: int, buffers: list[bytes], size: int) -> None:
+    """Write the buffers (``size`` bytes together) whole, in one system call unless the pipe takes them in parts."""
+    written = os.writev(fd, buffers)
+    if written < size:
+        rest = memoryview(b"".join(buffers))[written:]
+        while rest:
+            rest = rest[os.write(fd, rest):]
 
 
 def _grow_pipe(conn: Connection, size: int) -> None:
@@ -160,6 +214,8 @@ class ProcessWarcWriter:
         replies_end.close()
         self._pending: deque[Future[GroupLocations]] = deque()
         self._send_lock = threading.Lock()
+        self._buffer: list[bytes] = []  # frames of the groups submitted with flush=False, not written yet
+        self._buffered = 0
         self._broken: BrokenProcessPool | None = None
         self._got_closed = False
         self._closed = False
@@ -172,12 +228,13 @@ class ProcessWarcWriter:
         assert self._process.pid is not None
         return self._process.pid
 
-    def submit(self, specs: Sequence[tuple[str, dict[str, Any]]]) -> Future[GroupLocations]:
+    def submit(self, specs: Sequence[tuple[str, dict[str, Any]]], *, flush: bool = True) -> Future[GroupLocations]:
         """Queue a group; the future resolves with its locations (or the write error).
 
         The specs are pickled here, so the records hold the exchange as it is now (Scrapy may change the
-        request's header lists later, seen with ``Cookie``). Raises what pickling raises, ``RuntimeError`` once
-        closed, ``BrokenProcessPool`` once the writer died. Blocks while the writer is :data:`PIPE_SIZE` behind.
+        request's header lists later, seen with ``Cookie``). ``flush=False``: keep the group buffered until
+        :meth:`flush` (or until the buffer is full). Raises what pickling raises, ``RuntimeError`` once closed,
+        ``BrokenProcessPool`` once the writer died. Blocks while the writer is :data:`PIPE_SIZE` behind.
         """
         if self._closed:
             raise RuntimeError("ProcessWarcWriter is closed")
@@ -192,11 +249,25 @@ class ProcessWarcWriter:
             if self._broken is not None:
                 raise BrokenProcessPool(*self._broken.args)
             self._pending.append(future)
-            try:
-                self._specs.send_bytes(message)
-            except OSError as exc:  # the writer died (EPIPE); the reply thread fails the pending groups
-                raise BrokenProcessPool("the WARC writer process died") from exc
+            self._buffer += (len(message).to_bytes(_HEADER, "little"), message)
+            self._buffered += _HEADER + len(message)
+            if flush or self._buffered >= BATCH_BYTES or len(self._buffer) >= 2 * BATCH_GROUPS:  # 2 buffers a group
+                self._write_buffer()
         return future
+
+    def flush(self) -> None:
+        """Write the groups submitted with ``flush=False``. Raises ``BrokenProcessPool`` once the writer died."""
+        with self._send_lock:
+            self._write_buffer()
+
+    def _write_buffer(self) -> None:
+        buffer, size, self._buffer, self._buffered = self._buffer, self._buffered, [], 0
+        if not buffer:
+            return
+        try:
+            _write_all(self._specs.fileno(), buffer, size)
+        except OSError as exc:  # the writer died (EPIPE); the reply thread fails the pending groups
+            raise BrokenProcessPool("the WARC writer process died") from exc
 
     def _read_replies(self) -> None:
         """The reply thread: resolve the pending futures in order; fail the rest if the writer dies."""
@@ -250,8 +321,10 @@ class ProcessWarcWriter:
         atexit.unregister(self.close)
         try:
             with self._send_lock:
-                self._specs.send_bytes(_CLOSE)
-        except OSError:
+                self._buffer.append(bytes(_HEADER))  # the close frame, after what is buffered
+                self._buffered += _HEADER
+                self._write_buffer()
+        except (OSError, BrokenProcessPool):
             pass
         self._reader.join(timeout)
         if not self._got_closed:  # a dead (or stuck) writer: its file is left .open for repair

@@ -10,12 +10,11 @@ filename is stored byte for byte instead of being %-encoded (warcio's default fo
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
+import os
 import platform
 import socket
-import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -41,6 +40,10 @@ RENDERED_BY_CHROMIUM = "chromium"
 METADATA_URI_PREFIX = "metadata://"
 
 _BUILDER = RecordBuilder(warc_version=WARC_VERSION)
+#: RFC 4648 base32, by pairs of symbols (10 bits): a SHA-1 digest (160 bits) is 16 pairs, no padding
+_BASE32_PAIRS = [a + b for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"]
+#: the JSON of metadata records (one encoder: ``json.dumps`` with options builds one per call)
+_METADATA_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 
 
 class RawStatusAndHeaders(StatusAndHeaders):
@@ -56,8 +59,10 @@ def latin1(value: bytes | str) -> str:
 
 
 def payload_digest(body: bytes) -> str:
-    """``sha1:BASE32`` digest, the form warcio and pywb use for WARC-Payload-Digest."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+    """``sha1:BASE32`` digest, the form warcio and pywb use for WARC-Payload-Digest (``base64.b32encode`` of the
+    SHA-1, computed here in 16 table lookups: the standard library's encoder loops in Python)."""
+    number = int.from_bytes(hashlib.sha1(body).digest(), "big")
+    return "sha1:" + "".join([_BASE32_PAIRS[(number >> shift) & 1023] for shift in range(150, -1, -10)])
 
 
 def warc_date(moment: datetime) -> str:
@@ -66,8 +71,15 @@ def warc_date(moment: datetime) -> str:
 
 
 def new_record_id() -> str:
-    """A fresh ``WARC-Record-ID`` (``<urn:uuid:...>``, as warcio makes them)."""
-    return f"<urn:uuid:{uuid.uuid4()}>"
+    """A fresh ``WARC-Record-ID`` (``<urn:uuid:...>``, as warcio makes them): a random (version 4, RFC 4122
+    variant) UUID, the bits ``uuid.uuid4()`` sets, formatted without building a ``uuid.UUID``."""
+    number = int.from_bytes(os.urandom(16), "big") & _UUID_CLEAR | _UUID_SET
+    text = f"{number:032x}"
+    return f"<urn:uuid:{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}>"
+
+
+_UUID_CLEAR = ~(0xF000 << 64) & ~(0xC000 << 48)  # version and variant bits
+_UUID_SET = 4 << 76 | 0x8000 << 48  # version 4, RFC 4122 variant
 
 
 def _make_record(
@@ -290,7 +302,7 @@ def capture_uri_of_metadata(uri: str | None) -> str | None:
 
 def metadata_body(fields: dict[str, Any]) -> bytes:
     """The JSON body of a ``metadata`` record (what :func:`build_metadata_record` writes for ``fields``)."""
-    return json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    return _METADATA_JSON.encode(fields).encode("utf-8")
 
 
 def build_metadata_record(*, url: str, date: str, concurrent_to: str, fields: dict[str, Any] | None = None,

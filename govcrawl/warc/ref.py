@@ -24,7 +24,7 @@ from govcrawl.capture import warc_location
 from govcrawl.warc.rotation import GroupLocations, RecordLocation
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, init=False)
 class WarcRef:
     """One record of a group being written (``index`` in the group; the main record is 0)."""
 
@@ -39,6 +39,17 @@ class WarcRef:
     index: int = 0
     #: the location once known without a future (a ref unpickled after its write)
     written: RecordLocation | None = field(default=None, repr=False)
+
+    def __init__(self, warc_record_id: str | None, payload_digest: str, fetched_at: str, url: str = "",
+                 record_type: str = "response", refers_to_uri: str | None = None, refers_to_date: str | None = None,
+                 future: Future[GroupLocations] | None = None, index: int = 0,
+                 written: RecordLocation | None = None) -> None:
+        # the fields in one step (one ref per response: the dataclass __init__ would call __setattr__ per field)
+        self.__dict__.update(warc_record_id=warc_record_id, payload_digest=payload_digest, fetched_at=fetched_at,
+                             url=url, record_type=record_type, refers_to_uri=refers_to_uri,
+                             refers_to_date=refers_to_date, future=None, index=index, written=written)
+        if future is not None:
+            self.future = future
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
