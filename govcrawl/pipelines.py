@@ -6,11 +6,13 @@ Orchestration only: waits for the WARC references in ``Capture.warc`` (the WARC 
 :func:`govcrawl.capture.warc_location`, runs :func:`govcrawl.report.build_item` and returns the report dict.
 
 ``build_item`` runs in a pool of worker processes (:class:`govcrawl.workers.JobPool`):
-``GOVCRAWL_EXTRACT_WORKERS`` of them (default cores - 1, at least 1; ``0`` runs it in the crawl process). At most ``2 x workers`` jobs are in flight; further items wait here, which holds their responses in
-Scrapy's scraper slot and so backs the downloader off (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) instead of growing a
-queue. A job past ``GOVCRAWL_EXTRACT_TIMEOUT`` seconds or ``GOVCRAWL_EXTRACT_MEMORY`` bytes, or whose worker
-dies, becomes a flagged item (``resource_limit: time``, ``resource_limit: memory``, ``worker_died``): the
-report is never lost and the crawl goes on. Stats: ``govcrawl/items``, ``govcrawl/items_flagged``,
+``GOVCRAWL_EXTRACT_WORKERS`` of them (default cores - 1, at least 1; ``0`` runs it in the crawl process). At
+most ``2 x workers + 2`` jobs are in flight (:func:`in_flight_bound`), so a worker never waits for the reactor
+thread to hand it the next job; further items wait here, which holds their responses in Scrapy's scraper slot
+and so backs the downloader off (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) instead of growing a queue. A job past
+``GOVCRAWL_EXTRACT_TIMEOUT`` seconds or ``GOVCRAWL_EXTRACT_MEMORY`` bytes, or whose worker dies, becomes a
+flagged item (``resource_limit: time``, ``resource_limit: memory``, ``worker_died``): the report is never lost
+and the crawl goes on. Stats: ``govcrawl/items``, ``govcrawl/items_flagged``,
 ``govcrawl/extract_errors``, ``govcrawl/flag/<flag>``, ``govcrawl/warc_ref_errors``, ``govcrawl/pool/*``.
 """
 
@@ -32,6 +34,12 @@ from govcrawl.report import build_item, flagged_item
 from govcrawl.workers import JobOutcome, JobPool, default_workers
 
 logger = logging.getLogger(__name__)
+
+
+def in_flight_bound(workers: int) -> int:
+    """Jobs a pool of ``workers`` may hold at once: one running per worker, ``workers + 1`` in the executor's call
+    queue, and one more that the executor moves there itself when a result arrives (no reactor round trip)."""
+    return 2 * max(1, workers) + 2
 
 
 def _refs(capture: Capture) -> list[Any]:
@@ -60,7 +68,7 @@ class ReportPipeline:
         self.memory_limit = memory_limit
         self.retries = retries
         self.pool: JobPool | None = None
-        self.slots = defer.DeferredSemaphore(max(1, 2 * workers))
+        self.slots = defer.DeferredSemaphore(in_flight_bound(workers))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReportPipeline:
@@ -75,7 +83,7 @@ class ReportPipeline:
     def open_spider(self, spider: Spider | None = None) -> None:
         if self.workers > 0:
             self.pool = JobPool(self.workers, job_timeout=self.job_timeout or None,
-                                memory_limit=self.memory_limit or None, max_in_flight=2 * self.workers,
+                                memory_limit=self.memory_limit or None, max_in_flight=in_flight_bound(self.workers),
                                 retries=self.retries)
 
     def close_spider(self, spider: Spider | None = None) -> None:

@@ -6,7 +6,8 @@ holds the GIL and takes the crawl's own core. :class:`JobPool` runs jobs in a
 threads) and turns every way a job can fail into a :class:`JobOutcome` instead of an exception:
 
 * a job running past ``job_timeout`` seconds of wall time: the watchdog thread SIGKILLs the worker that runs
-  it (each worker reports its pid when it takes a job); the job ends as ``resource_limit: time``;
+  it (each worker writes (job id, pid, start time) to its slot in shared memory when it takes a job, so a job
+  start costs the crawl process nothing); the job ends as ``resource_limit: time``;
 * behind the watchdog, the kernel: ``RLIMIT_CPU`` is set per job in the worker (1.5 x ``job_timeout`` CPU
   seconds), so a job is killed even if the parent's watchdog could not run;
 * a job asking for more memory than ``memory_limit`` bytes (``RLIMIT_AS`` in the worker): Python's
@@ -64,16 +65,23 @@ def default_workers() -> int:
 
 # --- the worker side -------------------------------------------------------------------------------------------
 
-_started: Any = None  # the queue a worker announces (job id, pid) on, set by the initializer
+#: per worker, three doubles in the executor's shared array: job id (0: none yet), pid, start (time.monotonic)
+SLOT = 3
+_slots: Any = None  # the executor's shared array, set by the initializer
+_base = 0  # where this worker's slot starts in it
 
 
 #: the process name workers take (``ps -o comm``), so operators and tests can tell them from other processes
 WORKER_NAME = "gc-extract"
 
 
-def _init_worker(started: Any, memory_limit: int | None) -> None:
-    global _started
-    _started = started
+def _init_worker(slots: Any, claimed: Any, memory_limit: int | None) -> None:
+    global _slots, _base
+    with claimed.get_lock():  # each worker of an executor takes the next free slot
+        _base = SLOT * (claimed.value % (len(slots) // SLOT))
+        claimed.value += 1
+    _slots = slots
+    slots[_base + 1] = os.getpid()
     try:
         with open("/proc/self/comm", "w") as comm:  # Linux: name the process for ps/top
             comm.write(WORKER_NAME)
@@ -85,7 +93,8 @@ def _init_worker(started: Any, memory_limit: int | None) -> None:
 
 
 def _run_job(job_id: int, fn: Callable[..., Any], args: tuple[Any, ...], cpu_seconds: float | None) -> Any:
-    _started.put((job_id, os.getpid()))
+    _slots[_base + 2] = time.monotonic()  # CLOCK_MONOTONIC is system-wide: the parent compares it with its own
+    _slots[_base] = job_id  # written last: a reader that sees the id sees its start time
     if cpu_seconds:
         used = resource.getrusage(resource.RUSAGE_SELF)
         spent = used.ru_utime + used.ru_stime
@@ -112,22 +121,30 @@ class _Job:
     attempts: int = 0  # times a worker started it
     breaks: int = 0  # times its executor broke under it
     pid: int | None = None
-    started_at: float | None = None
     timed_out: bool = False
 
 
-class _Lane:
-    """One executor and the generation it is in; a broken executor is swapped for a fresh one once."""
+def _started_by(slots: Any, job_id: int) -> int | None:
+    """The pid of the worker whose slot in ``slots`` holds ``job_id`` (it started the job), else None."""
+    for base in range(0, len(slots), SLOT):
+        if slots[base] == job_id:
+            return int(slots[base + 1])
+    return None
 
-    def __init__(self, factory: Callable[[], ProcessPoolExecutor]) -> None:
+
+class _Lane:
+    """One executor, its workers' slots and the generation it is in; a broken executor is swapped once."""
+
+    def __init__(self, factory: Callable[[], tuple[ProcessPoolExecutor, Any]]) -> None:
         self.factory = factory
-        self.executor = factory()
+        self.executor, self.slots = factory()
         self.generation = 0
 
     def replace(self, generation: int) -> bool:
         if generation != self.generation:
             return False
-        broken, self.executor = self.executor, self.factory()
+        broken = self.executor
+        self.executor, self.slots = self.factory()
         self.generation += 1
         broken.shutdown(wait=False, cancel_futures=True)
         return True
@@ -149,8 +166,6 @@ class JobPool:
         self.retries = retries
         self.max_in_flight = max_in_flight or 2 * self.workers
         self._context = multiprocessing.get_context(start_method)
-        self._started = self._context.SimpleQueue()  # written synchronously: a worker may die right after
-        self._read_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(self.max_in_flight)
         self._lock = threading.RLock()
         self._jobs: dict[int, _Job] = {}
@@ -162,9 +177,13 @@ class JobPool:
         self._watchdog = threading.Thread(target=self._watch, name="govcrawl-pool-watchdog", daemon=True)
         self._watchdog.start()
 
-    def _new_executor(self, workers: int) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=self._context,
-                                   initializer=_init_worker, initargs=(self._started, self.memory_limit))
+    def _new_executor(self, workers: int) -> tuple[ProcessPoolExecutor, Any]:
+        # a slot per worker, written only by it (plain stores: no lock, so a worker may die mid-job safely)
+        slots = self._context.RawArray("d", SLOT * workers)
+        claimed = self._context.Value("i", 0)
+        executor = ProcessPoolExecutor(max_workers=workers, mp_context=self._context, initializer=_init_worker,
+                                       initargs=(slots, claimed, self.memory_limit))
+        return executor, slots
 
     def _quarantine_lane(self) -> _Lane:
         with self._lock:
@@ -192,35 +211,44 @@ class JobPool:
         return job.outcome
 
     def _dispatch(self, job: _Job, lane: _Lane) -> None:
-        job.pid = job.started_at = None
+        job.pid = None
         cpu = self.job_timeout * CPU_LIMIT_FACTOR + 1 if self.job_timeout else None  # the watchdog fires first
         with self._lock:
             if self._closed.is_set():
                 return
-            executor, generation = lane.executor, lane.generation
+            executor, slots, generation = lane.executor, lane.slots, lane.generation
         try:
             future = executor.submit(_run_job, job.job_id, job.fn, job.args, cpu)
         except (BrokenProcessPool, RuntimeError):
             self._replace(lane, generation)
             self._dispatch(job, lane)
             return
-        future.add_done_callback(lambda done: self._finished(job, done, lane, generation))
+        future.add_done_callback(lambda done: self._finished(job, done, lane, slots, generation))
 
-    def _finished(self, job: _Job, done: Future[Any], lane: _Lane, generation: int) -> None:
-        self._drain_started()  # its start was announced before it ran: count the attempt
+    def _finished(self, job: _Job, done: Future[Any], lane: _Lane, slots: Any, generation: int) -> None:
         try:
             status, value = done.result()
         except BrokenProcessPool:
+            self._count_start(job, slots)  # a job whose worker slot names it was running: a suspect
             self._broken(job, lane, generation)
             return
         except Exception as exc:  # the job raised (or could not be pickled): its own error, no retry
+            self._count_start(job, slots)
             self._resolve(job, JobOutcome(error=f"job_error: {type(exc).__name__}: {exc}"[:300],
                                           attempts=job.attempts))
             return
+        job.attempts += 1  # a result: a worker ran it
         if status == "ok":
             self._resolve(job, JobOutcome(result=value, attempts=job.attempts))
         else:
             self._resolve(job, JobOutcome(error=value, attempts=job.attempts))
+
+    @staticmethod
+    def _count_start(job: _Job, slots: Any) -> None:
+        pid = _started_by(slots, job.job_id)  # each executor runs a job at most once: a slot naming it is this run
+        if pid is not None:
+            job.pid = pid
+            job.attempts += 1
 
     def _broken(self, job: _Job, lane: _Lane, generation: int) -> None:
         self._replace(lane, generation)
@@ -256,33 +284,23 @@ class JobPool:
 
     def _watch(self) -> None:
         while not self._closed.is_set():
-            self._drain_started()
             if self.job_timeout:
                 self._kill_overdue()
             time.sleep(WATCHDOG_INTERVAL)
 
-    def _drain_started(self) -> None:
-        with self._read_lock:
-            while not self._closed.is_set():
-                try:
-                    if self._started.empty():
-                        return
-                    job_id, pid = self._started.get()
-                except (OSError, ValueError, EOFError):
-                    return
-                with self._lock:
-                    job = self._jobs.get(job_id)
-                    if job is not None:
-                        job.pid, job.started_at = pid, time.monotonic()
-                        job.attempts += 1
-
     def _kill_overdue(self) -> None:
         now = time.monotonic()
+        overdue = []
         with self._lock:
-            overdue = [job for job in self._jobs.values() if job.started_at is not None and not job.timed_out
-                       and now - job.started_at > self.job_timeout]
-            for job in overdue:
-                job.timed_out = True
+            for lane in (self._main, self._quarantine):
+                slots = [] if lane is None else lane.slots[:]  # one copy: a consistent enough snapshot
+                for base in range(0, len(slots), SLOT):
+                    if not slots[base] or now - slots[base + 2] <= self.job_timeout:  # type: ignore[operator]
+                        continue
+                    job = self._jobs.get(int(slots[base]))
+                    if job is not None and not job.timed_out:
+                        job.timed_out, job.pid = True, int(slots[base + 1])
+                        overdue.append(job)
         for job in overdue:
             self.stats["timeouts"] += 1
             logger.warning("job %s ran past %.0fs: killing worker %s", job.job_id, self.job_timeout, job.pid)
@@ -306,7 +324,6 @@ class JobPool:
         for job in pending:
             self._resolve(job, JobOutcome(error="pool_closed", attempts=job.attempts))
         self._watchdog.join(timeout=1)
-        self._started.close()
 
     def __enter__(self) -> JobPool:
         return self

@@ -222,7 +222,7 @@ class GovReportsSpider(scrapy.Spider):
             more.extend(jpage_requests(datastore, text, response.url, len(datastore.records), site.max_pages))
         more.extend(json_api_requests(text, response.url))
         more.extend(listmodel_requests(text, response.url, site.max_pages))
-        has_reports = sum(1 for link in links if self._is_report_link(link, site, column))
+        has_reports = any(self._is_report_link(link, site, column) for link in links)  # one is enough to know
         if (
             needs_browser(text, has_reports, more, doc)[0]
             and not response.meta.get("playwright")

@@ -304,3 +304,20 @@ def test_a_corrected_earlier_report_recomputes_the_carryover_check(tmp_path: Pat
         corrected["source"]["fetched_at"] = "2026-11-05T00:00:00Z"
         assert cat.upsert_report(corrected, run_id=run).outcome == "version"
         assert _carryover(cat, "http://b.example/2023.html")["ok"] is True
+
+
+def test_batched_writes_are_committed_once_older_than_the_interval(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with Catalog(path) as cat:
+        run = cat.start_run()
+        cat.upsert_report(make_item("http://gov.example/a.html"), run_id=run, batch=100, max_age=3600)
+
+        def committed() -> int:
+            with sqlite3.connect(path) as reader:
+                return int(reader.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+
+        assert committed() == 0  # still in the open batch: a kill now would lose it
+        cat.commit_if_older(3600)
+        assert committed() == 0
+        cat.commit_if_older(0)  # the crawl's timer: nothing waits uncommitted longer than the interval
+        assert committed() == 1

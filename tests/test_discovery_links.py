@@ -94,3 +94,20 @@ def test_attachment_precheck() -> None:
     assert may_have_attachments(b'<a href="./P020240308382295081505.PDF">')
     assert may_have_attachments(b'<a href="/module/download/downfile.jsp?classid=0&filename=ab">')
     assert not may_have_attachments("<div class=TRS_Editor>一、总体情况 www.gov.cn/index.html</div>".encode("gbk"))
+
+
+def test_attachment_precheck_is_a_case_blind_test_for_each_hint() -> None:
+    import random
+
+    from govcrawl.discovery.links import _ATTACHMENT_HINTS, may_have_attachments
+
+    def naive(body: bytes) -> bool:
+        return any(hint in body.lower() for hint in _ATTACHMENT_HINTS)
+
+    rng = random.Random(11)
+    pieces = [*_ATTACHMENT_HINTS, *(h.upper() for h in _ATTACHMENT_HINTS), b"Viewer.HTML", b"DownFile", b"x.html",
+              b"viewer", b"file", b"appendix", b"profile", b"...", b"\xe3\x80\x82"]
+    for _ in range(20_000):
+        body = b"".join(rng.choice(pieces)[: rng.randint(1, 13)] if rng.random() < 0.4 else rng.choice(b"a.PdfEtvxl_")
+                        .to_bytes(1, "big") for _ in range(rng.randint(0, 10)))
+        assert may_have_attachments(body) == naive(body), body

@@ -21,7 +21,8 @@ def test_a_job_that_never_ends_is_killed_and_the_pool_goes_on() -> None:
         stuck = pool.submit(pool_jobs.spin_forever, 0)
         asleep = pool.submit(pool_jobs.sleep_forever, 0)
         started = time.monotonic()
-        assert stuck.result(timeout=30).error == "resource_limit: time"
+        timed_out = stuck.result(timeout=30)
+        assert timed_out.error == "resource_limit: time" and timed_out.attempts == 1
         assert asleep.result(timeout=30).error == "resource_limit: time"
         assert time.monotonic() - started < 15
         assert pool.submit(pool_jobs.square, 7).result(timeout=60).result == 49
@@ -49,6 +50,13 @@ def test_a_job_that_raises_keeps_its_error_and_is_not_retried() -> None:
     with JobPool(1, job_timeout=30) as pool:
         outcome = pool.submit(pool_jobs.fail, 0).result(timeout=60)
     assert outcome.error == "job_error: ValueError: bad document" and outcome.attempts == 1
+
+
+def test_a_job_that_cannot_be_sent_never_started_and_the_pool_goes_on() -> None:
+    with JobPool(1, job_timeout=30) as pool:
+        outcome = pool.submit(pool_jobs.square, lambda: 0).result(timeout=60)  # a lambda does not pickle
+        assert outcome.error is not None and outcome.error.startswith("job_error:") and outcome.attempts == 0
+        assert pool.submit(pool_jobs.square, 5).result(timeout=60).result == 25
 
 
 def test_in_flight_jobs_are_bounded() -> None:

@@ -39,6 +39,8 @@ _TEMPLATE_ATTR_RE = re.compile(r"^(?:ms-attr-href|ms-href|v-bind:href|:href|ng-h
 _FILE_APPENDIX_RE = re.compile(r"""file_appendix\s*=\s*['"](.*?)['"]\s*;""", re.DOTALL)
 _WS_RE = re.compile(r"\s+")
 _ATTACHMENT_HINTS = (b".pdf", b".doc", b".wps", b".ofd", b".xls", b".et", b"downfile", b"viewer.html", b"file_appendix")
+#: the hints with a dot, in one pass that stops only at dots (``viewer.html``: ``.html`` after ``viewer``)
+_DOTTED_HINTS_RE = re.compile(rb"\.(?:pdf|doc|wps|ofd|xls|et|html(?<=viewer\.html))")
 
 
 @dataclass
@@ -296,8 +298,10 @@ def _viewer_file(url: str) -> str | None:
 
 def may_have_attachments(body: bytes) -> bool:
     """Cheap byte-level pre-check: False means the page certainly links no attachment (skip parsing it)."""
-    lowered = body.lower()  # plain substring tests: ~20x faster than one case-insensitive regex
-    return any(hint in lowered for hint in _ATTACHMENT_HINTS)
+    lowered = body.lower()  # then case-sensitive tests: a case-insensitive regex is ~20x slower
+    if _DOTTED_HINTS_RE.search(lowered) is not None:  # one scan for the six dotted hints
+        return True
+    return b"file" in lowered and (b"downfile" in lowered or b"file_appendix" in lowered)
 
 
 def attachment_links(doc: lxml.html.HtmlElement, base_url: str) -> list[AttachmentLink]:
