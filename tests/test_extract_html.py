@@ -195,3 +195,13 @@ def test_traditional_yaosu_fields_reach_the_item() -> None:
     assert item["script"] == "traditional"
     assert item["index_no"] == "014416330/2024-04736" and item["published"] == "2024-03-08"
     assert item["agency"] == "某某县人民政府" and item["report_year"] == 2023  # the title's agency, simplified
+
+
+def test_a_comment_after_a_yaosu_label_is_skipped_not_an_error() -> None:
+    from lxml import html as lxml_html
+
+    from govcrawl.extract.html import metadata_table
+
+    root = lxml_html.fromstring("<div><p><span>索引号：</span><!-- cms --><span>014416330/2024-04736</span></p>"
+                                "<p><span>发布机构：</span><!-- cms -->某某县人民政府办公室</p></div>")
+    assert metadata_table(root) == {"index_no": "014416330/2024-04736", "agency": "某某县人民政府办公室"}

@@ -311,6 +311,10 @@ def _value_after(element: lxml.html.HtmlElement) -> str:
         if node.tail and node.tail.strip():
             return _clean(node.tail)
         sibling = node.getnext()
+        while sibling is not None and not isinstance(sibling.tag, str):  # a comment or processing instruction
+            if sibling.tail and sibling.tail.strip():
+                return _clean(sibling.tail)
+            sibling = sibling.getnext()
         if sibling is not None:
             return _clean(sibling.text_content())
         node = node.getparent()
