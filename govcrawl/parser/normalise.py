@@ -82,11 +82,10 @@ def fold_spaces(text: str) -> str:
     return text
 
 
-def published_form(text: str, script: Script | None = None) -> str:
+def published_form(text: str) -> str:
     """The text as published, with only whitespace folded and, for a traditional source, OpenCC's t2s applied:
-    what the item's ``text`` keeps (see govcrawl.parser.fidelity). ``script``: ``detect_script(text)`` when the
-    caller has it already."""
-    if (detect_script(text) if script is None else script) == "traditional":
+    what the item's ``text`` keeps (see govcrawl.parser.fidelity)."""
+    if detect_script(text) == "traditional":
         text = to_simplified(text)
     return clean_whitespace(fold_spaces(text))
 
