@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html
@@ -149,8 +150,23 @@ def test_separator_characters_in_the_page_fall_back_to_the_python_walk() -> None
     page = "<table><tr><td rowspan='2\ufdd1'>a\ufdd2b</td><td>1</td></tr><tr><td>2</td></tr></table>"
     assert _fast_tables(html.fromstring(page), 1) is None
     assert html_tables_to_grids(page) == [[["a\ufdd2b", "1"], ["a\ufdd2b", "2"]]]
-    assert _fast_tables(html.fromstring(page.replace("a\ufdd2b", "ab")), 1) is not None  # attribute only: kept
     assert html_tables_to_grids(page.replace("a\ufdd2b", "ab")) == [[["ab", "1"], ["ab", "2"]]]
+
+
+@pytest.mark.parametrize("attribute", ["rowspan", "colspan"])
+@pytest.mark.parametrize("where", ["{}2", "2{}", "{}", "1{}2"])
+@pytest.mark.parametrize("mark", ["\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3"])
+def test_a_separator_in_a_span_attribute_never_misreads_the_table(attribute: str, where: str, mark: str) -> None:
+    """The stylesheet copies span attributes as they are: any separator in one must break the output's shape
+    (fast path refused), so the grid is the Python walk's."""
+    from govcrawl.extract.tables import _fast_tables
+
+    value = where.format(mark)
+    page = (f"<div><table><tr><td {attribute}='{value}'>a</td><td>1</td></tr><tr><td>2</td><td>3</td></tr></table>"
+            "<p>x</p><table><tr><td>b</td></tr></table></div>")
+    root = html.fromstring(page)
+    assert _fast_tables(root, 2) is None
+    assert html_tables_to_grids(page) == [table_to_grid(t) for t in html.fromstring(page).iter("table")]
 
 
 def test_word_layout_grids_via_xslt_match_the_python_walk() -> None:

@@ -127,9 +127,12 @@ def _expand(rows: list[list[tuple[str | None, str | None, str]]]) -> Grid:
 
 # The same cell reading as table_to_grid/cell_text, done by libxslt in C (the Python walk over the elements of a
 # Word-exported page costs milliseconds). Output per table: TABLE, per row ROW, per cell
-# CELL rowspan FIELD colspan FIELD text. Noncharacters serve as separators (dropped from span attributes, which
-# only count their digits); a page whose text holds any of them, or any XSLT failure (e.g. nesting past
-# libxslt's depth limit), falls back to the Python walk.
+# CELL rowspan FIELD colspan FIELD text. Noncharacters serve as separators. A page whose text holds any of them,
+# any XSLT failure (e.g. nesting past libxslt's depth limit), or output that does not split into exactly that
+# shape falls back to the Python walk. A separator inside a span attribute always breaks the shape (each
+# attribute is followed by a FIELD: a ROW, CELL or TABLE in it leaves a cell short of its fields or a table too
+# many, a FIELD gives one too many), so attributes need no scrubbing in the stylesheet (``translate()`` per cell
+# was a quarter of the transform).
 _TABLE, _ROW, _CELL, _FIELD = "\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3"
 _BLOCK_MATCH = "|".join(sorted(_BLOCK_TAGS))
 _MARKS = _TABLE + _ROW + _CELL + _FIELD
@@ -138,7 +141,7 @@ _XSL = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/T
 <xsl:template match="/">
 <xsl:for-each select="//table">{_TABLE}<xsl:for-each select="tr|thead/tr|tbody/tr|tfoot/tr">{_ROW}<xsl:for-each
  select="td|th">{_CELL}<xsl:value-of
- select="translate(@rowspan, '{_MARKS}', '')"/>{_FIELD}<xsl:value-of select="translate(@colspan, '{_MARKS}', '')"/>{_FIELD}<xsl:apply-templates
+ select="@rowspan"/>{_FIELD}<xsl:value-of select="@colspan"/>{_FIELD}<xsl:apply-templates
  mode="cell"/></xsl:for-each></xsl:for-each></xsl:for-each>
 </xsl:template>
 <xsl:template mode="cell" match="{"|".join(sorted(_SKIP_TAGS))}"/>
@@ -170,10 +173,19 @@ def _fast_tables(root: etree._Element, count: int) -> list[list[list[tuple[str, 
     tables = []
     for chunk in chunks:
         rows = []
-        for row in chunk.split(_ROW)[1:]:
+        row_parts = chunk.split(_ROW)
+        if row_parts[0]:
+            return None
+        for row in row_parts[1:]:
             cells = []
-            for cell in row.split(_CELL)[1:]:
-                rowspan, colspan, text = cell.split(_FIELD, 2)
+            cell_parts = row.split(_CELL)
+            if cell_parts[0]:
+                return None
+            for cell in cell_parts[1:]:
+                fields = cell.split(_FIELD)
+                if len(fields) != 3:  # a separator inside a span attribute (see above)
+                    return None
+                rowspan, colspan, text = fields
                 cells.append((rowspan, colspan, " ".join(text.split())))
             rows.append(cells)
         tables.append(rows)

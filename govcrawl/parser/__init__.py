@@ -63,6 +63,7 @@ _TABLE_EVIDENCE = {
     "litigation_after_review_total": "表四 行政诉讼 复议后起诉 总计",
 }
 _CELL_SEPARATOR = "\x1f"
+_CELL_SPACES = re.compile(r"[^\S\x1f]+")  # whitespace runs, as str.split() finds them, within a cell
 _ODD_CHARACTERS = re.compile(r"[\x00-\x08\x0e-\x1f\ufffd]")
 
 
@@ -108,17 +109,22 @@ def _normalise_meta(page_meta: dict | None, traditional: bool) -> dict[str, str]
 
 
 def _normalise_grids(grids: list | None, traditional: bool) -> list | None:
-    """Grid cells width-folded, and converted to simplified when the page (or the grid itself) is traditional."""
+    """Grid cells width-folded, converted to simplified when the page (or the grid itself) is traditional, and
+    whitespace-collapsed (``" ".join(cell.split())``: the tables reader takes them as they are); grids without
+    rows dropped."""
     if not grids:
         return grids
     cells = [str(cell or "") for grid in grids for row in grid for cell in row]
     joined = fold_width(_CELL_SEPARATOR.join(cells))
     if traditional or detect_script(joined) == "traditional":
         joined = to_simplified(joined)
-    converted = iter(joined.split(_CELL_SEPARATOR))
-    if joined.count(_CELL_SEPARATOR) != len(cells) - 1:  # the converter touched a separator: go cell by cell
-        converted = iter(to_simplified(fold_width(cell)) if traditional else fold_width(cell) for cell in cells)
-    return [[[next(converted) for _ in row] for row in grid] for grid in grids]
+    if joined.count(_CELL_SEPARATOR) == len(cells) - 1:  # one pass over all cells (no cell holds a separator)
+        joined = _CELL_SPACES.sub(" ", joined).replace(" " + _CELL_SEPARATOR, _CELL_SEPARATOR)
+        converted = iter(joined.replace(_CELL_SEPARATOR + " ", _CELL_SEPARATOR).strip(" ").split(_CELL_SEPARATOR))
+    else:  # the converter touched a separator, or a cell holds one: go cell by cell
+        converted = iter(" ".join((to_simplified(fold_width(cell)) if traditional else fold_width(cell)).split())
+                         for cell in cells)
+    return [[[next(converted) for _ in row] for row in grid] for grid in grids if grid]
 
 
 def _header_zone(lines: list[str]) -> int:
@@ -201,7 +207,7 @@ def parse_report(
     agency = find_agency(title, meta, header, table_text, body_lines)
 
     tables_result = read_standard_tables(
-        _normalise_grids(grids, script == "traditional") or None, table_text, source=source_kind,
+        _normalise_grids(grids, script == "traditional") or None, table_text, source=source_kind, clean_cells=True,
         template_hint=None if report_year is None else template_of_year(report_year))
     tables: dict = tables_result.tables or {}
     template = tables_result.template if tables else None

@@ -114,20 +114,23 @@ def _clean_grids(grids: Any) -> list[list[list[str]]]:
 
 
 def read_tables_from_grids(grids: list[list[list[str]]], *, source: str = "html",
-                           template_hint: str | None = None) -> TablesResult:
-    """Read the standard tables from grids only (``source``: html | pdf | docx | text)."""
-    return _read_blocks(segment(_clean_grids(grids)), source, template_hint)
+                           template_hint: str | None = None, clean_cells: bool = False) -> TablesResult:
+    """Read the standard tables from grids only (``source``: html | pdf | docx | text). ``clean_cells``: the
+    grids are lists of rows of ``str`` cells already whitespace-collapsed, none empty (no cleaning pass)."""
+    return _read_blocks(segment(grids if clean_cells else _clean_grids(grids)), source, template_hint)
 
 
 def read_standard_tables(grids: list[list[list[str]]] | None, text: str, *, source: str | None = None,
-                         template_hint: str | None = None) -> TablesResult:
+                         template_hint: str | None = None, clean_cells: bool = False) -> TablesResult:
     """Read the standard tables from ``grids`` when they hold any, else from tables found in ``text``.
 
     ``source`` labels where grids came from (default "html"); ``template_hint`` ("gbf_2019"/"gbf_2021", e.g.
-    from the report year) only breaks ties when the labels do not tell the templates apart.
+    from the report year) only breaks ties when the labels do not tell the templates apart; ``clean_cells`` as
+    for :func:`read_tables_from_grids`.
     """
     if grids:
-        result = read_tables_from_grids(grids, source=source or "html", template_hint=template_hint)
+        result = read_tables_from_grids(grids, source=source or "html", template_hint=template_hint,
+                                        clean_cells=clean_cells)
         if result.tables:
             return result
     if text and "|" in text:
