@@ -321,3 +321,27 @@ def test_batched_writes_are_committed_once_older_than_the_interval(tmp_path: Pat
         assert committed() == 0
         cat.commit_if_older(0)  # the crawl's timer: nothing waits uncommitted longer than the interval
         assert committed() == 1
+
+
+def test_crawl_session_holds_validators_only_until_the_report_takes_them(tmp_path: Path) -> None:
+    """Memory flat in crawl size: one dict entry per fetched page would grow with the crawl. Only a report
+    response with validators is held, and only until its item asks for them."""
+    from scrapy.http import HtmlResponse, Request
+
+    from govcrawl.catalog.crawl import CrawlSession
+
+    session = CrawlSession.open(str(tmp_path / "catalog.sqlite"))
+
+    def fetched(url: str, role: str, headers: dict[str, str]) -> None:
+        request = Request(url, meta={"govcrawl_role": role})
+        session.record_response(HtmlResponse(url, body=b"<html></html>", headers=headers, request=request), request)
+
+    for n in range(50):  # no validators, or not a report: nothing held
+        fetched(f"http://a.gov.cn/nb/{n}.html", "report", {})
+        fetched(f"http://a.gov.cn/list/{n}.html", "list", {"ETag": '"x"'})
+        fetched(f"http://a.gov.cn/f/{n}.pdf", "attachment", {"Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"})
+    fetched("http://a.gov.cn/nb/r.html", "report", {"ETag": '"v1"'})
+    assert len(session._validators) == 1
+    assert session.validators_for("http://a.gov.cn/nb/r.html") == ('"v1"', None)
+    assert session.validators_for("http://a.gov.cn/nb/r.html") == (None, None)  # taken: the capture row has them
+    assert session._validators == {}

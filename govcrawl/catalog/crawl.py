@@ -93,7 +93,9 @@ class CrawlSession:
             self.site_ok[host] = self.site_ok.get(host, 0) + 1
         else:
             self.record_error(host, f"http_{response.status}")
-        if response.status == 200:
+        if response.status == 200 and (etag or last_modified) and request.meta.get("govcrawl_role") == "report":
+            # held only until the report's item takes them (validators_for): a dict entry per page would grow
+            # with the crawl; without validators the item falls back to its capture row, which has none either
             self._validators[canonical_url(response.url)] = (etag, last_modified)
         discovery = request.meta.get("govcrawl_discovery") or {}
         if isinstance(discovery, dict) and discovery.get("site"):
@@ -134,8 +136,9 @@ class CrawlSession:
         per_site[kind] = per_site.get(kind, 0) + 1
 
     def validators_for(self, url: str) -> tuple[str | None, str | None]:
-        """ETag / Last-Modified of the last 200 response seen for ``url`` in this process."""
-        return self._validators.get(canonical_url(url), (None, None))
+        """ETag / Last-Modified of the last 200 report response seen for ``url`` in this process, taken (asked
+        once per report item; a second ask finds them in the capture row)."""
+        return self._validators.pop(canonical_url(url), (None, None))
 
     def counts(self) -> dict[str, Any]:
         """Per-site counters of this process for the run row."""
