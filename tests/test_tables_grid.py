@@ -153,19 +153,21 @@ def test_separator_characters_in_the_page_fall_back_to_the_python_walk() -> None
     assert html_tables_to_grids(page.replace("a\ufdd2b", "ab")) == [[["ab", "1"], ["ab", "2"]]]
 
 
-@pytest.mark.parametrize("attribute", ["rowspan", "colspan"])
+@pytest.mark.parametrize("place", ["rowspan", "colspan", "text", "last text", "nested"])
 @pytest.mark.parametrize("where", ["{}2", "2{}", "{}", "1{}2"])
-@pytest.mark.parametrize("mark", ["\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3"])
-def test_a_separator_in_a_span_attribute_never_misreads_the_table(attribute: str, where: str, mark: str) -> None:
-    """The stylesheet copies span attributes as they are: any separator in one must break the output's shape
-    (fast path refused), so the grid is the Python walk's."""
+@pytest.mark.parametrize("mark", ["\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3", "\ufdd4"])
+def test_a_separator_in_a_table_never_misreads_it(place: str, where: str, mark: str) -> None:
+    """The page is not scanned for the stylesheet's separators: any of them in a cell's text or a span
+    attribute must break the output's shape (fast path refused), so the grid is the Python walk's."""
     from govcrawl.extract.tables import _fast_tables
 
     value = where.format(mark)
-    page = (f"<div><table><tr><td {attribute}='{value}'>a</td><td>1</td></tr><tr><td>2</td><td>3</td></tr></table>"
+    first = {"rowspan": f"<td rowspan='{value}'>a</td><td>1</td>", "colspan": f"<td colspan='{value}'>a</td><td>1</td>",
+             "text": f"<td>{value}</td><td>1</td>", "last text": f"<td>a</td><td>{value}</td>",
+             "nested": f"<td>a<span>b<b>{value}</b></span></td><td>1</td>"}[place]
+    page = (f"<div><table><tr>{first}</tr><tr><td>2</td><td>3</td></tr></table>"
             "<p>x</p><table><tr><td>b</td></tr></table></div>")
-    root = html.fromstring(page)
-    assert _fast_tables(root, 2) is None
+    assert _fast_tables(html.fromstring(page), 2) is None
     assert html_tables_to_grids(page) == [table_to_grid(t) for t in html.fromstring(page).iter("table")]
 
 

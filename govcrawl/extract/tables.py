@@ -126,23 +126,22 @@ def _expand(rows: list[list[tuple[str | None, str | None, str]]]) -> Grid:
 
 
 # The same cell reading as table_to_grid/cell_text, done by libxslt in C (the Python walk over the elements of a
-# Word-exported page costs milliseconds). Output per table: TABLE, per row ROW, per cell
-# CELL rowspan FIELD colspan FIELD text. Noncharacters serve as separators. A page whose text holds any of them,
-# any XSLT failure (e.g. nesting past libxslt's depth limit), or output that does not split into exactly that
-# shape falls back to the Python walk. A separator inside a span attribute always breaks the shape (each
-# attribute is followed by a FIELD: a ROW, CELL or TABLE in it leaves a cell short of its fields or a table too
-# many, a FIELD gives one too many), so attributes need no scrubbing in the stylesheet (``translate()`` per cell
-# was a quarter of the transform).
-_TABLE, _ROW, _CELL, _FIELD = "\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3"
+# Word-exported page costs milliseconds). Output per table: TABLE, per row ROW, its cells, END, per cell
+# CELL rowspan FIELD colspan FIELD text. Noncharacters serve as separators, and the page is not scanned for
+# them: any of them inside a text or span attribute breaks that shape (TABLE: a table too many; ROW: a row cut
+# before its END; END: one inside a row; CELL: a cell without its FIELDs; FIELD: a cell with one too many), and
+# output of any other shape, or an XSLT failure (e.g. nesting past libxslt's depth limit), falls back to the
+# Python walk. (Scanning the page's text first and scrubbing attributes with ``translate()`` per cell cost a
+# third of the transform.)
+_TABLE, _ROW, _CELL, _FIELD, _END = "\ufdd0", "\ufdd1", "\ufdd2", "\ufdd3", "\ufdd4"
 _BLOCK_MATCH = "|".join(sorted(_BLOCK_TAGS))
-_MARKS = _TABLE + _ROW + _CELL + _FIELD
 _XSL = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
 <xsl:output method="text" encoding="UTF-8"/>
 <xsl:template match="/">
 <xsl:for-each select="//table">{_TABLE}<xsl:for-each select="tr|thead/tr|tbody/tr|tfoot/tr">{_ROW}<xsl:for-each
  select="td|th">{_CELL}<xsl:value-of
  select="@rowspan"/>{_FIELD}<xsl:value-of select="@colspan"/>{_FIELD}<xsl:apply-templates
- mode="cell"/></xsl:for-each></xsl:for-each></xsl:for-each>
+ mode="cell"/></xsl:for-each>{_END}</xsl:for-each></xsl:for-each>
 </xsl:template>
 <xsl:template mode="cell" match="{"|".join(sorted(_SKIP_TAGS))}"/>
 <!-- other elements, text and comments: XSLT's built-in rules (recurse, copy text, drop comments) -->
@@ -161,8 +160,6 @@ def _xslt() -> etree.XSLT:
 
 def _fast_tables(root: etree._Element, count: int) -> list[list[list[tuple[str, str, str]]]] | None:
     """Every table under ``root`` (document order) as rows of (rowspan, colspan, text) cells; None if unusable."""
-    if any(mark in etree.tostring(root, method="text", encoding=str) for mark in _MARKS):
-        return None
     try:
         out = str(_xslt()(root))
     except (etree.XSLTError, etree.XSLTApplyError, ValueError):
@@ -177,13 +174,15 @@ def _fast_tables(root: etree._Element, count: int) -> list[list[list[tuple[str, 
         if row_parts[0]:
             return None
         for row in row_parts[1:]:
+            if row.find(_END) != len(row) - 1:  # cut short, or an END inside (see above)
+                return None
             cells = []
-            cell_parts = row.split(_CELL)
+            cell_parts = row[:-1].split(_CELL)
             if cell_parts[0]:
                 return None
             for cell in cell_parts[1:]:
                 fields = cell.split(_FIELD)
-                if len(fields) != 3:  # a separator inside a span attribute (see above)
+                if len(fields) != 3:  # a separator inside a text or span attribute (see above)
                     return None
                 rowspan, colspan, text = fields
                 cells.append((rowspan, colspan, " ".join(text.split())))
