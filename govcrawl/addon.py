@@ -161,6 +161,8 @@ COMPONENTS: dict[str, dict[str, Any]] = {
 COMPONENT_SETTINGS: dict[str, Any] = {
     # scheme-, session- and tracking-blind fingerprints (govcrawl.discovery.urls.dedupe_key)
     "REQUEST_FINGERPRINTER_CLASS": "govcrawl.discovery.urls.CanonicalRequestFingerprinter",
+    # the same filtering at ~8 bytes a request instead of ~80 (memory flat in crawl size)
+    "DUPEFILTER_CLASS": "govcrawl.discovery.seen.CompactDupeFilter",
 }
 
 

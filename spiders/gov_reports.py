@@ -2,9 +2,8 @@
 
 Usage::
 
-    scrapy crawl gov_reports -a start_urls=URL[,URL…]      # ad-hoc columns, each its own site
-    scrapy crawl gov_reports -a sites=sites.toml            # a registry (docs/sites.md)
-    scrapy crawl gov_reports                                # the default registry in govcrawl/data/sites.toml
+    scrapy crawl gov_reports -a start_urls=URL[,URL…]  # ad-hoc columns, each its own site
+    scrapy crawl gov_reports [-a sites=sites.toml]      # a registry (docs/sites.md; default govcrawl/data/sites.toml)
 
 For each column: follow its pagination (govcrawl.discovery.pagination), pick report links with the title
 classifier, fetch each report page, fetch its attachments (PDF/DOC/DOCX/WPS/OFD) and yield ONE
@@ -61,6 +60,7 @@ from govcrawl.discovery.pagination import (
     records_links,
     trs_script_pages,
 )
+from govcrawl.discovery.seen import KeySet
 from govcrawl.discovery.subcolumns import subcolumn_requests
 from govcrawl.discovery.traps import TrapTracker, is_calendar_link
 from govcrawl.discovery.urls import canonicalize, dedupe_digest, dedupe_key, has_session_id, is_twin
@@ -87,7 +87,7 @@ class GovReportsSpider(scrapy.Spider):
         self.registry: list[Site] = registry_from_arguments(start_urls, sites)
         self.sites_by_name: dict[str, Site] = {site.name: site for site in self.registry}
         self.traps = TrapTracker()
-        self.report_keys: set[int] = set()  # dedupe_digest() of every report requested
+        self.report_keys = KeySet()  # dedupe_digest() of every report requested
         self.rendered_urls: set[str] = set()
         self._classifier: Callable[[str], bool] | None = None
 
