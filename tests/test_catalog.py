@@ -345,3 +345,27 @@ def test_crawl_session_holds_validators_only_until_the_report_takes_them(tmp_pat
     assert session.validators_for("http://a.gov.cn/nb/r.html") == ('"v1"', None)
     assert session.validators_for("http://a.gov.cn/nb/r.html") == (None, None)  # taken: the capture row has them
     assert session._validators == {}
+
+
+def test_payload_index_names_the_first_capture_of_a_payload(tmp_path: Path) -> None:
+    """Earlier runs' full captures (oldest wins) and this crawl's claims, one transaction over a private file."""
+    from govcrawl.catalog.payload_index import CatalogPayloadIndex
+
+    path = tmp_path / "catalog.sqlite"
+    catalog = Catalog(path)
+    for url, fetched_at in (("http://a.gov.cn/old.pdf", "2024-01-01T00:00:00Z"),  # catalogued first: it wins
+                            ("http://a.gov.cn/new.pdf", "2024-02-01T00:00:00Z")):
+        catalog.add_capture(url=url, status=200, record_type="response", payload_digest="sha1:AAA",
+                            warc_record_id=f"<urn:uuid:{url}>", fetched_at=fetched_at)
+    catalog.commit()
+    catalog.close()
+    index = CatalogPayloadIndex(str(path))
+    assert index.claim("sha1:AAA", "http://b.gov.cn/x.pdf", "2024-03-01T00:00:00Z") == (
+        "http://a.gov.cn/old.pdf", "2024-01-01T00:00:00Z")
+    assert index.claim("sha1:BBB", "http://b.gov.cn/1.pdf", "2024-03-01T00:00:01Z") is None  # first: recorded
+    for n in range(3000):  # past the page cache of one transaction
+        assert index.claim(f"sha1:{n:040d}", f"http://b.gov.cn/{n}.html", "2024-03-01T00:00:02Z") is None
+    assert index.claim("sha1:BBB", "http://c.gov.cn/2.pdf", "2024-03-02T00:00:00Z") == (
+        "http://b.gov.cn/1.pdf", "2024-03-01T00:00:01Z")
+    assert index.claim("sha1:0000000000000000000000000000000000001234", "http://d/", "x") == (
+        "http://b.gov.cn/1234.html", "2024-03-01T00:00:02Z")

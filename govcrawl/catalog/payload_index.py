@@ -65,12 +65,18 @@ class CatalogPayloadIndex:
             conn.close()
         return known
 
+    def _connection(self) -> sqlite3.Connection:
+        if self._known is None:
+            self._known = self._load()
+            # one transaction for the crawl: a private temporary file needs no commits (a commit per claim
+            # wrote its pages to the file each time); past the page cache SQLite spills to that file
+            self._known.execute("BEGIN")
+        return self._known
+
     def claim(self, digest: str, uri: str, date: str) -> tuple[str, str] | None:
         """Record ``uri``/``date`` as the first capture of ``digest`` unless one is known: None when this is the
         first, else the (URI, WARC-Date) of the capture a revisit should refer to."""
-        if self._known is None:
-            self._known = self._load()
-        first = self._known.execute("SELECT uri, date FROM known WHERE digest = ?", (digest,)).fetchone()
-        if first is None:
-            self._known.execute("INSERT INTO known VALUES (?, ?, ?)", (digest, uri, date))
-        return first
+        known = self._connection()
+        if known.execute("INSERT OR IGNORE INTO known VALUES (?, ?, ?)", (digest, uri, date)).rowcount == 1:
+            return None  # the first capture of this payload (most are): one statement
+        return known.execute("SELECT uri, date FROM known WHERE digest = ?", (digest,)).fetchone()
