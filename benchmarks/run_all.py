@@ -115,9 +115,10 @@ def summary() -> str:
         BEGIN,
         "## Summary: the crawl's own core (issue 11)",
         "",
-        f"Written by `python benchmarks/run_all.py` on {os.cpu_count()} cores shared with other sessions (the load"
-        " average at the end of each benchmark is given: above 2 the crawl did not have the machine to itself, and"
-        " throughput figures are then lower bounds). Ratios are measured side by side in one run.",
+        f"Written by `python benchmarks/run_all.py` on {os.cpu_count()} cores (the load average at the end of each"
+        " benchmark is given; the benchmarks' own crawl, worker, writer and server processes count in it: above 2"
+        " something else ran too, and throughput figures are then lower bounds). Ratios are measured side by side"
+        " in one run; the host's speed changes from minute to minute, so the notes below give several runs.",
         "",
         "| what | target | measured | met? |",
         "|---|---|---|---|",
