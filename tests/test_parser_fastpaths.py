@@ -130,3 +130,20 @@ def test_clean_whitespace_collapses_as_the_regular_expressions() -> None:
     for _ in range(5000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
         assert clean_whitespace(text) == plain(text)
+
+
+def test_grid_cells_are_collapsed_as_str_split_would_in_one_joined_pass() -> None:
+    """``_normalise_grids`` collapses whitespace over all cells joined (the tables reader no longer does it per
+    cell): the same cells as width-folding each and ``" ".join(cell.split())``, for every whitespace character."""
+    import sys
+
+    from govcrawl.parser import _normalise_grids
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    alphabet = [*spaces, "a", "中", "１", "，", "\x1f"]
+    rng = random.Random(11)
+    for _ in range(3000):
+        grid = [["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))) for _ in range(rng.randint(1, 4))]
+                for _ in range(rng.randint(1, 3))]
+        expected = [[" ".join(fold_width(cell).split()) for cell in row] for row in grid]
+        assert _normalise_grids([grid], False) == [expected], grid
