@@ -110,6 +110,23 @@ def test_process_writer_writes_warcios_bytes_and_resolves_refs(tmp_path):
         assert pickle.loads(pickle.dumps(ref)).as_dict() == ref.as_dict()
 
 
+def test_waiting_on_a_buffered_group_hands_it_to_the_writer(tmp_path):
+    """A ``flush=False`` group waits for the flush the reactor schedules; a thread blocking on its ref (the
+    catalog's final flush on spider_closed runs on the reactor thread) must not wait for that flush forever."""
+    process = ProcessWarcWriter(tmp_path / "p", prefix="p")
+    refs = []
+    for index in range(3):
+        group = specs(index)
+        ref = WarcRef(warc_record_id=group[0][1]["record_id"], payload_digest=payload_digest(BODY), fetched_at=DATE)
+        ref.future = process.submit(group, flush=False)
+        refs.append(ref)
+    started = time.monotonic()
+    assert refs[-1].result(20).warc_offset > 0  # no flush() called: the wait itself hands the groups over
+    assert time.monotonic() - started < 10
+    assert all(ref.done() and ref.error is None for ref in refs)
+    process.close()
+
+
 def test_process_writer_errors_reach_refs_and_writing_goes_on(tmp_path):
     process = ProcessWarcWriter(tmp_path)
     bad = submit(process, [("no-such-record", {})])  # fails in the writer process

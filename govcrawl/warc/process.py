@@ -155,6 +155,30 @@ def _writer_main(specs: Connection, replies: Connection, options: dict[str, Any]
             pass
 
 
+class _GroupFuture(Future):  # type: ignore[type-arg]
+    """A group's future. Blocking on it first hands the buffered groups to the writer: a ``flush=False`` group
+    waits for a flush the reactor schedules, and a reactor thread blocked on the future could never run it."""
+
+    def __init__(self, writer: ProcessWarcWriter) -> None:
+        super().__init__()
+        self._writer = writer
+
+    def result(self, timeout: float | None = None) -> Any:
+        self._hand_over()
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._hand_over()
+        return super().exception(timeout)
+
+    def _hand_over(self) -> None:
+        if not self.done():
+            try:
+                self._writer.flush()
+            except BrokenProcessPool:  # the writer died: the reply thread fails this future
+                pass
+
+
 def _write_all(fd: int, buffers: list[bytes], size: int) -> None:
     """Write the buffers (``size`` bytes together) whole, in one system call unless the pipe takes them in parts."""
     written = os.writev(fd, buffers)
@@ -238,7 +262,7 @@ class ProcessWarcWriter:
         """
         if self._closed:
             raise RuntimeError("ProcessWarcWriter is closed")
-        future: Future[GroupLocations] = Future()
+        future: Future[GroupLocations] = _GroupFuture(self)
         if self.disk_full is not None:  # nothing more can be written: fail at once, without a trip to the writer
             future.set_exception(WarcDiskFull(*self.disk_full.args))
             self.errors += 1
