@@ -8,12 +8,13 @@ Orchestration only: waits for the WARC references in ``Capture.warc`` (the WARC 
 ``build_item`` runs in a pool of worker processes (:class:`govcrawl.workers.JobPool`):
 ``GOVCRAWL_EXTRACT_WORKERS`` of them (default cores - 1, at least 1; ``0`` runs it in the crawl process). At
 most ``8 x workers + 8`` jobs are in flight (:func:`in_flight_bound`), so a worker never waits for the reactor
-thread to hand it the next job, even through a long reactor iteration; further items wait here, which holds their responses in Scrapy's scraper slot
-and so backs the downloader off (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``) instead of growing a queue. A job past
-``GOVCRAWL_EXTRACT_TIMEOUT`` seconds or ``GOVCRAWL_EXTRACT_MEMORY`` bytes, or whose worker dies, becomes a
-flagged item (``resource_limit: time``, ``resource_limit: memory``, ``worker_died``): the report is never lost
-and the crawl goes on. Stats: ``govcrawl/items``, ``govcrawl/items_flagged``,
-``govcrawl/extract_errors``, ``govcrawl/flag/<flag>``, ``govcrawl/warc_ref_errors``, ``govcrawl/pool/*``.
+thread to hand it the next job, even through a long reactor iteration; further items wait here, which holds
+their responses in Scrapy's scraper slot and so backs the downloader off (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``)
+instead of growing a queue. A job past ``GOVCRAWL_EXTRACT_TIMEOUT`` seconds or ``GOVCRAWL_EXTRACT_MEMORY``
+bytes, or whose worker dies, becomes a flagged item (``resource_limit: time``, ``resource_limit: memory``,
+``worker_died``): the report is never lost and the crawl goes on. Stats: ``govcrawl/items``,
+``govcrawl/items_flagged``, ``govcrawl/extract_errors``, ``govcrawl/flag/<flag>``, ``govcrawl/warc_ref_errors``,
+``govcrawl/pool/*``.
 """
 
 from __future__ import annotations

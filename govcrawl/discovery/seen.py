@@ -6,8 +6,8 @@ the dupefilter and the spider's report keys together grew the crawl process by ~
 its keys in a sorted ``array('Q')`` plus a small set of recent keys, merged into the array once the set reaches
 an eighth of it, so an entry costs 8 bytes in the array and ~10 on average in the recent set, and a merge copies
 each key about eight times over the crawl. A merge holds the reactor ~0.13 µs per key held (~13 ms at 100,000
-keys, once per 12,500 new ones; ~130 ms at a million). Keys are 64-bit: among a million URLs the odds that two share a key
-are about 3 in 100 million.
+keys, once per 12,500 new ones; ~130 ms at a million). Keys are 64-bit: among a million URLs the odds that two
+share a key are about 3 in 100 million.
 """
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ def _fast_tables(root: etree._Element, count: int) -> list[list[list[tuple[str, 
         if row_parts[0]:
             return None
         for row in row_parts[1:]:
-            if row.find(_END) != len(row) - 1:  # cut short, or an END inside (see above)
+            if not row or row.find(_END) != len(row) - 1:  # cut short, or an END inside (see above)
                 return None
             cells = []
             cell_parts = row[:-1].split(_CELL)
