@@ -35,6 +35,7 @@ from scrapy.http import Response
 from govcrawl.discovery.links import decode_html
 from govcrawl.discovery.pagination import PageRequest, json_entries, json_page_count, set_query_param
 from govcrawl.discovery.traps import challenge_kind
+from govcrawl.throttle import SendPacing
 from govcrawl.warc.records import new_record_id
 
 if TYPE_CHECKING:
@@ -346,13 +347,15 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
 
     The Playwright driver and Chromium start on the first such request only, so crawls that never need
     a browser pay nothing and work without Chromium installed. Launch options come from the usual
-    ``PLAYWRIGHT_*`` settings.
+    ``PLAYWRIGHT_*`` settings. Each request first tells :class:`govcrawl.throttle.SendPacing` it is being sent,
+    so the site's delay counts from the send.
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self._crawler_ref = crawler
         self._playwright: Any = None
+        self._pacing = SendPacing.from_crawler(crawler)
 
     async def _browser_handler(self) -> Any:
         if self._playwright is None:
@@ -367,6 +370,8 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
         return self._playwright
 
     async def download_request(self, request: Request) -> Response:  # type: ignore[override]
+        if self._pacing is not None:
+            self._pacing.sending(request)
         if request.meta.get("playwright"):
             handler = await self._browser_handler()
             return await handler.download_request(request)
