@@ -371,7 +371,7 @@ class OnDemandPlaywrightHandler(HTTP11DownloadHandler):
 
     async def download_request(self, request: Request) -> Response:  # type: ignore[override]
         if self._pacing is not None:
-            self._pacing.sending(request)
+            await self._pacing.before_send(request)
         if request.meta.get("playwright"):
             handler = await self._browser_handler()
             return await handler.download_request(request)

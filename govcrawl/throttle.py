@@ -18,11 +18,17 @@ of many sites at once. :class:`CrawlBudgetExtension` sizes them when the crawl s
 slot. The slot counts the delay from when it releases a request; the request's bytes leave one or more reactor
 turns later, and under load a turn lasts tens of milliseconds, so two requests could reach the site closer
 together than the delay (measured: 0.34 s apart at a 0.5 s delay over 100 sites). The HTTP download handler
-calls :meth:`SendPacing.sending` when a request reaches it: the slot's delay then counts from that moment and
-again from the reactor turns after it (``SEND_TURNS``), by when the bytes are written on an open connection. A
-request that needs a new connection (more of the site's requests transferring at once than ever before: the
-first one, or a second in flight) waits for turns no one counts (the resolver's thread, the connect): the delay
-after it also counts from its response's headers, by when the site certainly has it.
+awaits :meth:`SendPacing.before_send` for each request:
+
+* a gate per site: a request goes on only once the site's spacing (``DOWNLOAD_DELAY`` less Scrapy's jitter, the
+  least Scrapy itself allows) has passed since the previous send; its turn is reserved on arrival;
+* the spacing counts from the handler's turn and again from the ``SEND_TURNS`` reactor turns after it, by when
+  the bytes are written on an open connection; a request that needs a new connection (more of the site's
+  requests transferring at once than ever: the first, or a second in flight) waits for turns no one counts (the
+  resolver's thread, the connect), so the spacing after it also counts from its response's headers;
+* Scrapy's slot releases the next request a lead early (the moving average plus twice the mean deviation of
+  how long a released request takes to reach the handler, at most a quarter of the spacing), and the gate
+  waits out what is left: that lag is not added to every delay.
 
 ``sites`` is the number of distinct hosts in the spider's registry (``spider.registry``); ``latency`` is
 ``GOVCRAWL_BUDGET_LATENCY`` (seconds a site takes to answer, an estimate). A setting given explicitly (project
@@ -50,6 +56,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_reques
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
 
 from govcrawl.urlkeys import host_port
@@ -170,6 +177,10 @@ class CrawlBudgetExtension:
 #: is already open (the write waits for the next turn's writable socket; a call scheduled with ``callLater(0)``
 #: in the handler's turn runs in that turn after the socket callbacks)
 SEND_TURNS = 2
+#: the release lead is at most this share of a site's delay
+MAX_LEAD_SHARE = 0.25
+#: weight of a new sample in the moving average of the release-to-handler lag
+LAG_WEIGHT = 0.1
 
 
 class SendPacing:
@@ -177,8 +188,10 @@ class SendPacing:
 
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
+        self.next_send: dict[str, float] = {}  # per slot: when the site may get its next request
         self.connections: dict[str, int] = {}  # per slot: the most requests seen transferring at once
-        self.opening: weakref.WeakSet[Request] = weakref.WeakSet()  # first requests, until their headers
+        self.opening: weakref.WeakSet[Request] = weakref.WeakSet()  # requests opening a connection, until headers
+        self.lag = self.lag_spread = 0.0  # moving average and mean deviation of the release-to-handler lag
         crawler.signals.connect(self.headers_received, signal=signals.headers_received)
 
     @classmethod
@@ -196,33 +209,59 @@ class SendPacing:
         key = request.meta.get("download_slot")
         return key, (downloader.slots.get(key) if downloader is not None and key is not None else None)
 
-    def sending(self, request: Request) -> None:
-        """``request`` reached the download handler: its slot's delay counts from now and the next turns (and,
-        for the site's first request, from its response's headers)."""
-        key, slot = self._slot(request)
-        if slot is None or not slot.delay:
-            return
-        from twisted.internet import reactor
+    @staticmethod
+    def spacing(slot: Any) -> float:
+        """The least time between two of the slot's requests that Scrapy itself allows (its delay less jitter)."""
+        return max(0.0, slot.delay * (1.0 - min(1.0, slot.jitter or 0.0)))
 
+    def lead(self, slot: Any) -> float:
+        """How early the slot releases a request before the site may have it: the usual lag of a released request
+        reaching the handler (the handler waits out what is left), so that lag is not added to every delay."""
+        return min(MAX_LEAD_SHARE * self.spacing(slot), self.lag + 2 * self.lag_spread)
+
+    async def before_send(self, request: Request) -> None:
+        """``request`` reached the download handler: wait until its site may have it, then count the site's next
+        delay from now and from the turns after it (and from the response's headers when it opens a connection)."""
+        key, slot = self._slot(request)
+        if key is None or slot is None or not slot.delay:
+            return
+        spacing, now = self.spacing(slot), time.monotonic()
+        released = slot.lastseen  # Scrapy sets it when it releases the request
+        due = self.next_send.get(key)
+        if due is not None:
+            sample = max(0.0, now - released)
+            self.lag_spread += LAG_WEIGHT * (abs(sample - self.lag) - self.lag_spread)
+            self.lag += LAG_WEIGHT * (sample - self.lag)
+        start = max(now, due or 0.0)
+        self.next_send[key] = start + spacing  # reserved at once: a request arriving meanwhile waits behind it
         transferring = len(slot.transferring)  # this request included
         if transferring > self.connections.get(key, 0):  # more at once than ever: a new connection opens
             self.connections[key] = transferring
             self.opening.add(request)
+        if start > now:
+            from twisted.internet import reactor
+            from twisted.internet.task import deferLater
 
-        def hold(turns_left: int) -> None:
-            slot.lastseen = max(slot.lastseen, time.monotonic())
-            if turns_left:
-                reactor.callLater(0, hold, turns_left - 1)
+            await maybe_deferred_to_future(deferLater(reactor, start - now, lambda: None))
+        self._hold(key, slot, SEND_TURNS)
 
-        hold(SEND_TURNS)
+    def _hold(self, key: str, slot: Any, turns_left: int) -> None:
+        """The site's next request no sooner than its spacing after now; Scrapy's slot releases it a lead early."""
+        now = time.monotonic()
+        self.next_send[key] = max(self.next_send.get(key, 0.0), now + self.spacing(slot))
+        slot.lastseen = max(slot.lastseen, now - self.lead(slot))
+        if turns_left:
+            from twisted.internet import reactor
+
+            reactor.callLater(0, self._hold, key, slot, turns_left - 1)
 
     def headers_received(self, headers: Any, body_length: Any, request: Request, spider: Any = None) -> None:
-        """A site's first response began: its request has certainly reached the site by now."""
+        """A response on a new connection began: its request has certainly reached the site by now."""
         if request in self.opening:
             self.opening.discard(request)
-            _, slot = self._slot(request)
-            if slot is not None:
-                slot.lastseen = max(slot.lastseen, time.monotonic())
+            key, slot = self._slot(request)
+            if key is not None and slot is not None:
+                self._hold(key, slot, 0)
 
 
 def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
