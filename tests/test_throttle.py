@@ -12,11 +12,15 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from scrapy.core.downloader import Slot
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
 from govcrawl.addon import DEFAULTS, LOCAL_PROFILE, POLITE_PROFILE
 from govcrawl.throttle import (
     FD_RESERVE,
+    MAX_LEAD_SHARE,
+    SendPacing,
     per_site_inflight,
     raise_open_files,
     retry_after_seconds,
@@ -196,3 +200,16 @@ def test_extension_sizes_the_crawler_settings_and_keeps_explicit_ones() -> None:
         assert extension.budgets.sites == 40
         assert crawler.settings.getint("CONCURRENT_REQUESTS") == expected
         assert crawler.settings.get("SCHEDULER_PRIORITY_QUEUE") == DOWNLOADER_AWARE_QUEUE
+
+
+def test_send_pacing_spacing_is_scrapys_own_floor_and_the_lead_is_bounded() -> None:
+    pacing = SendPacing(get_crawler(settings_dict={"GOVCRAWL_SEND_PACING": True}))
+    assert SendPacing.spacing(Slot(2, 0.5, 0.0)) == 0.5
+    assert SendPacing.spacing(Slot(2, 1.0, 0.5)) == 0.5  # Scrapy's ±50% jitter: never closer than half the delay
+    assert SendPacing.spacing(Slot(2, 1.0, 3.0)) == 0.0  # a jitter over 1 reaches 0, as Scrapy floors it
+    slot = Slot(2, 0.5, 0.0)
+    assert pacing.lead(slot) == 0.0  # nothing measured yet: no lead
+    pacing.lag, pacing.lag_spread = 0.02, 0.01
+    assert abs(pacing.lead(slot) - 0.04) < 1e-9
+    pacing.lag = 5.0  # a stalled reactor never makes the slot release more than a quarter of the spacing early
+    assert pacing.lead(slot) == MAX_LEAD_SHARE * 0.5
