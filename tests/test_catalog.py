@@ -369,3 +369,48 @@ def test_payload_index_names_the_first_capture_of_a_payload(tmp_path: Path) -> N
         "http://b.gov.cn/1.pdf", "2024-03-01T00:00:01Z")
     assert index.claim("sha1:0000000000000000000000000000000000001234", "http://d/", "x") == (
         "http://b.gov.cn/1234.html", "2024-03-01T00:00:02Z")
+
+
+def test_item_encoding_is_the_bytes_json_dumps_gives() -> None:
+    """The content hash and item JSON built from shared per-key encodings equal one json.dumps each, on real
+    items (the seeds through build_item) and on items with cross-report checks, volatile attachment fields,
+    odd values and non-list checks."""
+    import hashlib
+
+    from govcrawl.capture import Capture
+    from govcrawl.catalog.schema import (
+        CROSS_REPORT_RULES,
+        VOLATILE_ATTACHMENT_FIELDS,
+        VOLATILE_ITEM_FIELDS,
+        ItemEncoding,
+    )
+    from govcrawl.report import build_item
+
+    def dumps(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+    def reference_hash(item: dict) -> str:
+        stable = {k: v for k, v in item.items() if k not in VOLATILE_ITEM_FIELDS}
+        if isinstance(stable.get("checks"), list):
+            stable["checks"] = [c for c in stable["checks"]
+                                if not (isinstance(c, dict) and c.get("rule") in CROSS_REPORT_RULES)]
+        if isinstance(stable.get("attachments"), list):
+            stable["attachments"] = [{k: v for k, v in a.items() if k not in VOLATILE_ATTACHMENT_FIELDS}
+                                     if isinstance(a, dict) else a for a in stable["attachments"]]
+        return "sha1:" + hashlib.sha1(dumps(stable).encode("utf-8")).hexdigest()
+
+    seeds = sorted(Path(__file__).resolve().parents[2].joinpath("shared", "seeds").glob("*.txt"))
+    assert seeds
+    rule = sorted(CROSS_REPORT_RULES)[0]
+    for path in seeds:
+        item = build_item(Capture(url=f"http://www.example.gov.cn/{path.name}", body=path.read_bytes(),
+                                  content_type="text/plain; charset=utf-8", status=200))
+        for variant in (item, {**item, "checks": [*item["checks"], {"rule": rule, "ok": False}]},
+                        {**item, "attachments": [{"url": "http://x/a.pdf", "warc_record_id": "<urn:uuid:1>"}, "x"]},
+                        {**item, "checks": "not a list", "odd": {"b": [float("nan"), None, "\u2028"], "a": 1}}):
+            encoding = ItemEncoding(variant)
+            assert encoding.digest == reference_hash(variant) == content_hash(variant)
+            assert encoding.item_json() == dumps(variant)
+    moved = {**item, "source": {**item["source"], "warc_offset": 12345}}
+    assert content_hash(moved) == content_hash(item)  # volatile fields leave the hash alone
+    assert content_hash({**item, "title": item["title"] + "x"}) != content_hash(item)

@@ -172,20 +172,50 @@ def host_of(url: str) -> str:
         return urlsplit(url).netloc.lower()
 
 
-def content_hash(item: dict[str, Any]) -> str:
-    """SHA-1 of the item minus fields that vary between runs (source, parser version, record ids).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode
 
+
+class ItemEncoding:
+    """An item's content hash and its catalog JSON from one encoding of each top-level value.
+
+    ``digest``: SHA-1 of the item minus fields that vary between runs (source, parser version, record ids).
     Checks across reports (:data:`CROSS_REPORT_RULES`) are left out too: the catalog adds them to a stored item
-    when the other report turns up, which changes nothing in the report itself.
+    when the other report turns up, which changes nothing in the report itself. ``item_json()``: the whole item
+    as sorted compact JSON. Both are the bytes ``json.dumps(..., ensure_ascii=False, sort_keys=True,
+    separators=(",", ":"), default=str)`` gives, built from the values' shared encodings (the text, sections
+    and tables, most of an item, are encoded once for both).
     """
-    stable = {k: v for k, v in item.items() if k not in VOLATILE_ITEM_FIELDS}
-    if isinstance(stable.get("checks"), list):
-        stable["checks"] = [c for c in stable["checks"]
-                            if not (isinstance(c, dict) and c.get("rule") in CROSS_REPORT_RULES)]
-    if isinstance(stable.get("attachments"), list):
-        stable["attachments"] = [
-            {k: v for k, v in att.items() if k not in VOLATILE_ATTACHMENT_FIELDS} if isinstance(att, dict) else att
-            for att in stable["attachments"]
-        ]
-    blob = json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha1:" + hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        self.item = item
+        self.parts: dict[str, str] = {}  # top-level key -> its value's encoding
+        stable: list[str] = []
+        for key in sorted(item):
+            if key in VOLATILE_ITEM_FIELDS:
+                continue
+            value = item[key]
+            if key == "checks" and isinstance(value, list):
+                kept = [c for c in value if not (isinstance(c, dict) and c.get("rule") in CROSS_REPORT_RULES)]
+                encoded = _ENCODE(kept)
+                if len(kept) == len(value):
+                    self.parts[key] = encoded
+            elif key == "attachments" and isinstance(value, list):
+                kept = [{k: v for k, v in att.items() if k not in VOLATILE_ATTACHMENT_FIELDS}
+                        if isinstance(att, dict) else att for att in value]
+                encoded = _ENCODE(kept)
+            else:
+                encoded = self.parts[key] = _ENCODE(value)
+            stable.append(f"{_ENCODE(key)}:{encoded}")
+        blob = "{" + ",".join(stable) + "}"
+        self.digest = "sha1:" + hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+    def item_json(self) -> str:
+        """The whole item as JSON (sorted keys, compact)."""
+        parts = self.parts
+        return "{" + ",".join(f"{_ENCODE(key)}:{parts[key] if key in parts else _ENCODE(self.item[key])}"
+                              for key in sorted(self.item)) + "}"
+
+
+def content_hash(item: dict[str, Any]) -> str:
+    """SHA-1 of the item minus fields that vary between runs (see :class:`ItemEncoding`)."""
+    return ItemEncoding(item).digest

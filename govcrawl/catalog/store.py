@@ -28,8 +28,8 @@ from govcrawl.catalog.schema import (
     FIGURE_KEYS,
     LATEST_REPORTS,
     CatalogError,
+    ItemEncoding,
     canonical_url,
-    content_hash,
     utc_now,
 )
 from govcrawl.catalog.withdrawals import open_withdrawals, record_withdrawals
@@ -254,13 +254,13 @@ class Catalog:
         if not url:
             raise ValueError("report item has no url")
         key = canonical_url(url)
-        digest = content_hash(item)
+        encoding = ItemEncoding(item)
         source = item.get("source") or {}
         seen = seen_at or source.get("fetched_at") or utc_now()
         self._begin()
         versions = self.conn.execute("SELECT id, version, content_hash FROM reports WHERE canonical_url=?",
                                      (key,)).fetchall()  # the identical version, and the highest version number
-        row = next((v for v in versions if v["content_hash"] == digest), None)
+        row = next((v for v in versions if v["content_hash"] == encoding.digest), None)
         if row is not None:
             self.conn.execute(
                 "UPDATE reports SET last_seen_run=COALESCE(?, last_seen_run), last_seen_at=MAX(last_seen_at, ?),"
@@ -276,7 +276,7 @@ class Catalog:
         checks_ok, checks_failed = check_counts(item.get("checks") or [])
         figures = item.get("figures") or {}
         columns: dict[str, Any] = {
-            "url": url, "canonical_url": key, "version": version, "content_hash": digest,
+            "url": url, "canonical_url": key, "version": version, "content_hash": encoding.digest,
             "site": site or (item.get("discovery") or {}).get("site") or urlsplit(url).hostname,
             "title": item.get("title"), "agency": item.get("agency"), "admin_level": item.get("admin_level"),
             "adcode": item.get("adcode") or region.adcode,
@@ -288,7 +288,7 @@ class Catalog:
             "flags": ",".join(str(f) for f in item.get("flags") or []),
             **{key_: _int_or_none(figures.get(key_)) for key_ in FIGURE_KEYS},
             **warc_location(source), "etag": etag, "last_modified": last_modified,
-            "item_json": json.dumps(item, ensure_ascii=False, sort_keys=True, default=str),
+            "item_json": encoding.item_json(),
             "first_seen_run": run_id, "last_seen_run": run_id, "first_seen_at": seen, "last_seen_at": seen,
         }
         names = ", ".join(columns)
