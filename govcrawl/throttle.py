@@ -27,8 +27,10 @@ awaits :meth:`SendPacing.before_send` for each request:
   requests transferring at once than ever: the first, or a second in flight) waits for turns no one counts (the
   resolver's thread, the connect), so the spacing after it also counts from its response's headers;
 * Scrapy's slot releases the next request a lead early (the moving average plus twice the mean deviation of
-  how long a released request takes to reach the handler, at most a quarter of the spacing), and the gate
-  waits out what is left: that lag is not added to every delay.
+  how late requests reach the gate after the release the lead aimed at, at most a quarter of the spacing; none
+  with jitter, whose random delays are no lag), and the gate waits out what is left: that lag is not added to
+  every delay. Stats: ``govcrawl/pacing/held`` and ``…/held_seconds`` (requests the gate held and for how
+  long), ``…/late_seconds`` (how late the others came after their turn).
 
 ``sites`` is the number of distinct hosts in the spider's registry (``spider.registry``); ``latency`` is
 ``GOVCRAWL_BUDGET_LATENCY`` (seconds a site takes to answer, an estimate). A setting given explicitly (project
@@ -189,9 +191,10 @@ class SendPacing:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.next_send: dict[str, float] = {}  # per slot: when the site may get its next request
+        self.leads: dict[str, float] = {}  # per slot: how early Scrapy's slot was told to release it
         self.connections: dict[str, int] = {}  # per slot: the most requests seen transferring at once
         self.opening: weakref.WeakSet[Request] = weakref.WeakSet()  # requests opening a connection, until headers
-        self.lag = self.lag_spread = 0.0  # moving average and mean deviation of the release-to-handler lag
+        self.lag = self.lag_spread = 0.0  # moving average and mean deviation of how late requests reach the gate
         crawler.signals.connect(self.headers_received, signal=signals.headers_received)
 
     @classmethod
@@ -217,6 +220,8 @@ class SendPacing:
     def lead(self, slot: Any) -> float:
         """How early the slot releases a request before the site may have it: the usual lag of a released request
         reaching the handler (the handler waits out what is left), so that lag is not added to every delay."""
+        if slot.jitter:  # a random delay is no lag to make up for
+            return 0.0
         return min(MAX_LEAD_SHARE * self.spacing(slot), self.lag + 2 * self.lag_spread)
 
     async def before_send(self, request: Request) -> None:
@@ -226,10 +231,9 @@ class SendPacing:
         if key is None or slot is None or not slot.delay:
             return
         spacing, now = self.spacing(slot), time.monotonic()
-        released = slot.lastseen  # Scrapy sets it when it releases the request
         due = self.next_send.get(key)
-        if due is not None:
-            sample = max(0.0, now - released)
+        if due is not None and not slot.jitter:  # how late it came after the release the lead aimed at
+            sample = min(max(0.0, now - (due - self.leads.get(key, 0.0))), 2 * MAX_LEAD_SHARE * spacing)
             self.lag_spread += LAG_WEIGHT * (abs(sample - self.lag) - self.lag_spread)
             self.lag += LAG_WEIGHT * (sample - self.lag)
         start = max(now, due or 0.0)
@@ -238,18 +242,24 @@ class SendPacing:
         if transferring > self.connections.get(key, 0):  # more at once than ever: a new connection opens
             self.connections[key] = transferring
             self.opening.add(request)
+        stats = self.crawler.stats
         if start > now:
             from twisted.internet import reactor
             from twisted.internet.task import deferLater
 
+            stats.inc_value("govcrawl/pacing/held")
+            stats.inc_value("govcrawl/pacing/held_seconds", round(start - now, 6))
             await maybe_deferred_to_future(deferLater(reactor, start - now, lambda: None))
+        elif due is not None:
+            stats.inc_value("govcrawl/pacing/late_seconds", round(now - due, 6))  # after its turn: the lag
         self._hold(key, slot, SEND_TURNS)
 
     def _hold(self, key: str, slot: Any, turns_left: int) -> None:
         """The site's next request no sooner than its spacing after now; Scrapy's slot releases it a lead early."""
-        now = time.monotonic()
+        now, lead = time.monotonic(), self.lead(slot)
         self.next_send[key] = max(self.next_send.get(key, 0.0), now + self.spacing(slot))
-        slot.lastseen = max(slot.lastseen, now - self.lead(slot))
+        self.leads[key] = lead
+        slot.lastseen = max(slot.lastseen, now - lead)
         if turns_left:
             from twisted.internet import reactor
 

@@ -213,3 +213,4 @@ def test_send_pacing_spacing_is_scrapys_own_floor_and_the_lead_is_bounded() -> N
     assert abs(pacing.lead(slot) - 0.04) < 1e-9
     pacing.lag = 5.0  # a stalled reactor never makes the slot release more than a quarter of the spacing early
     assert pacing.lead(slot) == MAX_LEAD_SHARE * 0.5
+    assert pacing.lead(Slot(2, 0.5, 0.5)) == 0.0  # with jitter the delays are random: no lead
