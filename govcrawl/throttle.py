@@ -27,10 +27,14 @@ awaits :meth:`SendPacing.before_send` for each request:
   requests transferring at once than ever: the first, or a second in flight) waits for turns no one counts (the
   resolver's thread, the connect), so the spacing after it also counts from its response's headers;
 * Scrapy's slot releases the next request a lead early (the moving average plus twice the mean deviation of
-  how late requests reach the gate after the release the lead aimed at, at most a quarter of the spacing; none
-  with jitter, whose random delays are no lag), and the gate waits out what is left: that lag is not added to
-  every delay. Stats: ``govcrawl/pacing/held`` and ``…/held_seconds`` (requests the gate held and for how
-  long), ``…/late_seconds`` (how late the others came after their turn).
+  how long a released request takes to reach the handler, at most a quarter of the spacing; none with jitter,
+  whose random delays are no lag), and the gate waits out what is left: that lag is not added to every delay.
+  Stats: ``govcrawl/pacing/held`` and ``…/held_seconds`` (requests the gate held and for how long),
+  ``…/late_seconds`` (how late the others came after their turn).
+
+The turn-counted anchor is a measured bound, not a proof: over 100 sites at 0.5 s, some runs still show one
+pair of a site's requests 0.48 s apart in the server's log (cause not found; it did not occur under the
+instrumented probe), against 0.34–0.40 s in every run without pacing.
 
 ``sites`` is the number of distinct hosts in the spider's registry (``spider.registry``); ``latency`` is
 ``GOVCRAWL_BUDGET_LATENCY`` (seconds a site takes to answer, an estimate). A setting given explicitly (project
@@ -191,10 +195,9 @@ class SendPacing:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.next_send: dict[str, float] = {}  # per slot: when the site may get its next request
-        self.leads: dict[str, float] = {}  # per slot: how early Scrapy's slot was told to release it
         self.connections: dict[str, int] = {}  # per slot: the most requests seen transferring at once
         self.opening: weakref.WeakSet[Request] = weakref.WeakSet()  # requests opening a connection, until headers
-        self.lag = self.lag_spread = 0.0  # moving average and mean deviation of how late requests reach the gate
+        self.lag = self.lag_spread = 0.0  # moving average and mean deviation of the release-to-handler lag
         crawler.signals.connect(self.headers_received, signal=signals.headers_received)
 
     @classmethod
@@ -232,8 +235,8 @@ class SendPacing:
             return
         spacing, now = self.spacing(slot), time.monotonic()
         due = self.next_send.get(key)
-        if due is not None and not slot.jitter:  # how late it came after the release the lead aimed at
-            sample = min(max(0.0, now - (due - self.leads.get(key, 0.0))), 2 * MAX_LEAD_SHARE * spacing)
+        if due is not None and not slot.jitter:  # how long it took from Scrapy's release (``lastseen``) to here
+            sample = min(max(0.0, now - slot.lastseen), 2 * MAX_LEAD_SHARE * spacing)
             self.lag_spread += LAG_WEIGHT * (abs(sample - self.lag) - self.lag_spread)
             self.lag += LAG_WEIGHT * (sample - self.lag)
         start = max(now, due or 0.0)
@@ -256,10 +259,9 @@ class SendPacing:
 
     def _hold(self, key: str, slot: Any, turns_left: int) -> None:
         """The site's next request no sooner than its spacing after now; Scrapy's slot releases it a lead early."""
-        now, lead = time.monotonic(), self.lead(slot)
+        now = time.monotonic()
         self.next_send[key] = max(self.next_send.get(key, 0.0), now + self.spacing(slot))
-        self.leads[key] = lead
-        slot.lastseen = max(slot.lastseen, now - lead)
+        slot.lastseen = max(slot.lastseen, now - self.lead(slot))
         if turns_left:
             from twisted.internet import reactor
 
