@@ -67,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "GOVCRAWL_BUDGET_LATENCY": 1.0,  # seconds a site is expected to take per response (in-flight per site)
     "GOVCRAWL_BUDGET_MAX_CONCURRENCY": 2048,  # ceiling of the sized CONCURRENT_REQUESTS
     "GOVCRAWL_BUDGET_MAX_THREADS": 64,  # ceiling of the sized reactor thread pool (DNS lookups)
-    "GOVCRAWL_SEND_PACING": True,  # site delays counted from the send, first requests spread (throttle.SendPacing)
+    "GOVCRAWL_SEND_PACING": True,  # each site's delay counted from the send, a gate per site (throttle.SendPacing)
     "GOVCRAWL_RETRY_AFTER_MAX": 600.0,  # longest Retry-After (s) honoured with a retry; longer: given up
     "GOVCRAWL_COOKIE_MAX_BYTES": 4096,  # a cookie's name + value, as browsers
     "GOVCRAWL_COOKIES_PER_HOST": 50,  # cookies kept per domain

@@ -179,6 +179,16 @@ class CrawlBudgetExtension:
         logger.info("crawl budgets for %d sites: %s", self.budgets.sites, self.budgets)
 
 
+def download_slot(crawler: Any, request: Request) -> tuple[str | None, Any]:
+    """The key and Scrapy download slot of ``request`` ((None, None) before the engine has a downloader; the
+    slot is None while the downloader has none for that key)."""
+    downloader = getattr(getattr(crawler, "engine", None), "downloader", None)
+    if downloader is None:
+        return None, None
+    key = request.meta.get("download_slot") or downloader.get_slot_key(request)
+    return key, downloader.slots.get(key)
+
+
 #: reactor turns after a request reaches the download handler by which its bytes are written on a connection that
 #: is already open (the write waits for the next turn's writable socket; a call scheduled with ``callLater(0)``
 #: in the handler's turn runs in that turn after the socket callbacks)
@@ -209,12 +219,6 @@ class SendPacing:
         shared = settings.getbool("GOVCRAWL_DISTRIBUTED") and settings.getbool("GOVCRAWL_DISTRIBUTED_POLITENESS")
         return cls(crawler) if settings.getbool("GOVCRAWL_SEND_PACING") and not shared else None
 
-    def _slot(self, request: Request) -> tuple[str | None, Any]:
-        engine = getattr(self.crawler, "engine", None)
-        downloader = getattr(engine, "downloader", None)
-        key = request.meta.get("download_slot")
-        return key, (downloader.slots.get(key) if downloader is not None and key is not None else None)
-
     @staticmethod
     def spacing(slot: Any) -> float:
         """The least time between two of the slot's requests that Scrapy itself allows (its delay less jitter)."""
@@ -230,7 +234,7 @@ class SendPacing:
     async def before_send(self, request: Request) -> None:
         """``request`` reached the download handler: wait until its site may have it, then count the site's next
         delay from now and from the turns after it (and from the response's headers when it opens a connection)."""
-        key, slot = self._slot(request)
+        key, slot = download_slot(self.crawler, request)
         if key is None or slot is None or not slot.delay:
             return
         spacing, now = self.spacing(slot), time.monotonic()
@@ -271,7 +275,7 @@ class SendPacing:
         """A response on a new connection began: its request has certainly reached the site by now."""
         if request in self.opening:
             self.opening.discard(request)
-            key, slot = self._slot(request)
+            key, slot = download_slot(self.crawler, request)
             if key is not None and slot is not None:
                 self._hold(key, slot, 0)
 
@@ -308,7 +312,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         key = request.meta.get("download_slot")
         pause = self.paused.get(key) if key is not None else None
         if pause is not None and time.monotonic() < pause[0]:
-            slot = self._slot(request)
+            _, slot = download_slot(self.crawler, request)
             if slot is not None and slot.delay < pause[1]:
                 slot.delay, slot.jitter = pause[1], 0.0
         return None
@@ -337,21 +341,13 @@ class RetryAfterMiddleware(RetryMiddleware):
         self._pause(request, wait)
         return retry
 
-    def _slot(self, request: Request) -> Any:
-        engine = getattr(self.crawler, "engine", None)
-        downloader = getattr(engine, "downloader", None)
-        if downloader is None:
-            return None
-        return downloader.slots.get(downloader.get_slot_key(request))
-
     def _pause(self, request: Request, wait: float) -> None:
         """No request of this site leaves before ``wait`` seconds: the slot's delay counts from now."""
-        slot = self._slot(request)
+        key, slot = download_slot(self.crawler, request)
         if slot is None or wait <= 0:
             return
         from twisted.internet import reactor
 
-        key = request.meta.get("download_slot") or self.crawler.engine.downloader.get_slot_key(request)
         now = time.monotonic()
         previous = self.paused.get(key)
         delay, jitter = (previous[2], previous[3]) if previous else (slot.delay, slot.jitter)
