@@ -61,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "GOVCRAWL_EXTRACT_WORKERS": "auto",  # build_item worker processes: "auto" = cores - 1 (at least 1); 0 = inline
     "GOVCRAWL_EXTRACT_TIMEOUT": 120.0,  # seconds one build_item job may run before its worker is killed
     "GOVCRAWL_EXTRACT_MEMORY": 2 * 1024**3,  # RLIMIT_AS of each worker process, bytes
+    "GOVCRAWL_EXTRACT_NICE": 10,  # workers' CPU priority below the crawl's (os.nice): the reactor gets a busy core first
     "GOVCRAWL_EXTRACT_RETRIES": 1,  # runs again (alone) of a job whose worker died, before it is worker_died
     "GOVCRAWL_BUDGET": True,  # size CONCURRENT_REQUESTS, threads, DNS cache, open files from the sites (throttle.py)
     "GOVCRAWL_BUDGET_SITES": 0,  # sites the budgets are sized for; 0: the hosts of the spider's registry

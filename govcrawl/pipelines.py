@@ -10,7 +10,8 @@ Orchestration only: waits for the WARC references in ``Capture.warc`` (the WARC 
 most ``8 x workers + 8`` jobs are in flight (:func:`in_flight_bound`), so a worker never waits for the reactor
 thread to hand it the next job, even through a long reactor iteration; further items wait here, which holds
 their responses in Scrapy's scraper slot and so backs the downloader off (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``)
-instead of growing a queue. A job past ``GOVCRAWL_EXTRACT_TIMEOUT`` seconds or ``GOVCRAWL_EXTRACT_MEMORY``
+instead of growing a queue. Workers run ``GOVCRAWL_EXTRACT_NICE`` steps below the crawl's CPU priority, so the
+reactor thread that times every site's requests gets a busy core first. A job past ``GOVCRAWL_EXTRACT_TIMEOUT`` seconds or ``GOVCRAWL_EXTRACT_MEMORY``
 bytes, or whose worker dies, becomes a flagged item (``resource_limit: time``, ``resource_limit: memory``,
 ``worker_died``): the report is never lost and the crawl goes on. Stats: ``govcrawl/items``,
 ``govcrawl/items_flagged``, ``govcrawl/extract_errors``, ``govcrawl/flag/<flag>``, ``govcrawl/warc_ref_errors``,
@@ -66,13 +67,14 @@ class ReportPipeline:
     """Capture -> report item (dict) through the shared ``build_item``; other items pass unchanged."""
 
     def __init__(self, crawler: Crawler, *, workers: int, job_timeout: float, memory_limit: int,
-                 retries: int = 1) -> None:
+                 retries: int = 1, niceness: int = 0) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.workers = workers
         self.job_timeout = job_timeout
         self.memory_limit = memory_limit
         self.retries = retries
+        self.niceness = niceness
         self.pool: JobPool | None = None
         self.slots = defer.DeferredSemaphore(in_flight_bound(workers))
 
@@ -83,14 +85,15 @@ class ReportPipeline:
         pipeline = cls(crawler, workers=default_workers() if workers in (None, "", "auto") else int(workers),
                        job_timeout=settings.getfloat("GOVCRAWL_EXTRACT_TIMEOUT"),
                        memory_limit=settings.getint("GOVCRAWL_EXTRACT_MEMORY"),
-                       retries=settings.getint("GOVCRAWL_EXTRACT_RETRIES"))
+                       retries=settings.getint("GOVCRAWL_EXTRACT_RETRIES"),
+                       niceness=settings.getint("GOVCRAWL_EXTRACT_NICE"))
         return pipeline
 
     def open_spider(self, spider: Spider | None = None) -> None:
         if self.workers > 0:
             self.pool = JobPool(self.workers, job_timeout=self.job_timeout or None,
                                 memory_limit=self.memory_limit or None, max_in_flight=in_flight_bound(self.workers),
-                                retries=self.retries)
+                                retries=self.retries, niceness=self.niceness)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:

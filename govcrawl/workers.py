@@ -12,6 +12,8 @@ threads) and turns every way a job can fail into a :class:`JobOutcome` instead o
   seconds), so a job is killed even if the parent's watchdog could not run;
 * a job asking for more memory than ``memory_limit`` bytes (``RLIMIT_AS`` in the worker): Python's
   ``MemoryError`` becomes ``resource_limit: memory``; a worker the kernel kills for it dies like any other;
+* ``niceness``: workers run that much below the crawl's CPU priority (``os.nice``), so when the cores are
+  busy the reactor thread, whose turn lengths are every site's send timing, gets the CPU first;
 * a worker that dies (segfault, ``os._exit``, the OOM killer): the executor is broken, so the pool replaces it
   with a fresh one and runs the jobs that were in flight again, each at most ``retries`` more times; a job that
   was running every time a pool broke ends as ``worker_died``.
@@ -75,7 +77,7 @@ _base = 0  # where this worker's slot starts in it
 WORKER_NAME = "gc-extract"
 
 
-def _init_worker(slots: Any, claimed: Any, memory_limit: int | None) -> None:
+def _init_worker(slots: Any, claimed: Any, memory_limit: int | None, niceness: int = 0) -> None:
     global _slots, _base
     with claimed.get_lock():  # each worker of an executor takes the next free slot
         _base = SLOT * (claimed.value % (len(slots) // SLOT))
@@ -87,6 +89,11 @@ def _init_worker(slots: Any, claimed: Any, memory_limit: int | None) -> None:
             comm.write(WORKER_NAME)
     except OSError:
         pass
+    if niceness > 0:
+        try:
+            os.nice(niceness)
+        except OSError:  # not allowed here: the worker runs at the crawl's priority
+            pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle, not each worker's
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -159,11 +166,12 @@ class JobPool:
 
     def __init__(self, workers: int | None = None, *, job_timeout: float | None = 120.0,
                  memory_limit: int | None = 2 * 1024**3, max_in_flight: int | None = None,
-                 retries: int = 1, start_method: str = "spawn") -> None:
+                 retries: int = 1, start_method: str = "spawn", niceness: int = 0) -> None:
         self.workers = workers if workers and workers > 0 else default_workers()
         self.job_timeout = job_timeout
         self.memory_limit = memory_limit
         self.retries = retries
+        self.niceness = niceness
         self.max_in_flight = max_in_flight or 2 * self.workers
         self._context = multiprocessing.get_context(start_method)
         self._slots = threading.BoundedSemaphore(self.max_in_flight)
@@ -182,7 +190,7 @@ class JobPool:
         slots = self._context.RawArray("d", SLOT * workers)
         claimed = self._context.Value("i", 0)
         executor = ProcessPoolExecutor(max_workers=workers, mp_context=self._context, initializer=_init_worker,
-                                       initargs=(slots, claimed, self.memory_limit))
+                                       initargs=(slots, claimed, self.memory_limit, self.niceness))
         return executor, slots
 
     def _quarantine_lane(self) -> _Lane:

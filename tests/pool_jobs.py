@@ -14,6 +14,10 @@ def pid_of_worker(_: int) -> int:
     return os.getpid()
 
 
+def niceness_of_worker(_: int) -> int:
+    return os.nice(0)
+
+
 def spin_forever(_: int) -> None:
     while True:  # a document whose parse never ends
         pass

@@ -164,6 +164,7 @@ def test_a_document_that_never_finishes_is_flagged_and_the_crawl_completes(tmp_p
 def test_a_worker_killed_mid_job_gives_a_flagged_item_and_a_new_worker(tmp_path: Path) -> None:
     site = Site(slow=True)
     killed: list[int] = []
+    niceness: list[int] = []
 
     def kill_busy_worker(process: subprocess.Popen) -> None:
         """Once the slow page is served, SIGKILL the worker that is busy parsing it (its CPU time climbs)."""
@@ -177,6 +178,7 @@ def test_a_worker_killed_mid_job_gives_a_flagged_item_and_a_new_worker(tmp_path:
                 used = cpu_seconds(pid)
                 baseline.setdefault(pid, used)
                 if used - baseline[pid] > 1.5:  # well into the slow document: the others take milliseconds
+                    niceness.append(os.getpriority(os.PRIO_PROCESS, pid))
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
 
@@ -186,6 +188,7 @@ def test_a_worker_killed_mid_job_gives_a_flagged_item_and_a_new_worker(tmp_path:
     finally:
         site.close()
     assert killed, "the worker was found and killed"
+    assert niceness == [min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)], "GOVCRAWL_EXTRACT_NICE's default"
     by_url = {item["url"].rsplit("/", 1)[1]: item for item in items}
     assert len(items) == len(UNITS) + 1
     assert by_url["slow.html"]["flags"] == ["worker_died"]

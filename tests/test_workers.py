@@ -78,3 +78,14 @@ def test_jobs_run_in_other_processes() -> None:
         pids = {pool.submit(pool_jobs.pid_of_worker, n).result(timeout=60).result for n in range(8)}
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
     assert default_workers() >= 1
+
+
+def test_workers_run_below_the_crawl_priority_when_asked() -> None:
+    import os
+
+    own = os.nice(0)
+    with JobPool(1, job_timeout=30, niceness=5) as pool:
+        lowered = pool.submit(pool_jobs.niceness_of_worker, 0).result(timeout=60).result
+    with JobPool(1, job_timeout=30) as pool:
+        same = pool.submit(pool_jobs.niceness_of_worker, 0).result(timeout=60).result
+    assert lowered == min(19, own + 5) and same == own
