@@ -213,7 +213,7 @@ def test_quality_bound_bounds_every_block_read(template_id: str, seed: int, hint
     fast = read_standard_tables(grids, "", template_hint=hint)
     real_bound = tables_module.quality_bound
     try:
-        tables_module.quality_bound = lambda block, template: float("inf")  # never skip: both templates read
+        tables_module.quality_bound = lambda block, template, memo=None: float("inf")  # never skip: both templates read
         full = read_standard_tables(grids, "", template_hint=hint)
     finally:
         tables_module.quality_bound = real_bound

@@ -21,7 +21,7 @@ from typing import Any
 
 from govcrawl.parser.tables.checks import carryover_check, check_tables, figures_from_tables
 from govcrawl.parser.tables.flattext import read_flattened_tables
-from govcrawl.parser.tables.mapping import map_block, quality_bound
+from govcrawl.parser.tables.mapping import ReadMemo, map_block, quality_bound
 from govcrawl.parser.tables.segmentation import Block, segment
 from govcrawl.parser.tables.textgrids import text_grids
 
@@ -48,7 +48,8 @@ class TablesResult:
 
 def _read_blocks(blocks: list[Block], source: str, template_hint: str | None) -> TablesResult:
     per_template: dict[str, tuple[float, dict[str, Any], list[str]]] = {}
-    bounds = {t: sum(quality_bound(block, t) for block in blocks) for t in ("gbf_2021", "gbf_2019")}
+    memo = ReadMemo()  # the bounds and the reads of both templates share what they read of each block
+    bounds = {t: sum(quality_bound(block, t, memo) for block in blocks) for t in ("gbf_2021", "gbf_2019")}
     if template_hint in bounds:
         order = (template_hint, "gbf_2021" if template_hint == "gbf_2019" else "gbf_2019")
     else:  # the more promising template first (2021 on a tie)
@@ -64,7 +65,7 @@ def _read_blocks(blocks: list[Block], source: str, template_hint: str | None) ->
         scores: dict[str, float] = {}
         issues: list[str] = []
         for block in blocks:
-            mapped = map_block(block, template_id, source)
+            mapped = map_block(block, template_id, source, memo)
             if mapped is None:
                 continue
             if mapped.key in tables:

@@ -7,7 +7,8 @@ columns (a truncated header such as 结果 still matches 结果纠正 in its pla
 Markdown) are read by column position; flattened pipe text (spans dropped, columns shifted) is read through the
 header tree: each group label (法人或其他组织, 行政诉讼, ...) is replaced by the labels of the next header row.
 A group's name is never matched onto one of its rows (:mod:`.rowgroups`: 其他处理 is not 3.其他). Functions of a :class:`TableSpec` (frozen, hashable) cache with
-``lru_cache``: the same labels and headers recur across reports.
+``lru_cache``: the same labels and headers recur across reports; a block's reading of rows and columns is kept in a
+per-page :class:`ReadMemo`, so bounding and mapping one block against a template reads it once.
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def _flattened_leaves(header_rows: tuple[Row, ...], spec: TableSpec) -> tuple[Le
 
 
 # ----------------------------------------------------------------------------------------------- reading
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Rows:
     """The mode-independent part of reading a block through one table spec: header and data rows."""
 
@@ -213,10 +214,32 @@ class _Rows:
     folded: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (group row key, the template rows it stands for)
 
 
-@lru_cache(maxsize=1024)
+class ReadMemo:
+    """What one page's reading computed per (block, table spec) and per reading mode: the template bounds and
+    the reads of both templates ask for the same rows and columns. Keys are identities (no hashing of a block's
+    cells), so a memo serves one read of blocks that do not change meanwhile (``_read_blocks``)."""
+
+    __slots__ = ("rows", "columns")
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, TableSpec], tuple[Block, _Rows]] = {}
+        self.columns: dict[tuple[int, bool], tuple[_Rows, _Columns]] = {}
+
+    def read_rows(self, block: Block, spec: TableSpec) -> _Rows:
+        hit = self.rows.get((id(block), spec))
+        if hit is None:
+            hit = self.rows[(id(block), spec)] = (block, _read_rows(tuple(block.rows), spec))  # block kept alive
+        return hit[1]
+
+    def read_columns(self, rows: _Rows, spec: TableSpec, aligned: bool) -> _Columns:
+        hit = self.columns.get((id(rows), aligned))  # a _Rows belongs to one spec
+        if hit is None:
+            hit = self.columns[(id(rows), aligned)] = (rows, _read_columns(rows, spec, aligned))
+        return hit[1]
+
+
 def _read_rows(block_rows: tuple[Row, ...], spec: TableSpec) -> _Rows:
-    """Split a block's rows into header rows (above the first data row) and data rows named by their labels
-    (cached: the template bounds and the reads of both templates ask for it)."""
+    """Split a block's rows into header rows (above the first data row) and data rows named by their labels."""
     header_rows: list[Row] = []
     data_rows: list[tuple[str, Row, int]] = []
     row_score = 0.0
@@ -287,10 +310,8 @@ class _Columns:
         return rows.score + col_score + (len(rows.data_rows) * len(self.mapping)) * 0.01  # as _read_values sums
 
 
-@lru_cache(maxsize=1024)
 def _read_columns(rows: _Rows, spec: TableSpec, aligned: bool) -> _Columns:
-    """The column mapping of one reading mode (cached like ``_read_rows``: the bounds and the reads share it;
-    callers only read the result)."""
+    """The column mapping of one reading mode (callers only read the result: a :class:`ReadMemo` shares it)."""
     width = max((len(r) for r in rows.header_rows), default=0)
     if aligned:
         leaves = _aligned_leaves(rows.header_rows, spec, width)
@@ -410,32 +431,34 @@ def _rectangular(block: Block) -> bool:
     return len({len(r) for r, g in zip(block.rows, block.row_grids, strict=True) if g == first_grid}) == 1
 
 
-def quality_bound(block: Block, template_id: str) -> float:
-    """An upper bound of ``map_block(block, template_id).score`` (0 when it maps nothing), without reading cells."""
+def quality_bound(block: Block, template_id: str, memo: ReadMemo | None = None) -> float:
+    """An upper bound of ``map_block(block, template_id).score`` (0 when it maps nothing), without reading cells.
+    ``memo``: share the rows and columns read with later calls on the same, unchanged blocks."""
     specs = table_specs(template_id)
+    memo = memo or ReadMemo()
     bound = 0.0
-    block_rows = tuple(block.rows)
     for key in _keys(block, specs):
-        rows = _read_rows(block_rows, specs[key])
+        rows = memo.read_rows(block, specs[key])
         if rows.data_rows:
             for aligned in (True, False):
-                bound = max(bound, _read_columns(rows, specs[key], aligned).best_quality(rows))
+                bound = max(bound, memo.read_columns(rows, specs[key], aligned).best_quality(rows))
     return bound
 
 
-def map_block(block: Block, template_id: str, source: str) -> Mapped | None:
-    """Read one block against one template (choosing the t2 table and the reading mode that fit best)."""
+def map_block(block: Block, template_id: str, source: str, memo: ReadMemo | None = None) -> Mapped | None:
+    """Read one block against one template (choosing the t2 table and the reading mode that fit best);
+    ``memo`` as for :func:`quality_bound`."""
     specs = table_specs(template_id)
+    memo = memo or ReadMemo()
     best: Mapped | None = None
     modes = [True, False] if _rectangular(block) else [False, True]
-    block_rows = tuple(block.rows)
     for key in _keys(block, specs):
         spec = specs[key]
-        rows = _read_rows(block_rows, spec)
+        rows = memo.read_rows(block, spec)
         if not rows.data_rows:
             continue  # no values in either mode
         for aligned in modes:
-            columns = _read_columns(rows, spec, aligned)
+            columns = memo.read_columns(rows, spec, aligned)
             if best is not None and columns.best_quality(rows) <= best.score:
                 # cannot beat the best read so far, whatever its cells hold (same outcome as reading it)
                 if aligned and len(columns.mapping) == len(spec.columns):
