@@ -110,6 +110,9 @@ def fold_twins(url: str) -> str:
 
 def is_twin(url: str) -> bool:
     """True for a ``_wap`` or ``/gate/big5/`` twin of another URL."""
+    lowered = url.lower()
+    if "_wap" not in lowered and "/gate/big5/" not in lowered:
+        return False  # neither twin form can match (the common case, without parsing the URL twice)
     return fold_twins(url) != urlunsplit(urlsplit(url)._replace(fragment=""))
 
 

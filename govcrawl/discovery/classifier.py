@@ -265,8 +265,10 @@ def _classify_normalised(text: str, year: int | None) -> tuple[bool, str]:
     return False, "reject: no 信息公开 report noun at the end"
 
 
+@lru_cache(maxsize=8192)
 def classify_title(title: str) -> tuple[bool, str]:
-    """Classify a link or page title; returns (is_report, short reason)."""
+    """Classify a link or page title; returns (is_report, short reason). Cached: a list page's link is
+    classified for its decision and again for its reason, and titles recur across list pages."""
     text = normalise_title(title)
     return _classify_normalised(text, title_year(title))
 
