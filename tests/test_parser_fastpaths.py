@@ -1,6 +1,7 @@
 """The parser's fast paths give what the plain forms give: restore_published against the per-character walk it
 replaces, the 结转 pattern against its NUMBER_PATTERN form, the words each narrative pattern's matches hold, and
-normalise_with_published against normalise + published_form, clean_whitespace against its regular expressions."""
+normalise_with_published against normalise + published_form, clean_whitespace against its regular expressions,
+restoring against piped table rows against restoring against the published text."""
 
 from __future__ import annotations
 
@@ -147,3 +148,26 @@ def test_grid_cells_are_collapsed_as_str_split_would_in_one_joined_pass() -> Non
                 for _ in range(rng.randint(1, 3))]
         expected = [[" ".join(fold_width(cell).split()) for cell in row] for row in grid]
         assert _normalise_grids([grid], False) == [expected], grid
+
+
+def test_table_rows_restore_as_against_the_published_text() -> None:
+    """Restoring against the published text with its tab rows in the kept pipe form (one run per row) gives
+    what the walk over the published text gives, full-width cells, blank cells and padding included."""
+    from govcrawl.parser import _cells_to_pipes, _rows_as_kept
+
+    rng = random.Random(5)
+    cells = ["12", "１２", "0", "", " ", "（一）", "(二)", "申请", "3,5", "３．５", "本机关", "\u3000", "a b"]
+    differing = 0
+    for _ in range(1500):
+        lines = []
+        for _ in range(rng.randint(1, 8)):
+            if rng.random() < 0.6:
+                lines.append("\t".join(rng.choice(cells) for _ in range(rng.randint(2, 6))))
+            else:
+                lines.append("".join(rng.choice(_ALPHABET[:-4]) for _ in range(rng.randint(0, 30))))
+        published = published_form("\n".join(lines))
+        kept = clean_whitespace("\n".join(_cells_to_pipes(line).strip(" |") for line in fold_width(published).split("\n")))
+        expected = fidelity.restore_published(kept, published)
+        assert fidelity.restore_published(kept, _rows_as_kept(published)) == expected, (published, kept)
+        differing += kept != fold_width(published)
+    assert differing > 500

@@ -142,6 +142,15 @@ def _cells_to_pipes(line: str) -> str:
     return "| " + " | ".join(cell.strip() for cell in line.split("\t")) + " |"
 
 
+def _rows_as_kept(published: str) -> str:
+    """``published`` with its tab-separated table rows in the pipe form the kept text gives them (as
+    ``_cells_to_pipes``, outer pipes stripped): restoring a kept table row is then one verbatim run, not a walk
+    over every cell. The characters restored are the same: the pipes and spaces are the kept text's own."""
+    if "\t" not in published:
+        return published
+    return "\n".join(_cells_to_pipes(line).strip(" |") if "\t" in line else line for line in published.split("\n"))
+
+
 def _drop_table_rows(lines: list[str]) -> list[str]:
     """``lines`` without the table rows (2+ pipes) that sit inside the official table sections 二/三/四."""
     text = "\n".join(lines)
@@ -285,14 +294,15 @@ def parse_report(
     if report_year is None:
         flags.append("year_missing")
 
-    folded_published = fold_twins(published_text)  # shared by the text and every section
+    published_rows = _rows_as_kept(published_text)
+    folded_published = fold_twins(published_rows)  # shared by the text and every section
     item = empty_item()
     item.update({
         "url": url, "title": title, "agency": agency, "admin_level": admin_level(agency), **division_fields(agency),
         "report_year": report_year,
         "published": published, "index_no": find_index_no(meta, header), "script": script, "format": report_format,
-        "text": restore_published(clean_text, published_text, folded_published),
-        "sections": [{**section, "text": restore_published(section["text"], published_text, folded_published)}
+        "text": restore_published(clean_text, published_rows, folded_published),
+        "sections": [{**section, "text": restore_published(section["text"], published_rows, folded_published)}
                      if isinstance(section.get("text"), str) else section for section in sections],
         "tables": tables, "figures": figures, "figure_notes": figure_notes, "checks": checks, "flags": flags,
     })
