@@ -63,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "GOVCRAWL_EXTRACT_MEMORY": 2 * 1024**3,  # RLIMIT_AS of each worker process, bytes
     "GOVCRAWL_EXTRACT_NICE": 10,  # workers' CPU priority below the crawl's (os.nice): the reactor gets a busy core first
     "GOVCRAWL_EXTRACT_RETRIES": 1,  # runs again (alone) of a job whose worker died, before it is worker_died
+    "GOVCRAWL_GC_THRESHOLD": 20000,  # the crawl process's gc threshold (gen 0) while crawling; 0: Python's 700
     "GOVCRAWL_BUDGET": True,  # size CONCURRENT_REQUESTS, threads, DNS cache, open files from the sites (throttle.py)
     "GOVCRAWL_BUDGET_SITES": 0,  # sites the budgets are sized for; 0: the hosts of the spider's registry
     "GOVCRAWL_BUDGET_LATENCY": 1.0,  # seconds a site is expected to take per response (in-flight per site)
@@ -146,6 +147,7 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "govcrawl.stats.StatsDumpExtension": 900,  # GOVCRAWL_STATS_FILE
         "govcrawl.guards.RobotsErrorLogExtension": 0,  # a robots.txt timeout is one log line, not a traceback
         "govcrawl.throttle.CrawlBudgetExtension": 100,  # global budgets sized from the sites (GOVCRAWL_BUDGET)
+        "govcrawl.throttle.CollectorBudgetExtension": 100,  # fewer gc pauses of the reactor (GOVCRAWL_GC_THRESHOLD)
     },
     # Scrapy's HTTP/1.1 handler; starts scrapy-playwright + Chromium only for meta["playwright"] requests
     "DOWNLOAD_HANDLERS": {

@@ -32,6 +32,11 @@ awaits :meth:`SendPacing.before_send` for each request:
   Stats: ``govcrawl/pacing/held`` and ``…/held_seconds`` (requests the gate held and for how long),
   ``…/late_seconds`` (how late the others came after their turn).
 
+:class:`CollectorBudgetExtension` (``GOVCRAWL_GC_THRESHOLD``) runs the crawl process's cyclic garbage collector
+less often while the engine runs: with Python's default (700 allocations) a 100-sites crawl spent ~0.5 s of
+its reactor thread in ~500 collections, four of them full ones of up to 0.1 s, each a pause of every site's
+sends; at 20,000 the same crawl ran 5 collections (0.04 s). It is restored when the spider closes.
+
 The turn-counted anchor is a measured bound, not a proof: over 100 sites at 0.5 s, some runs still show one
 pair of a site's requests 0.48 s apart in the server's log (cause not found; it did not occur under the
 instrumented probe), against 0.34–0.40 s in every run without pacing.
@@ -48,6 +53,7 @@ slot delay, so the reactor and the other sites go on.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import resource
@@ -129,6 +135,33 @@ def registry_sites(spider: Any) -> int:
     """Distinct hosts among the start URLs of the spider's registry (0 when the spider has none)."""
     hosts = {host_port(url) for site in getattr(spider, "registry", None) or () for url in site.start_urls}
     return len(hosts)
+
+
+class CollectorBudgetExtension:
+    """The crawl process's garbage-collector threshold while the engine runs (module docstring)."""
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self.previous: tuple[int, ...] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CollectorBudgetExtension:
+        threshold = crawler.settings.getint("GOVCRAWL_GC_THRESHOLD")
+        if threshold <= 0:
+            raise NotConfigured("GOVCRAWL_GC_THRESHOLD is 0: Python's own collector threshold")
+        extension = cls(threshold)
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def engine_started(self) -> None:
+        self.previous = gc.get_threshold()
+        gc.set_threshold(self.threshold, *self.previous[1:])
+
+    def spider_closed(self) -> None:
+        if self.previous is not None:
+            gc.set_threshold(*self.previous)
+            self.previous = None
 
 
 class CrawlBudgetExtension:

@@ -214,3 +214,30 @@ def test_send_pacing_spacing_is_scrapys_own_floor_and_the_lead_is_bounded() -> N
     pacing.lag = 5.0  # a stalled reactor never makes the slot release more than a quarter of the spacing early
     assert pacing.lead(slot) == MAX_LEAD_SHARE * 0.5
     assert pacing.lead(Slot(2, 0.5, 0.5)) == 0.0  # with jitter the delays are random: no lead
+
+
+def test_collector_threshold_holds_while_the_engine_runs_and_is_restored() -> None:
+    import gc
+
+    import pytest
+    from scrapy import signals
+    from scrapy.exceptions import NotConfigured
+
+    from govcrawl.addon import COMPONENTS
+    from govcrawl.throttle import CollectorBudgetExtension
+
+    assert "govcrawl.throttle.CollectorBudgetExtension" in COMPONENTS["EXTENSIONS"]
+    assert DEFAULTS["GOVCRAWL_GC_THRESHOLD"] > gc.get_threshold()[0]
+    before = gc.get_threshold()
+    crawler = get_crawler(settings_dict={"GOVCRAWL_GC_THRESHOLD": 12345, "MEMUSAGE_ENABLED": False})
+    extension = CollectorBudgetExtension.from_crawler(crawler)  # held: signal receivers are weak references
+    try:
+        assert gc.get_threshold() == before  # nothing changes before the engine starts
+        crawler.signals.send_catch_log(signals.engine_started)
+        assert gc.get_threshold() == (12345, *before[1:])
+        crawler.signals.send_catch_log(signals.spider_closed, spider=None, reason="finished")
+        assert gc.get_threshold() == before and extension.previous is None
+    finally:
+        gc.set_threshold(*before)
+    with pytest.raises(NotConfigured):
+        CollectorBudgetExtension.from_crawler(get_crawler(settings_dict={"GOVCRAWL_GC_THRESHOLD": 0}))
