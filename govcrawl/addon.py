@@ -149,6 +149,12 @@ COMPONENTS: dict[str, dict[str, Any]] = {
         "govcrawl.throttle.CrawlBudgetExtension": 100,  # global budgets sized from the sites (GOVCRAWL_BUDGET)
         "govcrawl.throttle.CollectorBudgetExtension": 100,  # fewer gc pauses of the reactor (GOVCRAWL_GC_THRESHOLD)
     },
+    # JSON lines feeds written from the catalog's encoding of each report item (govcrawl.catalog.feed)
+    "FEED_EXPORTERS": {
+        "jsonlines": "govcrawl.catalog.feed.ReportJsonLinesExporter",
+        "jsonl": "govcrawl.catalog.feed.ReportJsonLinesExporter",
+        "jl": "govcrawl.catalog.feed.ReportJsonLinesExporter",
+    },
     # Scrapy's HTTP/1.1 handler; starts scrapy-playwright + Chromium only for meta["playwright"] requests
     "DOWNLOAD_HANDLERS": {
         "http": "govcrawl.browser.OnDemandPlaywrightHandler",

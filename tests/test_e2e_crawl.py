@@ -199,6 +199,23 @@ def test_catalog_sits_under_the_archive_with_one_report_row_per_item(crawl: dict
     assert {row["warc_filename"] for row in rows["captures"] if row["warc_filename"]} == warc_names
 
 
+def test_feed_lines_are_the_catalogs_item_json(crawl: dict[str, Any]) -> None:
+    """The JSON lines feed reuses the catalog's encoding of each report item (govcrawl.catalog.feed): every
+    line is the item's catalog JSON (sorted, compact), and the report row holds that item (plus the checks
+    across reports the catalog adds to a stored item when the other year's report turns up)."""
+    from govcrawl.catalog.schema import CROSS_REPORT_RULES, ItemEncoding
+
+    rows = _catalog_rows(crawl["archive"] / "catalog.sqlite")["reports"]
+    stored = {row["url"]: json.loads(row["item_json"]) for row in rows}
+    lines = (crawl["work"] / "items.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(stored) == len(crawl["items"])
+    for line, item in zip(lines, crawl["items"], strict=True):
+        assert line == ItemEncoding(item).item_json(), item["url"]
+        row = stored[item["url"]]
+        row["checks"] = [c for c in row["checks"] if c["rule"] not in CROSS_REPORT_RULES]
+        assert row == item, item["url"]
+
+
 def test_govcrawl_rebuild_yields_the_crawls_items(crawl: dict[str, Any]) -> None:
     one = _rebuild(crawl["archive"], crawl["work"] / "rebuilt-j1.jsonl", "-j", "1")
     two = _rebuild(crawl["archive"], crawl["work"] / "rebuilt-j2.jsonl", "-j", "2")

@@ -20,7 +20,8 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from govcrawl.capture import warc_location
-from govcrawl.catalog.schema import CatalogError, canonical_url, host_of
+from govcrawl.catalog.feed import EncodingShelf, json_lines_feed
+from govcrawl.catalog.schema import CatalogError, ItemEncoding, canonical_url, host_of
 from govcrawl.catalog.store import Catalog
 from govcrawl.stubs import stub_kind
 
@@ -161,6 +162,7 @@ class CatalogExtension:
         self.commit_interval = commit_interval
         self._session: CrawlSession | None = None
         self._committer: Any = None  # twisted LoopingCall: commits what an idle crawl left pending
+        self.shelf = EncodingShelf(wanted=json_lines_feed(crawler.settings))  # the pipeline's item encodings, reused by the JSON lines feed (catalog.feed)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CatalogExtension:
@@ -253,9 +255,11 @@ class CatalogPipeline:
                 last_modified = last_modified or capture["last_modified"]
         # committed in batches (with the capture rows queued before them), at least every commit interval: a
         # crash loses at most the uncommitted batch, which the next run fetches again (nightly drops the JOBDIR)
+        encoding = ItemEncoding(item)
         result = session.catalog.upsert_report(item, run_id=session.run_id, site=host_of(url), etag=etag,
                                                last_modified=last_modified, batch=REPORT_BATCH,
-                                               max_age=self.extension.commit_interval)
+                                               max_age=self.extension.commit_interval, encoding=encoding)
+        self.extension.shelf.keep(encoding)
         if self.crawler.stats:
             self.crawler.stats.inc_value(f"govcrawl/catalog/{result.outcome}")
         return item

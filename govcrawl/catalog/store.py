@@ -248,13 +248,13 @@ class Catalog:
     # -- reports
     def upsert_report(self, item: dict[str, Any], *, run_id: int | None = None, site: str | None = None,
                       etag: str | None = None, last_modified: str | None = None, seen_at: str | None = None,
-                      batch: int = 50, max_age: float = 2.0) -> UpsertResult:
+                      batch: int = 50, max_age: float = 2.0, encoding: ItemEncoding | None = None) -> UpsertResult:
         """Insert a report version, or refresh ``last_seen`` of an identical one (keyed by URL + content hash)."""
         url = item.get("url") or (item.get("source") or {}).get("url")
         if not url:
             raise ValueError("report item has no url")
         key = canonical_url(url)
-        encoding = ItemEncoding(item)
+        encoding = encoding if encoding is not None and encoding.item is item else ItemEncoding(item)  # caller's?
         source = item.get("source") or {}
         seen = seen_at or source.get("fetched_at") or utc_now()
         self._begin()
