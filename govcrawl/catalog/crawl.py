@@ -20,7 +20,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from govcrawl.capture import warc_location
-from govcrawl.catalog.feed import EncodingShelf, json_lines_feed
+from govcrawl.catalog.feed import EncodingShelf, shelf_wanted
 from govcrawl.catalog.schema import CatalogError, ItemEncoding, canonical_url, host_of
 from govcrawl.catalog.store import Catalog
 from govcrawl.stubs import stub_kind
@@ -162,7 +162,7 @@ class CatalogExtension:
         self.commit_interval = commit_interval
         self._session: CrawlSession | None = None
         self._committer: Any = None  # twisted LoopingCall: commits what an idle crawl left pending
-        self.shelf = EncodingShelf(wanted=json_lines_feed(crawler.settings))  # the pipeline's item encodings, reused by the JSON lines feed (catalog.feed)
+        self.shelf = EncodingShelf(wanted=shelf_wanted(crawler.settings))  # item encodings for the JSON lines feed
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CatalogExtension:

@@ -2,7 +2,7 @@
 
 The catalog encodes every report item as sorted compact JSON (:class:`govcrawl.catalog.schema.ItemEncoding`)
 for its ``item_json`` column; Scrapy's JSON lines exporter would encode the same item again on the crawl's
-main thread. :class:`ReportJsonLinesExporter` (``FEED_EXPORTERS`` for ``jsonlines`` / ``jsonl``, installed by
+main thread. :class:`ReportJsonLinesExporter` (``FEED_EXPORTERS`` for ``jsonlines``/``jsonl``/``jl``, set by
 the add-on) writes the catalog's string instead when all of these hold, and is Scrapy's exporter otherwise:
 
 * the item is the very object the catalog pipeline encoded (an identity check, so a copy or another item never
@@ -34,7 +34,7 @@ class EncodingShelf:
 
     def __init__(self, *, wanted: bool, size: int = KEPT_ENCODINGS) -> None:
         self.size = size
-        self.wanted = wanted  # a JSON lines feed is configured; nothing is kept otherwise
+        self.wanted = wanted  # a JSON lines feed can take them (:func:`shelf_wanted`); nothing is kept otherwise
         self._kept: OrderedDict[int, ItemEncoding] = OrderedDict()
 
     def keep(self, encoding: ItemEncoding) -> None:
@@ -53,6 +53,11 @@ def json_lines_feed(settings: Any) -> bool:
     """True when a feed of the crawl (``FEEDS``, ``-o`` / ``-O``) is written as JSON lines."""
     feeds = settings.getdict("FEEDS")
     return any(str((options or {}).get("format", "")).lower() in JSON_LINES_FORMATS for options in feeds.values())
+
+
+def shelf_wanted(settings: Any) -> bool:
+    """A JSON lines feed is written and ``CatalogPipeline`` is the last item pipeline."""
+    return json_lines_feed(settings) and catalog_pipeline_is_last(settings)
 
 
 def catalog_pipeline_is_last(settings: Any) -> bool:
@@ -78,7 +83,7 @@ class ReportJsonLinesExporter(JsonLinesItemExporter):
         from govcrawl.catalog.crawl import CatalogExtension
 
         extension = crawler.get_extension(CatalogExtension)
-        shelf = extension.shelf if extension is not None and catalog_pipeline_is_last(crawler.settings) else None
+        shelf = extension.shelf if extension is not None and extension.shelf.wanted else None
         return cls(file, shelf=shelf, **kwargs)
 
     def export_item(self, item: Any) -> None:
